@@ -1,0 +1,55 @@
+import Synchronization
+
+/// Keeps a librdkafka handle alive while non-blocking calls from any thread use it.
+///
+/// Callers on the hot path (`send`) ``enter()`` before touching the handle and ``exit()`` after; the closer calls
+/// ``closeAndWait()``, after which every ``enter()`` fails and no call is under way, so the handle can be destroyed.
+/// Lock-free: one atomic add on each side of a call.
+final class InFlightGuard: Sendable {
+    private static let closedBit = 1 << 62
+    private let state = Atomic<Int>(0)
+
+    init() {}
+
+    /// Registers a call; `false` once closing began (the call must not touch the handle).
+    func enter() -> Bool {
+        let new = state.add(1, ordering: .acquiring).newValue
+        if new & Self.closedBit != 0 {
+            state.subtract(1, ordering: .releasing)
+            return false
+        }
+        return true
+    }
+
+    /// Ends a call registered by a successful ``enter()``.
+    func exit() {
+        state.subtract(1, ordering: .releasing)
+    }
+
+    /// Whether ``closeAndWait()`` was called.
+    var isClosed: Bool {
+        state.load(ordering: .acquiring) & Self.closedBit != 0
+    }
+
+    /// Refuses new calls, then waits (spinning with yields; calls are non-blocking and short) for those under way.
+    /// Runs on a library thread only.
+    func closeAndWait() {
+        state.bitwiseOr(Self.closedBit, ordering: .acquiringAndReleasing)
+        while state.load(ordering: .acquiring) & ~Self.closedBit != 0 {
+            sched_yieldCompat()
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@inline(__always)
+private func sched_yieldCompat() {
+    _ = sched_yield()
+}

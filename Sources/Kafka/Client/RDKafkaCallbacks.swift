@@ -1,0 +1,168 @@
+internal import CLibrdkafka
+import Logging
+import Synchronization
+
+/// What librdkafka's rebalance callback reports, already translated.
+enum RebalanceNotification: Sendable, Equatable {
+    case assigned([KafkaTopicPartition])
+    case revoked([KafkaTopicPartition])
+    case lost([KafkaTopicPartition])
+}
+
+/// The Swift side of librdkafka's callbacks, reached through the handle's opaque pointer.
+///
+/// librdkafka calls these only from threads that poll the handle (`log.queue=true` keeps log lines off its
+/// internal threads), i.e. from the library's own poll thread, or from `rd_kafka_new`/`rd_kafka_destroy`.
+final class RDKafkaCallbacks: Sendable {
+    let logger: Logger
+    private let rebalanceObserver = Mutex<(@Sendable (RebalanceNotification) -> Void)?>(nil)
+    private let fatalError = Mutex<KafkaError?>(nil)
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    func setRebalanceObserver(_ observer: @escaping @Sendable (RebalanceNotification) -> Void) {
+        rebalanceObserver.withLock { $0 = observer }
+    }
+
+    func notifyRebalance(_ notification: RebalanceNotification) {
+        let observer = rebalanceObserver.withLock { $0 }
+        observer?(notification)
+    }
+
+    /// The fatal error the client raised, if any; once set, the client can no longer produce or consume.
+    var raisedFatalError: KafkaError? {
+        fatalError.withLock { $0 }
+    }
+
+    func recordFatalError(_ error: KafkaError) {
+        fatalError.withLock { if $0 == nil { $0 = error } }
+    }
+
+    /// Maps librdkafka's syslog levels to swift-log's.
+    static func logLevel(syslogLevel: Int32) -> Logger.Level {
+        switch syslogLevel {
+        case ...2: return .critical
+        case 3: return .error
+        case 4: return .warning
+        case 5: return .notice
+        case 6: return .info
+        default: return .debug
+        }
+    }
+
+    /// librdkafka's `log_level` for the most verbose level `logger` prints, so nothing is formatted for nothing.
+    static func syslogLevel(for level: Logger.Level) -> Int {
+        switch level {
+        case .trace, .debug: return 7
+        case .info: return 6
+        case .notice: return 5
+        case .warning: return 4
+        case .error: return 3
+        case .critical: return 2
+        }
+    }
+}
+
+extension RDKafkaCallbacks {
+    static func from(_ rk: OpaquePointer?) -> RDKafkaCallbacks? {
+        guard let rk, let opaque = rd_kafka_opaque(rk) else { return nil }
+        return Unmanaged<RDKafkaCallbacks>.fromOpaque(opaque).takeUnretainedValue()
+    }
+
+    /// Installs the C trampolines on `conf`; `self` must outlive the handle made from it.
+    func install(on conf: OpaquePointer, rebalance: Bool) {
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
+        rd_kafka_conf_set_log_cb(conf) { rk, level, facility, message in
+            guard let callbacks = RDKafkaCallbacks.from(rk) else { return }
+            let fac = facility.map { String(cString: $0) } ?? ""
+            let text = message.map { String(cString: $0) } ?? ""
+            callbacks.logger.log(
+                level: RDKafkaCallbacks.logLevel(syslogLevel: level),
+                "\(text)",
+                metadata: [KafkaLoggingKeys.facility: "\(fac)"]
+            )
+        }
+        rd_kafka_conf_set_error_cb(conf) { rk, err, reason, _ in
+            guard let callbacks = RDKafkaCallbacks.from(rk) else { return }
+            let text = reason.map { String(cString: $0) } ?? ""
+            let err = rd_kafka_resp_err_t(rawValue: err)
+            if err == RD_KAFKA_RESP_ERR__FATAL, let rk {
+                var buffer = [CChar](repeating: 0, count: 512)
+                let original = rd_kafka_fatal_error(rk, &buffer, buffer.count)
+                let error = KafkaError.librdkafka(original, message: String(nulTerminated: buffer), isFatal: true)
+                callbacks.recordFatalError(error)
+                callbacks.logger.critical("fatal error: \(error)")
+            } else {
+                callbacks.logger.log(
+                    level: err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? .error : .warning,
+                    "\(text)",
+                    metadata: [KafkaLoggingKeys.errorCode: "\(String(cString: rd_kafka_err2name(err)))"]
+                )
+            }
+        }
+        rd_kafka_conf_set_offset_commit_cb(conf) { rk, err, offsets, _ in
+            guard let callbacks = RDKafkaCallbacks.from(rk) else { return }
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET {
+                callbacks.logger.trace("offsets committed")
+            } else {
+                let list = RDKafkaTopicPartitionList.read(offsets).map { "\($0.0)@\($0.1)" }
+                callbacks.logger.warning(
+                    "offset commit failed: \(String(cString: rd_kafka_err2str(err)))",
+                    metadata: [KafkaLoggingKeys.partitions: "\(list)"]
+                )
+            }
+        }
+        if rebalance {
+            rd_kafka_conf_set_rebalance_cb(conf) { rk, err, partitions, _ in
+                guard let rk, let callbacks = RDKafkaCallbacks.from(rk) else { return }
+                callbacks.rebalance(rk: rk, err: err, partitions: partitions)
+            }
+        }
+    }
+
+    /// Applies a rebalance: observers hear of an assignment after it is applied, and of a revocation before the
+    /// partitions are given up (so state for them can still be committed).
+    private func rebalance(
+        rk: OpaquePointer,
+        err: rd_kafka_resp_err_t,
+        partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+    ) {
+        let cooperative = rd_kafka_rebalance_protocol(rk).map { String(cString: $0) } == "COOPERATIVE"
+        let tps = RDKafkaTopicPartitionList.read(partitions).map(\.0)
+        switch err {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            logger.debug("partitions assigned", metadata: [KafkaLoggingKeys.partitions: "\(tps)"])
+            if cooperative {
+                if let error = rd_kafka_incremental_assign(rk, partitions) {
+                    logger.error("incremental assign failed: \(KafkaError(consuming: error))")
+                }
+            } else {
+                let result = rd_kafka_assign(rk, partitions)
+                if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    logger.error("assign failed: \(KafkaError.librdkafka(result))")
+                }
+            }
+            notifyRebalance(.assigned(tps))
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            let lost = rd_kafka_assignment_lost(rk) != 0
+            logger.debug(
+                lost ? "partitions lost" : "partitions revoked",
+                metadata: [KafkaLoggingKeys.partitions: "\(tps)"]
+            )
+            notifyRebalance(lost ? .lost(tps) : .revoked(tps))
+            if cooperative {
+                if let error = rd_kafka_incremental_unassign(rk, partitions) {
+                    logger.error("incremental unassign failed: \(KafkaError(consuming: error))")
+                }
+            } else {
+                _ = rd_kafka_assign(rk, nil)
+            }
+        default:
+            logger.error("rebalance error: \(KafkaError.librdkafka(err))")
+            _ = rd_kafka_assign(rk, nil)
+            notifyRebalance(.lost(tps))
+        }
+    }
+}

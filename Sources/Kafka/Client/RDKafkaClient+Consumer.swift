@@ -1,0 +1,209 @@
+internal import CLibrdkafka
+import NIOCore
+
+/// What one poll of the consumer queue returned, translated and with every librdkafka message freed.
+struct ConsumedBatch: Sendable {
+    var messages: [KafkaConsumerMessage] = []
+    /// Partitions whose end was reached, with the offset of the end. An end followed by a message of the same
+    /// partition in the same batch is left out: it is no longer the end.
+    var partitionEnds: [(KafkaTopicPartition, KafkaOffset)] = []
+    /// Consumer errors (not fatal to the client unless `isFatal`).
+    var errors: [KafkaError] = []
+
+    var isEmpty: Bool { messages.isEmpty && partitionEnds.isEmpty && errors.isEmpty }
+}
+
+extension RDKafkaClient {
+    /// Waits up to `timeoutMilliseconds` for the first message or event, then takes whatever else is ready, up to
+    /// `maxCount` in all. Serves rebalance, log and error callbacks on the calling thread. Poll thread only.
+    func consumeBatch(timeoutMilliseconds: Int32, maxCount: Int, buffer: ConsumeBuffer) -> ConsumedBatch {
+        let slots = buffer.slots(maxCount)
+        guard let first = rd_kafka_consumer_poll(pointer, timeoutMilliseconds) else { return ConsumedBatch() }
+        slots[0] = first
+        var count = 1
+        if slots.count > 1, let rest = slots.baseAddress?.advanced(by: 1) {
+            let n = rd_kafka_consume_batch_queue(queue, 0, rest, slots.count - 1)
+            if n > 0 { count += n }
+        }
+        defer {
+            for i in 0..<count {
+                rd_kafka_message_destroy(slots[i])
+                slots[i] = nil
+            }
+        }
+        return Self.translate(UnsafeMutableBufferPointer(rebasing: slots[0..<count]))
+    }
+
+    /// Copies the messages' keys and values into one buffer for the whole batch and hands out slices of it.
+    private static func translate(_ slots: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>) -> ConsumedBatch {
+        var batch = ConsumedBatch()
+        var totalBytes = 0
+        for case let message? in slots where message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            totalBytes += message.pointee.key_len + message.pointee.len
+        }
+        var storage = ByteBufferAllocator().buffer(capacity: totalBytes)
+        batch.messages.reserveCapacity(slots.count)
+        var lastTopic: (OpaquePointer, String)? = nil
+        func topicName(_ rkt: OpaquePointer?) -> String {
+            guard let rkt else { return "" }
+            if let lastTopic, lastTopic.0 == rkt { return lastTopic.1 }
+            let name = String(cString: rd_kafka_topic_name(rkt))
+            lastTopic = (rkt, name)
+            return name
+        }
+        for case let message? in slots {
+            let m = message.pointee
+            let topic = topicName(m.rkt)
+            let partition = KafkaPartition(rawValue: m.partition)
+            guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                    batch.partitionEnds.append(
+                        (KafkaTopicPartition(topic: topic, partition: partition), KafkaOffset(rawValue: m.offset))
+                    )
+                } else {
+                    let text = rd_kafka_message_errstr(message).map { String(cString: $0) }
+                    batch.errors.append(
+                        KafkaError.librdkafka(
+                            m.err,
+                            message: text,
+                            topic: m.rkt == nil ? nil : topic,
+                            partition: m.rkt == nil ? nil : partition
+                        )
+                    )
+                }
+                continue
+            }
+            func slice(_ pointer: UnsafeMutableRawPointer?, _ length: Int) -> ByteBuffer? {
+                guard let pointer else { return nil }
+                let start = storage.writerIndex
+                storage.writeBytes(UnsafeRawBufferPointer(start: pointer, count: length))
+                return storage.getSlice(at: start, length: length)
+            }
+            if !batch.partitionEnds.isEmpty {
+                batch.partitionEnds.removeAll { $0.0.partition == partition && $0.0.topic == topic }
+            }
+            let key = slice(m.key, m.key_len)
+            let value = slice(m.payload, m.len)
+            var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+            let ts = rd_kafka_message_timestamp(message, &type)
+            batch.messages.append(
+                KafkaConsumerMessage(
+                    topic: topic,
+                    partition: partition,
+                    offset: KafkaOffset(rawValue: m.offset),
+                    key: key,
+                    value: value,
+                    headers: Self.headers(of: message),
+                    timestamp: ts >= 0 ? KafkaTimestamp(millisecondsSinceEpoch: ts) : nil,
+                    timestampType: type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? .logAppendTime : .createTime
+                )
+            )
+        }
+        return batch
+    }
+
+    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
+        var list: OpaquePointer? = nil
+        guard rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
+        // The list is borrowed: it belongs to the message.
+        var headers: [KafkaHeader] = []
+        headers.reserveCapacity(rd_kafka_header_cnt(list))
+        var index = 0
+        var name: UnsafePointer<CChar>? = nil
+        var value: UnsafeRawPointer? = nil
+        var size = 0
+        while rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            let key = name.map { String(cString: $0) } ?? ""
+            let bytes = value.map { ByteBuffer(bytes: UnsafeRawBufferPointer(start: $0, count: size)) }
+            headers.append(KafkaHeader(key: key, value: bytes))
+            index += 1
+        }
+        return headers
+    }
+
+    /// Subscribes to `topics` as a member of the configured group. Non-blocking.
+    func subscribe(topics: [String]) throws(KafkaError) {
+        let list = RDKafkaTopicPartitionList(topics.map { (KafkaTopicPartition(topic: $0, partition: .unassigned), .invalid) })
+        let err = rd_kafka_subscribe(pointer, list.pointer)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError.librdkafka(err, message: "subscribe to \(topics) failed: \(String(cString: rd_kafka_err2str(err)))")
+        }
+    }
+
+    /// Assigns fixed partitions, each from its offset. Non-blocking.
+    func assign(_ partitions: [(KafkaTopicPartition, KafkaOffset)]) throws(KafkaError) {
+        let list = RDKafkaTopicPartitionList(partitions)
+        let err = rd_kafka_assign(pointer, list.pointer)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError.librdkafka(err, message: "assign failed: \(String(cString: rd_kafka_err2str(err)))")
+        }
+    }
+
+    /// The partitions currently assigned.
+    func assignment() -> [KafkaTopicPartition] {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>? = nil
+        guard rd_kafka_assignment(pointer, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
+        return RDKafkaTopicPartitionList(owning: list).entries.map(\.0)
+    }
+
+    /// Stops (`pause: true`) or restarts fetching `partitions`. Non-blocking. Pausing drops what was prefetched for
+    /// them; fetching resumes at the position after the last message handed out.
+    func setPaused(_ pause: Bool, partitions: [KafkaTopicPartition]) {
+        guard !partitions.isEmpty else { return }
+        let list = RDKafkaTopicPartitionList(partitions.map { ($0, .invalid) })
+        _ = pause ? rd_kafka_pause_partitions(pointer, list.pointer) : rd_kafka_resume_partitions(pointer, list.pointer)
+    }
+
+    /// The number of partitions of `topic`, from a metadata request. Blocking; poll thread only.
+    func partitionCount(topic: String, timeoutMilliseconds: Int32) -> Result<Int, KafkaError> {
+        guard let rkt = rd_kafka_topic_new(pointer, topic, nil) else {
+            return .failure(KafkaError.librdkafka(rd_kafka_last_error(), topic: topic))
+        }
+        defer { rd_kafka_topic_destroy(rkt) }
+        var metadata: UnsafePointer<rd_kafka_metadata>? = nil
+        let err = rd_kafka_metadata(pointer, 0, rkt, &metadata, timeoutMilliseconds)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            return .failure(KafkaError.librdkafka(err, message: "metadata request for \(topic) failed", topic: topic))
+        }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        guard metadata.pointee.topic_cnt > 0, let topics = metadata.pointee.topics else {
+            return .failure(KafkaError.librdkafka(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, topic: topic))
+        }
+        let entry = topics[0]
+        guard entry.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            return .failure(KafkaError.librdkafka(entry.err, topic: topic))
+        }
+        return .success(Int(entry.partition_cnt))
+    }
+
+    /// Commits what is stored (with auto-commit), leaves the group, and stops the consumer. Blocking (serves the
+    /// final rebalance callback on the calling thread); poll thread only.
+    func closeConsumer() -> KafkaError? {
+        let err = rd_kafka_consumer_close(pointer)
+        return err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError.librdkafka(err)
+    }
+}
+
+/// Storage for message pointers taken from librdkafka in one poll. Used by the poll thread only.
+final class ConsumeBuffer {
+    private var storage: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>
+
+    init() {
+        storage = .allocate(capacity: 1)
+        storage.initialize(repeating: nil)
+    }
+
+    fileprivate func slots(_ count: Int) -> UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?> {
+        let count = max(count, 1)
+        if storage.count < count {
+            storage.deallocate()
+            storage = .allocate(capacity: count)
+            storage.initialize(repeating: nil)
+        }
+        return UnsafeMutableBufferPointer(rebasing: storage[0..<count])
+    }
+
+    deinit {
+        storage.deallocate()
+    }
+}

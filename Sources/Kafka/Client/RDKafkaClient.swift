@@ -1,0 +1,244 @@
+internal import CLibrdkafka
+import Logging
+import NIOCore
+
+/// Owns one librdkafka handle (`rd_kafka_t`) and its lifetime; the only type that calls into a handle.
+///
+/// Thread-safety: librdkafka handles are thread-safe. Non-blocking calls (`produce`, timeout-0 polls, pause,
+/// resume) may run on any thread while ``guard`` admits them; blocking calls (polls with a timeout, metadata,
+/// consumer close, destroy) run on the client's poll thread only.
+final class RDKafkaClient: @unchecked Sendable {
+    // @unchecked: `pointer` and the queue are immutable and used through librdkafka's thread-safe API; `destroy()`
+    // runs once, on the poll thread, after `guard.closeAndWait()` has stopped every other caller.
+
+    enum Kind: Sendable { case producer, consumer }
+
+    let kind: Kind
+    let pointer: OpaquePointer
+    let callbacks: RDKafkaCallbacks
+    let logger: Logger
+    /// Admits non-blocking calls from other threads until the handle is destroyed.
+    let `guard` = InFlightGuard()
+    /// The queue the poll thread serves: the main queue (producer) or the consumer queue.
+    let queue: OpaquePointer
+
+    private init(kind: Kind, pointer: OpaquePointer, queue: OpaquePointer, callbacks: RDKafkaCallbacks) {
+        self.kind = kind
+        self.pointer = pointer
+        self.queue = queue
+        self.callbacks = callbacks
+        self.logger = callbacks.logger
+    }
+
+    /// Creates a handle from `properties`.
+    /// - Throws: ``KafkaError/Code/invalidConfiguration`` naming the rejected key, or librdkafka's reason when
+    ///   `rd_kafka_new` refuses the combination.
+    static func make(kind: Kind, properties: LibrdkafkaProperties, logger: Logger) throws(KafkaError) -> RDKafkaClient {
+        var properties = properties
+        if properties.value(for: "log_level") == nil {
+            properties.set("log_level", String(RDKafkaCallbacks.syslogLevel(for: logger.logLevel)))
+        }
+        properties.set("log.queue", true)
+        let conf = try properties.makeConf()
+        let callbacks = RDKafkaCallbacks(logger: logger)
+        callbacks.install(on: conf, rebalance: kind == .consumer)
+        if kind == .producer {
+            rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_DR))
+        }
+        var errstr = [CChar](repeating: 0, count: 512)
+        let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
+        guard let rk = rd_kafka_new(type, conf, &errstr, errstr.count) else {
+            rd_kafka_conf_destroy(conf)  // still ours: rd_kafka_new failed
+            throw KafkaError.invalidConfiguration(key: nil, value: nil, reason: String(nulTerminated: errstr))
+        }
+        // Log lines are queued (log.queue=true) and served by whoever polls the main queue.
+        _ = rd_kafka_set_log_queue(rk, nil)
+        let queue: OpaquePointer?
+        switch kind {
+        case .producer:
+            queue = rd_kafka_queue_get_main(rk)
+        case .consumer:
+            // Route the main queue (logs, errors) into the consumer queue, so one poll serves everything.
+            _ = rd_kafka_poll_set_consumer(rk)
+            queue = rd_kafka_queue_get_consumer(rk)
+        }
+        guard let queue else {
+            rd_kafka_destroy(rk)
+            throw KafkaError.invalidConfiguration(
+                key: "group.id",
+                value: nil,
+                reason: "librdkafka returned no queue to poll (a consumer needs group.id)"
+            )
+        }
+        return RDKafkaClient(kind: kind, pointer: rk, queue: queue, callbacks: callbacks)
+    }
+
+    /// Frees the handle. Blocking; poll thread only; call once, after `guard.closeAndWait()`.
+    func destroy() {
+        rd_kafka_queue_destroy(queue)
+        rd_kafka_destroy(pointer)
+    }
+
+    /// Messages, requests and delivery reports not yet served (`rd_kafka_outq_len`).
+    var outQueueLength: Int {
+        Int(rd_kafka_outq_len(pointer))
+    }
+
+    /// Wakes a poll thread blocked on this client's queue.
+    func wakeUp() {
+        rd_kafka_queue_yield(queue)
+    }
+}
+
+// MARK: - Producing
+
+extension RDKafkaClient {
+    // A non-NULL pointer for empty keys and values (NULL would mean "no value", a tombstone). nonisolated(unsafe):
+    // never written; librdkafka reads zero bytes from it.
+    private nonisolated(unsafe) static let emptyBytes: UnsafeMutableRawPointer = {
+        UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
+    }()
+
+    /// Hands one message to librdkafka. Non-blocking; any thread.
+    /// - Throws: ``KafkaError`` (`queueFull`, `messageTooLarge`, `unknownPartition`, ...); the message was not
+    ///   queued and no delivery report will come.
+    func produce<Key, Value>(_ message: KafkaProducerMessage<Key, Value>, opaque: UInt64) throws(KafkaError) {
+        let error: OpaquePointer? = message.topic.withCString { topic in
+            withBytesOrNil(message.key) { key in
+                withBytesOrNil(message.value) { value in
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { vus in
+                        var n = 0
+                        func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                            var vu = rd_kafka_vu_t()
+                            vu.vtype = type
+                            fill(&vu)
+                            vus[n] = vu
+                            n += 1
+                        }
+                        add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                        add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                        add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(opaque)) }
+                        if message.partition != .unassigned {
+                            add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = message.partition.rawValue }
+                        }
+                        if let key {
+                            add(RD_KAFKA_VTYPE_KEY) {
+                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress) ?? Self.emptyBytes
+                                $0.u.mem.size = key.count
+                            }
+                        }
+                        if let value {
+                            add(RD_KAFKA_VTYPE_VALUE) {
+                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress) ?? Self.emptyBytes
+                                $0.u.mem.size = value.count
+                            }
+                        }
+                        if let timestamp = message.timestamp {
+                            add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp.millisecondsSinceEpoch }
+                        }
+                        var headers: OpaquePointer? = nil
+                        if !message.headers.isEmpty {
+                            let list = Self.makeHeaders(message.headers)
+                            headers = list
+                            add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = list }
+                        }
+                        let error = rd_kafka_produceva(pointer, vus.baseAddress, n)
+                        if error != nil, let headers {
+                            rd_kafka_headers_destroy(headers)  // still ours: the produce failed
+                        }
+                        return error
+                    }
+                }
+            }
+        }
+        if let error {
+            var kafkaError = KafkaError(consuming: error, topic: message.topic)
+            kafkaError.partition = message.partition == .unassigned ? nil : message.partition
+            throw kafkaError
+        }
+    }
+
+    /// A new header list holding copies of `headers`; the caller owns it until a produce succeeds.
+    private static func makeHeaders(_ headers: [KafkaHeader]) -> OpaquePointer? {
+        let list = rd_kafka_headers_new(headers.count)
+        for header in headers {
+            if let value = header.value {
+                value.withUnsafeReadableBytes { bytes in
+                    _ = rd_kafka_header_add(list, header.key, -1, bytes.baseAddress ?? UnsafeRawPointer(emptyBytes), bytes.count)
+                }
+            } else {
+                _ = rd_kafka_header_add(list, header.key, -1, nil, 0)
+            }
+        }
+        return list
+    }
+
+    /// Serves the main queue for up to `timeoutMilliseconds` (0: only what is ready), handing delivery reports to
+    /// `body` in batches. Returns how many reports were served. Timeout 0 from any thread; otherwise poll thread.
+    @discardableResult
+    func serveDeliveryReports(
+        timeoutMilliseconds: Int32,
+        _ body: ([KafkaDeliveryReport]) -> Void
+    ) -> Int {
+        var served = 0
+        var timeout = timeoutMilliseconds
+        var reports: [KafkaDeliveryReport] = []
+        while let event = rd_kafka_queue_poll(queue, timeout) {
+            timeout = 0
+            defer { rd_kafka_event_destroy(event) }
+            guard rd_kafka_event_type(event) == RD_KAFKA_EVENT_DR else { continue }
+            reports.removeAll(keepingCapacity: true)
+            withUnsafeTemporaryAllocation(of: UnsafePointer<rd_kafka_message_t>?.self, capacity: 256) { buffer in
+                while true {
+                    let count = rd_kafka_event_message_array(event, buffer.baseAddress, buffer.count)
+                    if count == 0 { break }
+                    for i in 0..<count {
+                        if let message = buffer[i] { reports.append(Self.deliveryReport(message)) }
+                    }
+                }
+            }
+            served += reports.count
+            body(reports)
+        }
+        return served
+    }
+
+    private static func deliveryReport(_ message: UnsafePointer<rd_kafka_message_t>) -> KafkaDeliveryReport {
+        let m = message.pointee
+        let id = KafkaProducerMessageID(rawValue: UInt64(UInt(bitPattern: m._private)))
+        let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        let partition = KafkaPartition(rawValue: m.partition)
+        if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            return KafkaDeliveryReport(
+                id: id,
+                result: .failure(KafkaError.librdkafka(m.err, topic: topic, partition: partition))
+            )
+        }
+        var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let ts = rd_kafka_message_timestamp(message, &type)
+        return KafkaDeliveryReport(
+            id: id,
+            result: .success(
+                KafkaDelivery(
+                    topic: topic,
+                    partition: partition,
+                    offset: KafkaOffset(rawValue: m.offset),
+                    timestamp: ts >= 0 ? KafkaTimestamp(millisecondsSinceEpoch: ts) : nil
+                )
+            )
+        )
+    }
+
+    /// Fails every message not yet delivered (`rd_kafka_purge`); their reports follow through the queue.
+    func purgeOutstanding() {
+        _ = rd_kafka_purge(pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+    }
+}
+
+private func withBytesOrNil<T: KafkaContiguousBytes, R>(
+    _ value: T?,
+    _ body: (UnsafeRawBufferPointer?) -> R
+) -> R {
+    guard let value else { return body(nil) }
+    return value.withUnsafeBytes { body($0) }
+}

@@ -1,0 +1,181 @@
+/// Configuration of a ``KafkaConsumer``: what to consume, typed fields for what is set most, and
+/// ``librdkafkaOverrides`` for any other librdkafka property.
+///
+/// Every field names the librdkafka property it sets. ``validate()`` checks every value against librdkafka, and
+/// ``KafkaConsumer/init(configuration:logger:)`` calls it, so a wrong key or value fails at creation with an error
+/// that names the key, the value and librdkafka's reason.
+///
+/// ```swift
+/// var config = KafkaConsumerConfiguration(
+///     bootstrapServers: ["localhost:9092"],
+///     consumptionStrategy: .group(id: "billing", topics: ["orders"])
+/// )
+/// config.autoOffsetReset = .earliest
+/// ```
+public struct KafkaConsumerConfiguration: Sendable {
+    /// What the consumer reads: a consumer group's share of some topics, or fixed partitions.
+    public struct ConsumptionStrategy: Sendable {
+        enum Kind: Sendable {
+            case group(id: String, topics: [String])
+            case partitions([KafkaTopicPartition: KafkaOffset])
+            case topics([String], startingAt: KafkaOffset)
+        }
+
+        let kind: Kind
+
+        /// Join consumer group `id` (`group.id`) and share the partitions of `topics` with its other members.
+        /// Offsets are committed to the group; a new group starts at ``KafkaConsumerConfiguration/autoOffsetReset``.
+        public static func group(id: String, topics: [String]) -> ConsumptionStrategy {
+            ConsumptionStrategy(kind: .group(id: id, topics: topics))
+        }
+
+        /// Read the given partitions from the given offsets, without a consumer group.
+        public static func partitions(_ partitions: [KafkaTopicPartition: KafkaOffset]) -> ConsumptionStrategy {
+            ConsumptionStrategy(kind: .partitions(partitions))
+        }
+
+        /// Read every partition of `topics` from `offset`, without a consumer group (like `kcat -C`).
+        /// The partitions are looked up when the consumer starts.
+        public static func topics(_ topics: [String], startingAt offset: KafkaOffset) -> ConsumptionStrategy {
+            ConsumptionStrategy(kind: .topics(topics, startingAt: offset))
+        }
+
+        /// The consumer group id, for ``group(id:topics:)``.
+        public var groupID: String? {
+            if case .group(let id, _) = kind { return id }
+            return nil
+        }
+    }
+
+    /// Where a consumer starts in a partition that has no committed offset (`auto.offset.reset`).
+    public struct AutoOffsetReset: Hashable, Sendable, CustomStringConvertible {
+        /// The value librdkafka takes.
+        public let rawValue: String
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+        /// Start at the oldest message.
+        public static let earliest = AutoOffsetReset("earliest")
+        /// Start after the newest message: only what is produced from now on.
+        public static let latest = AutoOffsetReset("latest")
+        /// Fail with an error instead of guessing.
+        public static let error = AutoOffsetReset("error")
+        public var description: String { rawValue }
+    }
+
+    /// How many polled messages the consumer holds for a slow reader before it pauses fetching.
+    public struct Buffer: Sendable {
+        /// Most messages handed over from librdkafka at once (one batch).
+        public var batchSize: Int
+        /// Batches held before fetching pauses.
+        public var highWatermark: Int
+        /// Batches held below which fetching resumes.
+        public var lowWatermark: Int
+
+        /// - Precondition: `1 <= lowWatermark < highWatermark`, `batchSize >= 1`.
+        public init(batchSize: Int = 1_000, lowWatermark: Int = 2, highWatermark: Int = 10) {
+            self.batchSize = batchSize
+            self.lowWatermark = lowWatermark
+            self.highWatermark = highWatermark
+        }
+    }
+
+    /// `bootstrap.servers`: `host:port` of one or more brokers to discover the cluster from.
+    public var bootstrapServers: [String]
+    /// What to read.
+    public var consumptionStrategy: ConsumptionStrategy
+    /// `client.id`: the name brokers log and quota this client by. Default `swift-kafka`.
+    public var clientID: String = "swift-kafka"
+    /// `auto.offset.reset`: where to start without a committed offset. Default ``AutoOffsetReset/latest``.
+    public var autoOffsetReset: AutoOffsetReset = .latest
+    /// `enable.auto.commit`: commit consumed offsets periodically. Default `true`.
+    public var enableAutoCommit: Bool = true
+    /// `auto.commit.interval.ms`. Default 5 s.
+    public var autoCommitInterval: Duration = .seconds(5)
+    /// `session.timeout.ms`: how long the group waits for a silent member before evicting it. Default 45 s.
+    public var sessionTimeout: Duration = .seconds(45)
+    /// `group.instance.id`: static membership, so a restart within the session timeout causes no rebalance.
+    public var groupInstanceID: String?
+    /// Finish ``KafkaConsumer/messages`` once every assigned partition has been read to its end
+    /// (`enable.partition.eof`), like `kcat -e`. Default `false`: wait for new messages forever.
+    public var stopAtEndOfPartitions: Bool = false
+    /// Buffering between librdkafka and the ``KafkaConsumer/messages`` loop.
+    public var buffer: Buffer = Buffer()
+    /// `security.protocol` and its TLS / SASL settings. Default plaintext.
+    public var security: KafkaConfiguration.Security = .plaintext
+    /// Any librdkafka property, applied after the typed fields (so it wins). See librdkafka's CONFIGURATION.md.
+    public var librdkafkaOverrides: [String: String] = [:]
+
+    /// A configuration with librdkafka's defaults for everything but the servers and what to read.
+    public init(bootstrapServers: [String], consumptionStrategy: ConsumptionStrategy) {
+        self.bootstrapServers = bootstrapServers
+        self.consumptionStrategy = consumptionStrategy
+    }
+
+    /// Checks every value against librdkafka, and what to read for consistency.
+    /// - Throws: ``KafkaError`` with code ``KafkaError/Code/invalidConfiguration`` naming the key, the value and
+    ///   the reason.
+    public func validate() throws(KafkaError) {
+        try ConfigurationChecks.checkBootstrapServers(bootstrapServers)
+        switch consumptionStrategy.kind {
+        case .group(let id, let topics):
+            guard !id.isEmpty else {
+                throw KafkaError.invalidConfiguration(key: "group.id", value: id, reason: "the group id is empty")
+            }
+            try Self.checkTopics(topics)
+        case .topics(let topics, _):
+            try Self.checkTopics(topics)
+        case .partitions(let partitions):
+            guard !partitions.isEmpty else {
+                throw KafkaError.invalidConfiguration(key: nil, value: nil, reason: "no partitions to consume")
+            }
+            if let bad = partitions.keys.first(where: { $0.partition.rawValue < 0 || $0.topic.isEmpty }) {
+                throw KafkaError.invalidConfiguration(
+                    key: nil,
+                    value: "\(bad)",
+                    reason: "a partition to consume needs a topic name and a partition number >= 0"
+                )
+            }
+        }
+        guard buffer.batchSize >= 1, buffer.lowWatermark >= 1, buffer.lowWatermark < buffer.highWatermark else {
+            throw KafkaError.invalidConfiguration(
+                key: nil,
+                value: "batchSize=\(buffer.batchSize) low=\(buffer.lowWatermark) high=\(buffer.highWatermark)",
+                reason: "buffer needs batchSize >= 1 and 1 <= lowWatermark < highWatermark"
+            )
+        }
+        try properties.validate()
+    }
+
+    private static func checkTopics(_ topics: [String]) throws(KafkaError) {
+        guard !topics.isEmpty, !topics.contains(where: \.isEmpty) else {
+            throw KafkaError.invalidConfiguration(
+                key: "topics",
+                value: topics.joined(separator: ","),
+                reason: "give at least one topic, and no empty topic name"
+            )
+        }
+    }
+
+    /// Every librdkafka property this configuration sets, in the order they are applied.
+    var properties: LibrdkafkaProperties {
+        var p = LibrdkafkaProperties()
+        p.set("bootstrap.servers", bootstrapServers.joined(separator: ","))
+        p.set("client.id", clientID)
+        if let groupID = consumptionStrategy.groupID {
+            p.set("group.id", groupID)
+        }
+        if let groupInstanceID { p.set("group.instance.id", groupInstanceID) }
+        p.set("auto.offset.reset", autoOffsetReset.rawValue)
+        p.set("enable.auto.commit", enableAutoCommit && consumptionStrategy.groupID != nil)
+        p.set("auto.commit.interval.ms", milliseconds: autoCommitInterval)
+        p.set("session.timeout.ms", milliseconds: sessionTimeout)
+        p.set("enable.partition.eof", stopAtEndOfPartitions)
+        p.set(contentsOf: security.properties)
+        p.set(contentsOf: librdkafkaOverrides.sorted(by: { $0.key < $1.key }))
+        return p
+    }
+
+    /// The names of all properties set, each with its value (secrets redacted), for logging and diagnostics.
+    public var effectiveProperties: [String: String] {
+        properties.redactedDictionary
+    }
+}

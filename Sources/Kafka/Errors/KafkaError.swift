@@ -1,0 +1,161 @@
+internal import CLibrdkafka
+
+/// An error raised by a Kafka client.
+///
+/// Every failure of this library, whether it comes from librdkafka, from the broker, or from validating
+/// configuration, is a `KafkaError`. Its ``code`` tells what went wrong; ``isRetriable`` and ``isFatal`` tell what
+/// to do about it, and ``topic`` / ``partition`` say where, when that applies.
+///
+/// ```swift
+/// do {
+///     let delivery = try await producer.send(message)
+/// } catch let error as KafkaError where error.code == .messageTimedOut {
+///     // the broker did not acknowledge the message within `message.timeout.ms`
+/// }
+/// ```
+public struct KafkaError: Error, Sendable {
+    /// What kind of failure this is.
+    public var code: Code
+    /// A human readable description of the failure, from librdkafka or from this library.
+    public var message: String
+    /// Whether retrying the operation may succeed (a transient broker or network condition).
+    public var isRetriable: Bool
+    /// Whether the client can no longer be used (for example an idempotent producer that lost its guarantees).
+    public var isFatal: Bool
+    /// The topic the failure concerns, where that applies.
+    public var topic: String?
+    /// The partition the failure concerns, where that applies.
+    public var partition: KafkaPartition?
+    /// The configuration key the failure concerns, for ``Code/invalidConfiguration``.
+    public var configurationKey: String?
+    /// The configuration value that was rejected, for ``Code/invalidConfiguration``.
+    public var configurationValue: String?
+    /// The error that caused this one, if any.
+    public var underlying: (any Error & Sendable)?
+    /// The source file that raised the error, for diagnostics.
+    public var file: String
+    /// The source line that raised the error, for diagnostics.
+    public var line: Int
+
+    package init(
+        code: Code,
+        message: String,
+        isRetriable: Bool = false,
+        isFatal: Bool = false,
+        topic: String? = nil,
+        partition: KafkaPartition? = nil,
+        configurationKey: String? = nil,
+        configurationValue: String? = nil,
+        underlying: (any Error & Sendable)? = nil,
+        file: String = #fileID,
+        line: Int = #line
+    ) {
+        self.code = code
+        self.message = message
+        self.isRetriable = isRetriable
+        self.isFatal = isFatal
+        self.topic = topic
+        self.partition = partition
+        self.configurationKey = configurationKey
+        self.configurationValue = configurationValue
+        self.underlying = underlying
+        self.file = file
+        self.line = line
+    }
+}
+
+extension KafkaError: CustomStringConvertible {
+    public var description: String {
+        var parts = ["KafkaError.\(code.name): \(message)"]
+        if let configurationKey {
+            var s = "key: '\(configurationKey)'"
+            if let configurationValue { s += ", value: '\(configurationValue)'" }
+            parts.append(s)
+        }
+        if let topic { parts.append("topic: \(topic)") }
+        if let partition, partition != .unassigned { parts.append("partition: \(partition.rawValue)") }
+        if isFatal { parts.append("fatal") }
+        if isRetriable { parts.append("retriable") }
+        if let underlying { parts.append("underlying: \(underlying)") }
+        return parts.joined(separator: ", ")
+    }
+}
+
+// MARK: - Factories used across the library
+
+extension KafkaError {
+    /// An invalid configuration value, with the key, the value and the reason.
+    package static func invalidConfiguration(
+        key: String?,
+        value: String?,
+        reason: String,
+        file: String = #fileID,
+        line: Int = #line
+    ) -> KafkaError {
+        var message = "invalid configuration"
+        if let key { message += " '\(key)'" }
+        if let value { message += " = '\(value)'" }
+        message += ": \(reason)"
+        return KafkaError(
+            code: .invalidConfiguration,
+            message: message,
+            configurationKey: key,
+            configurationValue: value,
+            file: file,
+            line: line
+        )
+    }
+
+    /// The client was closed, or is closing, so the operation could not run.
+    package static func shutdown(_ what: String, file: String = #fileID, line: Int = #line) -> KafkaError {
+        KafkaError(code: .shutdown, message: "\(what): the client is shut down", file: file, line: line)
+    }
+
+    /// An error reported by librdkafka as a numeric `rd_kafka_resp_err_t`.
+    package static func librdkafka(
+        code: Int32,
+        message: String? = nil,
+        file: String = #fileID,
+        line: Int = #line
+    ) -> KafkaError {
+        librdkafka(rd_kafka_resp_err_t(rawValue: code), message: message, file: file, line: line)
+    }
+
+    /// An error reported by librdkafka as a `rd_kafka_resp_err_t`.
+    static func librdkafka(
+        _ err: rd_kafka_resp_err_t,
+        message: String? = nil,
+        topic: String? = nil,
+        partition: KafkaPartition? = nil,
+        isFatal: Bool = false,
+        file: String = #fileID,
+        line: Int = #line
+    ) -> KafkaError {
+        let code = Code(rdKafkaCode: err.rawValue)
+        return KafkaError(
+            code: code,
+            message: message ?? String(cString: rd_kafka_err2str(err)),
+            isRetriable: Code.retriableCodes.contains(err.rawValue),
+            isFatal: isFatal || err == RD_KAFKA_RESP_ERR__FATAL,
+            topic: topic,
+            partition: partition,
+            file: file,
+            line: line
+        )
+    }
+
+    /// Takes ownership of a `rd_kafka_error_t`, reads it and destroys it. The only place one is destroyed.
+    init(consuming error: OpaquePointer, topic: String? = nil, file: String = #fileID, line: Int = #line) {
+        defer { rd_kafka_error_destroy(error) }
+        let err = rd_kafka_error_code(error)
+        self.init(
+            code: Code(rdKafkaCode: err.rawValue),
+            message: String(cString: rd_kafka_error_string(error)),
+            isRetriable: rd_kafka_error_is_retriable(error) != 0 || Code.retriableCodes.contains(err.rawValue),
+            isFatal: rd_kafka_error_is_fatal(error) != 0,
+            topic: topic,
+            file: file,
+            line: line
+        )
+    }
+}

@@ -1,0 +1,99 @@
+public import Logging
+public import ServiceLifecycle
+
+/// Sends messages to Kafka.
+///
+/// Create one producer per process and share it: it is thread-safe, and many concurrent sends are batched
+/// together by librdkafka.
+///
+/// ```swift
+/// let producer = try KafkaProducer(
+///     configuration: KafkaProducerConfiguration(bootstrapServers: ["localhost:9092"]),
+///     logger: logger
+/// )
+/// let delivery = try await producer.send(KafkaProducerMessage(topic: "greetings", key: "k", value: "hello"))
+/// print("stored at \(delivery.partition) offset \(delivery.offset)")
+/// await producer.close()
+/// ```
+///
+/// - Important: Threads. ``send(_:)`` makes only non-blocking librdkafka calls on the caller's task and does not
+///   hop onto the actor. A thread owned by the producer serves delivery reports and runs every blocking call
+///   (polls, the flush wait, destroy); Swift's cooperative thread pool is never blocked.
+///
+/// Conforms to `Service`: run it in a `ServiceGroup`, and a graceful shutdown flushes and closes it.
+public actor KafkaProducer: Service {
+    /// The producer's configuration type.
+    public typealias Configuration = KafkaProducerConfiguration
+
+    private nonisolated let core: ProducerCore
+
+    /// Creates a producer and starts its poll thread.
+    ///
+    /// - Parameters:
+    ///   - configuration: validated here (see ``KafkaProducerConfiguration/validate()``).
+    ///   - logger: receives librdkafka's log lines at mapped levels, with the client id as metadata.
+    /// - Throws: ``KafkaError`` with code ``KafkaError/Code/invalidConfiguration`` naming the key, the value and
+    ///   librdkafka's reason.
+    public init(configuration: Configuration, logger: Logger) throws(KafkaError) {
+        try configuration.validate()
+        var logger = logger
+        logger[metadataKey: KafkaLoggingKeys.clientID] = "\(configuration.clientID)"
+        let client = try RDKafkaClient.make(kind: .producer, properties: configuration.properties, logger: logger)
+        self.core = ProducerCore(client: client, defaultCloseTimeout: configuration.closeTimeout)
+        do {
+            try core.startPollThread()
+        } catch {
+            client.destroy()
+            throw error
+        }
+    }
+
+    deinit {
+        core.requestClose()
+    }
+
+    /// Sends a message and waits until the broker acknowledged it.
+    ///
+    /// When librdkafka's local queue is full, waits for room instead of failing.
+    ///
+    /// - Returns: where the message landed: topic, partition, offset and timestamp.
+    /// - Throws: ``KafkaError``: ``KafkaError/Code/messageTimedOut`` when it was not delivered within
+    ///   ``KafkaProducerConfiguration/messageTimeout``; ``KafkaError/Code/messageTooLarge``,
+    ///   ``KafkaError/Code/unknownPartition`` and other broker errors; ``KafkaError/Code/shutdown`` once
+    ///   ``close(timeout:)`` began.
+    /// - Important: Cancelling the calling task does not withdraw a message librdkafka already queued: the send
+    ///   still waits for its delivery report, so the outcome is never lost.
+    public nonisolated func send<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaDelivery {
+        try await core.send(message)
+    }
+
+    /// Waits until every message sent so far is delivered or failed.
+    /// - Throws: ``KafkaError/Code/timedOut`` when messages are still outstanding after `timeout`.
+    public nonisolated func flush(timeout: Duration = .seconds(30)) async throws {
+        try await core.flush(timeout: timeout)
+    }
+
+    /// Stops taking messages, delivers what is queued (up to `timeout`, default
+    /// ``KafkaProducerConfiguration/closeTimeout``), fails what is left (each awaiting send throws), and frees the
+    /// handle. Safe to call more than once; later calls wait for the first.
+    public func close(timeout: Duration? = nil) async {
+        await core.close(timeout: timeout)
+    }
+
+    /// Runs until the producer is closed; a graceful shutdown or cancellation of the calling task closes it.
+    ///
+    /// Calling `run()` is optional: the producer works from ``init(configuration:logger:)`` on. It lets a
+    /// `ServiceGroup` manage the producer's lifetime.
+    public func run() async throws {
+        let core = self.core
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await core.waitUntilClosed()
+            } onCancel: {
+                core.requestClose()
+            }
+        } onGracefulShutdown: {
+            core.requestClose()
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import Kafka
+import KafkaTesting
+import Logging
+import Synchronization
+
+/// Runs `body` against the cluster tests use (embedded, or real when KAFKA_BOOTSTRAP_SERVERS is set).
+func withTestCluster<T>(brokers: Int = 3, _ body: (any KafkaTestCluster) async throws -> T) async throws -> T {
+    let cluster = try makeKafkaTestCluster(brokers: brokers)
+    do {
+        let result = try await body(cluster)
+        await cluster.shutdown()
+        return result
+    } catch {
+        await cluster.shutdown()
+        throw error
+    }
+}
+
+private let counter = Atomic<Int>(0)
+
+/// A name no other test (or earlier run against a real broker) uses.
+func uniqueName(_ prefix: String) -> String {
+    let n = counter.add(1, ordering: .relaxed).newValue
+    return "\(prefix)-\(UInt32.random(in: 0...UInt32.max))-\(n)"
+}
+
+/// A logger for tests: warnings and above, to stderr.
+let testLogger: Logger = {
+    var logger = Logger(label: "kafka.tests", factory: { StreamLogHandler.standardError(label: $0) })
+    logger.logLevel = .warning
+    return logger
+}()
