@@ -124,7 +124,7 @@ extension RDKafkaCallbacks {
 
     /// Applies a rebalance: observers hear of an assignment after it is applied, and of a revocation before the
     /// partitions are given up (so state for them can still be committed).
-    private func rebalance(
+    func rebalance(
         rk: OpaquePointer,
         err: rd_kafka_resp_err_t,
         partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?

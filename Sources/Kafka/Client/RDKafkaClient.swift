@@ -76,7 +76,8 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Frees the handle. Blocking; poll thread only; call once, after `guard.closeAndWait()`.
     func destroy() {
         rd_kafka_queue_destroy(queue)
-        rd_kafka_destroy(pointer)
+        // A consumer was closed by closeConsumer(deadline:) already; a second, blocking close could wait forever.
+        rd_kafka_destroy_flags(pointer, kind == .consumer ? Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE) : 0)
     }
 
     /// Messages, requests and delivery reports not yet served (`rd_kafka_outq_len`).

@@ -41,7 +41,8 @@ final class ConsumerCore: Sendable {
     func close() async {
         await withCheckedContinuation { (continuation: Waiter) in
             switch state.withLock({ $0.close(continuation) }) {
-            case .startClose, .wait: client.wakeUp()
+            case .startClose: client.wakeUp()
+            case .wait: break  // never wake during close: a yield would cut rd_kafka_consumer_close's wait short
             case .resume: continuation.resume()
             }
         }
@@ -177,7 +178,8 @@ final class ConsumerCore: Sendable {
     private func finishClose(source: Source, failure: (any Error)?) {
         logger.debug("closing consumer")
         client.guard.closeAndWait()
-        if let error = client.closeConsumer() {
+        let closeDeadline = ContinuousClock.now.advanced(by: configuration.sessionTimeout + .seconds(10))
+        if let error = client.closeConsumer(deadline: closeDeadline) {
             logger.warning("consumer close: \(error)")
         }
         client.destroy()

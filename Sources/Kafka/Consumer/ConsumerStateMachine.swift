@@ -33,9 +33,11 @@ struct ConsumerStateMachine<Waiter> {
         return true
     }
 
-    /// The reader drained its buffer below the low watermark. Returns whether the poll loop must be woken.
+    /// The reader drained its buffer below the low watermark. Returns whether the poll loop must be woken
+    /// (only while running: a wake-up during `rd_kafka_consumer_close` would end its wait early).
     mutating func produceMore() -> Bool {
         guard readerSaturated else { return false }
+        guard case .running = lifecycle else { return false }
         readerSaturated = false
         return true
     }

@@ -1,0 +1,84 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Buffered writes to a file descriptor (stdout by default); `flush()` pushes them out. A closed pipe (EPIPE) is
+/// reported through ``hasFailed``, not by a crash.
+public final class OutputWriter: Sendable {
+    private let fd: Int32
+    private let buffer = Mutex<[UInt8]>([])
+    private let failed = Atomic<Bool>(false)
+    /// Flush after every write.
+    public let unbuffered: Bool
+    private static let capacity = 64 * 1024
+
+    public init(fd: Int32 = 1, unbuffered: Bool = false) {
+        self.fd = fd
+        self.unbuffered = unbuffered
+        signal(SIGPIPE, SIG_IGN)  // a closed pipe becomes EPIPE on write
+    }
+
+    /// Whether a write failed (e.g. the reader of the pipe went away).
+    public var hasFailed: Bool { failed.load(ordering: .relaxed) }
+
+    /// Appends `bytes` and, when `newline`, a line feed.
+    public func write(_ bytes: UnsafeRawBufferPointer, newline: Bool = true) {
+        let full = buffer.withLock { buffer in
+            buffer.append(contentsOf: bytes)
+            if newline { buffer.append(0x0A) }
+            return buffer.count >= Self.capacity
+        }
+        if full || unbuffered { flush() }
+    }
+
+    public func write(_ string: String, newline: Bool = true) {
+        var string = string
+        string.withUTF8 { write(UnsafeRawBufferPointer($0), newline: newline) }
+    }
+
+    /// Writes out everything buffered.
+    public func flush() {
+        buffer.withLock { buffer in
+            guard !buffer.isEmpty else { return }
+            defer { buffer.removeAll(keepingCapacity: true) }
+            guard !failed.load(ordering: .relaxed) else { return }
+            if !writeAll(fd: fd, buffer) { failed.store(true, ordering: .relaxed) }
+        }
+    }
+}
+
+private func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {
+    bytes.withUnsafeBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            let n = systemWrite(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += n
+        }
+        return true
+    }
+}
+
+/// Writes a line to stderr.
+public func printError(_ message: String) {
+    _ = writeAll(fd: 2, Array((message + "\n").utf8))
+}
+
+private func systemWrite(_ fd: Int32, _ pointer: UnsafeRawPointer?, _ count: Int) -> Int {
+    #if canImport(Darwin)
+    return Darwin.write(fd, pointer, count)
+    #elseif canImport(Musl)
+    return Musl.write(fd, pointer, count)
+    #else
+    return Glibc.write(fd, pointer, count)
+    #endif
+}
