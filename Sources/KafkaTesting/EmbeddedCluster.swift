@@ -53,6 +53,13 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
     /// count).
     /// - Throws: ``KafkaError`` when the cluster is shut down or the mock refuses (e.g. too many replicas).
     public func createTopic(_ name: String, partitions: Int = 1, replicationFactor: Int = 1) async throws {
+        guard !name.isEmpty, partitions >= 1, (1...brokerCount).contains(replicationFactor) else {
+            throw KafkaError.invalidConfiguration(
+                key: "topic",
+                value: "\(name):\(partitions):\(replicationFactor)",
+                reason: "need a name, at least 1 partition, and 1...\(brokerCount) replicas"
+            )
+        }
         try withCluster { cluster throws(KafkaError) in
             try check(
                 rd_kafka_mock_topic_create(cluster, name, Int32(partitions), Int32(replicationFactor)),

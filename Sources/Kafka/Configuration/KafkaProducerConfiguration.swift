@@ -46,6 +46,7 @@ public struct KafkaProducerConfiguration: Sendable {
     public func validate() throws(KafkaError) {
         try ConfigurationChecks.checkBootstrapServers(bootstrapServers)
         let properties = self.properties
+        try properties.validate()
         if properties.value(for: "enable.idempotence") == "true",
             let acks = properties.value(for: "acks") ?? properties.value(for: "request.required.acks"),
             acks != "all", acks != "-1"
@@ -56,7 +57,6 @@ public struct KafkaProducerConfiguration: Sendable {
                 reason: "idempotence (enable.idempotence=true) requires acks=all; set idempotence = false or acks = .all"
             )
         }
-        try properties.validate()
     }
 
     /// Every librdkafka property this configuration sets, in the order they are applied.

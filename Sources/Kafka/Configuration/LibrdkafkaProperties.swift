@@ -75,7 +75,8 @@ enum ConfigurationChecks {
     /// Rejects an empty bootstrap list and malformed `host:port` entries.
     static func checkBootstrapServers(_ servers: [String]) throws(KafkaError) {
         let list = servers.joined(separator: ",")
-        let entries = servers.flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces() }
+        let entries = servers.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
+            .map { $0.trimmingSpaces() }
         guard !entries.isEmpty, !entries.contains(where: \.isEmpty) else {
             throw KafkaError.invalidConfiguration(
                 key: "bootstrap.servers",

@@ -43,7 +43,7 @@ struct ProducerStateMachine<Waiter> {
         }
     }
 
-    enum CloseAction {
+    enum CloseAction: Equatable {
         /// First close: wake the poll loop so it starts closing.
         case startClose
         /// A close is under way: the waiter is resumed when it ends.

@@ -30,3 +30,6 @@ let testLogger: Logger = {
     logger.logLevel = .warning
     return logger
 }()
+
+/// A logger that drops everything (for tests that provoke librdkafka's connection errors on purpose).
+let quietLogger = Logger(label: "kafka.tests.quiet", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -1,0 +1,115 @@
+import Kafka
+import Logging
+import Testing
+
+@Suite("Configuration is validated against librdkafka")
+struct ConfigurationTests {
+    let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    func producerConfig(_ overrides: [String: String] = [:]) -> KafkaProducerConfiguration {
+        var config = KafkaProducerConfiguration(bootstrapServers: ["localhost:9092"])
+        config.librdkafkaOverrides = overrides
+        return config
+    }
+
+    @Test("an unknown key names the key")
+    func unknownKey() throws {
+        let error = try #require(throws: KafkaError.self) {
+            try KafkaProducer(configuration: producerConfig(["no.such.property": "1"]), logger: logger)
+        }
+        #expect(error.code == .invalidConfiguration)
+        #expect(error.configurationKey == "no.such.property")
+        #expect(error.description.contains("no.such.property"))
+        #expect(error.description.contains("unknown"))
+    }
+
+    @Test("an invalid value names the key, the value and librdkafka's reason")
+    func invalidValue() throws {
+        let error = try #require(throws: KafkaError.self) {
+            try KafkaProducer(configuration: producerConfig(["acks": "banana"]), logger: logger)
+        }
+        #expect(error.code == .invalidConfiguration)
+        #expect(error.configurationKey == "acks")
+        #expect(error.configurationValue == "banana")
+        #expect(error.description.contains("acks"))
+        #expect(error.description.contains("banana"))
+        #expect(error.description.contains("Invalid value"), "librdkafka's reason: \(error.description)")
+    }
+
+    @Test("an empty bootstrap list is refused", arguments: [[], [""], ["localhost:9092", ""], [" "]])
+    func emptyBootstrap(servers: [String]) throws {
+        let error = try #require(throws: KafkaError.self) {
+            try KafkaProducerConfiguration(bootstrapServers: servers).validate()
+        }
+        #expect(error.code == .invalidConfiguration)
+        #expect(error.description.contains("bootstrap.servers"))
+        #expect(error.description.contains("empty"))
+    }
+
+    @Test("a consumer with an empty bootstrap list fails at creation")
+    func consumerEmptyBootstrap() throws {
+        let config = KafkaConsumerConfiguration(bootstrapServers: [], consumptionStrategy: .group(id: "g", topics: ["t"]))
+        let error = try #require(throws: KafkaError.self) { try KafkaConsumer(configuration: config, logger: logger) }
+        #expect(error.description.contains("bootstrap.servers"))
+    }
+
+    @Test("idempotence with acks other than all is refused with both names")
+    func idempotenceNeedsAcksAll() throws {
+        var config = producerConfig()
+        config.acks = .leader
+        let error = try #require(throws: KafkaError.self) { try config.validate() }
+        #expect(error.configurationKey == "acks")
+        #expect(error.description.contains("enable.idempotence"))
+        config.idempotence = false
+        try config.validate()
+    }
+
+    @Test("a combination librdkafka refuses at creation is reported with its reason")
+    func rejectedAtCreation() throws {
+        // Each value is valid alone; librdkafka refuses the pair when the handle is created.
+        let config = producerConfig(["max.in.flight.requests.per.connection": "50"])
+        let error = try #require(throws: KafkaError.self) { try KafkaProducer(configuration: config, logger: logger) }
+        #expect(error.code == .invalidConfiguration)
+        #expect(error.description.contains("max.in.flight"), "\(error)")
+    }
+
+    @Test("typed fields reach librdkafka under their documented keys")
+    func typedFields() throws {
+        var config = producerConfig(["linger.ms": "7"])
+        config.compression = .zstd(level: 3)
+        config.acks = .all
+        config.clientID = "billing"
+        config.security = .sasl(.init(mechanism: .scramSHA512, username: "u", password: "secret"))
+        let properties = config.effectiveProperties
+        #expect(properties["compression.codec"] == "zstd")
+        #expect(properties["compression.level"] == "3")
+        #expect(properties["acks"] == "all")
+        #expect(properties["client.id"] == "billing")
+        #expect(properties["enable.idempotence"] == "true")
+        #expect(properties["linger.ms"] == "7", "overrides win over typed fields")
+        #expect(properties["security.protocol"] == "sasl_ssl")
+        #expect(properties["sasl.mechanism"] == "SCRAM-SHA-512")
+        #expect(properties["sasl.password"] == "<redacted>")
+    }
+
+    @Test("consumer strategies are checked")
+    func consumerStrategies() throws {
+        let empty = KafkaConsumerConfiguration(bootstrapServers: ["b:1"], consumptionStrategy: .group(id: "", topics: ["t"]))
+        #expect(throws: KafkaError.self) { try empty.validate() }
+        let noTopics = KafkaConsumerConfiguration(bootstrapServers: ["b:1"], consumptionStrategy: .group(id: "g", topics: []))
+        #expect(throws: KafkaError.self) { try noTopics.validate() }
+        let badPartition = KafkaConsumerConfiguration(
+            bootstrapServers: ["b:1"],
+            consumptionStrategy: .partitions([KafkaTopicPartition(topic: "t", partition: -3): .beginning])
+        )
+        #expect(throws: KafkaError.self) { try badPartition.validate() }
+        var badBuffer = KafkaConsumerConfiguration(bootstrapServers: ["b:1"], consumptionStrategy: .group(id: "g", topics: ["t"]))
+        badBuffer.buffer = .init(batchSize: 10, lowWatermark: 5, highWatermark: 5)
+        #expect(throws: KafkaError.self) { try badBuffer.validate() }
+        var good = KafkaConsumerConfiguration(bootstrapServers: ["b:1"], consumptionStrategy: .group(id: "g", topics: ["t"]))
+        good.autoOffsetReset = .earliest
+        try good.validate()
+        #expect(good.effectiveProperties["group.id"] == "g")
+        #expect(good.effectiveProperties["auto.offset.reset"] == "earliest")
+    }
+}
