@@ -8,7 +8,10 @@ public func parseOffsetArgument(_ text: String) throws(OffsetArgumentError) -> K
     case "end", "latest": return .end
     case "stored": return .stored
     default:
-        if text.hasPrefix("-"), let n = Int(text.dropFirst()), n > 0 { return .tail(n) }
+        if text.hasPrefix("-") {
+            guard let n = Int(text.dropFirst()), n > 0 else { throw OffsetArgumentError(value: text) }
+            return .tail(n)
+        }
         if let n = Int64(text), n >= 0 { return KafkaOffset(rawValue: n) }
         throw OffsetArgumentError(value: text)
     }

@@ -46,8 +46,6 @@ struct KafkaDevCluster: AsyncParsableCommand {
             printError("kafka-dev-cluster: \(error)")
             throw ExitCode(1)
         }
-        let output = OutputWriter(unbuffered: true)
-        output.write(cluster.bootstrapServers)
         if let bootstrapFile {
             do {
                 try writeFile(bootstrapFile, contents: cluster.bootstrapServers + "\n")
@@ -57,6 +55,8 @@ struct KafkaDevCluster: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
+        // The file first: once the stdout line is there, so is the file.
+        OutputWriter(unbuffered: true).write(cluster.bootstrapServers)
         printError("kafka-dev-cluster: \(brokers) broker(s) at \(cluster.bootstrapServers); Ctrl-C to stop")
         _ = await waitForTerminationSignal()
         await cluster.shutdown()

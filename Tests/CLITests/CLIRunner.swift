@@ -1,0 +1,113 @@
+import Dispatch
+import Foundation
+import Kafka
+import KafkaTesting
+
+/// What a finished CLI run printed and returned.
+struct CLIResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// The directory holding the built executables: `$KAFKA_CLI_BIN_DIR`, else the test bundle's own directory
+/// (SwiftPM puts products and test bundles side by side).
+let binDirectory: URL = {
+    if let dir = ProcessInfo.processInfo.environment["KAFKA_CLI_BIN_DIR"] {
+        return URL(fileURLWithPath: dir)
+    }
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var dir = exe.deletingLastPathComponent()
+    // On Linux the bundle is a file in the products directory; elsewhere it may be nested inside a bundle.
+    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("kafka-send").path), dir.path != "/" {
+        dir = dir.deletingLastPathComponent()
+    }
+    return dir
+}()
+
+/// Starts a built CLI.
+func startCLI(_ name: String, _ arguments: [String], stdin: Data? = nil) throws -> (Process, Pipe, Pipe) {
+    let process = Process()
+    process.executableURL = binDirectory.appendingPathComponent(name)
+    process.arguments = arguments
+    var environment = ProcessInfo.processInfo.environment
+    environment.removeValue(forKey: "KAFKA_BOOTSTRAP_SERVERS")  // tests pass -b explicitly
+    process.environment = environment
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    let input = Pipe()
+    process.standardInput = input
+    try process.run()
+    let writer = input.fileHandleForWriting
+    DispatchQueue.global().async {
+        if let stdin { writer.write(stdin) }
+        try? writer.close()
+    }
+    return (process, out, err)
+}
+
+/// Runs a built CLI to completion (killing it after `timeout`), off the cooperative pool.
+func runCLI(_ name: String, _ arguments: [String], stdin: Data? = nil, timeout: Duration = .seconds(60)) async throws -> CLIResult {
+    let (process, out, err) = try startCLI(name, arguments, stdin: stdin)
+    return await finish(process, out, err, timeout: timeout)
+}
+
+/// Waits for a started CLI to exit and collects its output.
+func finish(_ process: Process, _ out: Pipe, _ err: Pipe, timeout: Duration = .seconds(60)) async -> CLIResult {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
+            DispatchQueue.global().asyncAfter(
+                deadline: .now() + .milliseconds(Int(timeout.components.seconds * 1_000)),
+                execute: killer
+            )
+            let group = DispatchGroup()
+            let stdout = DataBox()
+            let stderr = DataBox()
+            group.enter()
+            DispatchQueue.global().async {
+                stdout.data = out.fileHandleForReading.readDataToEndOfFile()
+                group.leave()
+            }
+            group.enter()
+            DispatchQueue.global().async {
+                stderr.data = err.fileHandleForReading.readDataToEndOfFile()
+                group.leave()
+            }
+            process.waitUntilExit()
+            group.wait()
+            killer.cancel()
+            continuation.resume(
+                returning: CLIResult(
+                    status: process.terminationStatus,
+                    stdout: String(decoding: stdout.data, as: UTF8.self),
+                    stderr: String(decoding: stderr.data, as: UTF8.self)
+                )
+            )
+        }
+    }
+}
+
+func uniqueName(_ prefix: String) -> String {
+    "\(prefix)-\(UInt32.random(in: 0...UInt32.max))"
+}
+
+/// Runs `body` against the cluster tests use (embedded, or real when KAFKA_BOOTSTRAP_SERVERS is set).
+func withTestCluster<T>(brokers: Int = 3, _ body: (any KafkaTestCluster) async throws -> T) async throws -> T {
+    let cluster = try makeKafkaTestCluster(brokers: brokers)
+    do {
+        let result = try await body(cluster)
+        await cluster.shutdown()
+        return result
+    } catch {
+        await cluster.shutdown()
+        throw error
+    }
+}
+
+/// Written by one reader before `group.leave()`, read after `group.wait()`: the group orders the accesses.
+private final class DataBox: @unchecked Sendable {
+    var data = Data()
+}
