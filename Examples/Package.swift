@@ -1,0 +1,22 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "swift-kafka-examples",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "swift-kafka", path: ".."),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "RoundTrip",
+            dependencies: [
+                .product(name: "Kafka", package: "swift-kafka"),
+                .product(name: "KafkaTesting", package: "swift-kafka"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        )
+    ]
+)
