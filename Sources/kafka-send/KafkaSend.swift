@@ -66,45 +66,51 @@ struct KafkaSend: AsyncParsableCommand {
         var sent = 0
         var failures: [(line: Int, error: any Error)] = []
         var failureCount = 0
-        do {
-            try await withThrowingTaskGroup(of: (Int, (any Error)?).self) { group in
-                var inFlight = 0
-                var lineNumber = 0
-                func collect(_ result: (Int, (any Error)?)?) {
-                    guard let (line, error) = result else { return }
-                    inFlight -= 1
-                    if let error {
-                        failureCount += 1
-                        if failures.count < 5 { failures.append((line, error)) }
-                    }
-                }
-                let reader = LineReader(fd: 0)
-                while let records = try await reader.nextRecords() {
-                    for record in records {
-                        lineNumber += 1
-                        if inFlight >= maxInFlight { collect(try await group.next()) }
-                        let message = KafkaProducerMessage(
-                            topic: topic,
-                            partition: partition,
-                            key: key,
-                            value: record,
-                            headers: headerList
-                        )
-                        let line = lineNumber
-                        group.addTask {
-                            do {
-                                _ = try await producer.send(message)
-                                return (line, nil)
-                            } catch {
-                                return (line, error)
-                            }
-                        }
-                        inFlight += 1
-                        sent += 1
-                    }
-                }
-                while inFlight > 0 { collect(try await group.next()) }
+        func record(line: Int, _ error: any Error) {
+            failureCount += 1
+            if failures.count < 5 { failures.append((line, error)) }
+        }
+        // Lines are queued in order (so they keep their order in a partition); deliveries are awaited oldest
+        // first, with at most maxInFlight outstanding.
+        var pending: [(line: Int, id: KafkaProducerMessageID)] = []
+        var settled = 0
+        func settleOldest() async {
+            let (line, id) = pending[settled]
+            settled += 1
+            do {
+                _ = try await producer.delivery(of: id)
+            } catch {
+                record(line: line, error)
             }
+            if settled == pending.count || settled > 4_096 {
+                pending.removeFirst(settled)
+                settled = 0
+            }
+        }
+        do {
+            var lineNumber = 0
+            let reader = LineReader(fd: 0)
+            while let records = try await reader.nextRecords() {
+                for bytes in records {
+                    lineNumber += 1
+                    let message = KafkaProducerMessage(
+                        topic: topic,
+                        partition: partition,
+                        key: key,
+                        value: bytes,
+                        headers: headerList
+                    )
+                    do {
+                        pending.append((lineNumber, try await producer.enqueue(message)))
+                        sent += 1
+                    } catch {
+                        sent += 1
+                        record(line: lineNumber, error)
+                    }
+                    if pending.count - settled >= maxInFlight { await settleOldest() }
+                }
+            }
+            while settled < pending.count { await settleOldest() }
         } catch {
             printError("kafka-send: \(error)")
             await producer.close()

@@ -19,6 +19,24 @@ struct CLITests {
         }
     }
 
+    @Test("2,000 lines sent to one partition come back in the order they were read")
+    func orderIsKept() async throws {
+        try await withTestCluster { cluster in
+            let topic = uniqueName("cli-order")
+            try await cluster.createTopic(topic, partitions: 3, replicationFactor: 1)
+            let lines = (0..<2_000).map { "line-\($0)" }
+            let input = Data((lines.joined(separator: "\n") + "\n").utf8)
+            let send = try await runCLI("kafka-send", ["-b", cluster.bootstrapServers, "-t", topic, "-p", "2"], stdin: input)
+            #expect(send.status == 0, "kafka-send failed: \(send.stderr)")
+            let tail = try await runCLI(
+                "kafka-tail",
+                ["-b", cluster.bootstrapServers, "-t", topic, "-p", "2", "-o", "beginning", "-e"]
+            )
+            #expect(tail.status == 0, "kafka-tail failed: \(tail.stderr)")
+            #expect(tail.stdout.split(separator: "\n").map(String.init) == lines)
+        }
+    }
+
     @Test("every line of a multi-partition topic comes back once; -e waits for every partition's end")
     func roundTripManyPartitions() async throws {
         try await withTestCluster { cluster in

@@ -71,18 +71,22 @@ extension RDKafkaCallbacks {
         return Unmanaged<RDKafkaCallbacks>.fromOpaque(opaque).takeUnretainedValue()
     }
 
+    /// Forwards one librdkafka log line to the logger.
+    func log(level: Int32, facility: UnsafePointer<CChar>?, message: UnsafePointer<CChar>?) {
+        let fac = facility.map { String(cString: $0) } ?? ""
+        let text = message.map { String(cString: $0) } ?? ""
+        logger.log(
+            level: RDKafkaCallbacks.logLevel(syslogLevel: level),
+            "\(text)",
+            metadata: [KafkaLoggingKeys.facility: "\(fac)"]
+        )
+    }
+
     /// Installs the C trampolines on `conf`; `self` must outlive the handle made from it.
     func install(on conf: OpaquePointer, rebalance: Bool) {
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
         rd_kafka_conf_set_log_cb(conf) { rk, level, facility, message in
-            guard let callbacks = RDKafkaCallbacks.from(rk) else { return }
-            let fac = facility.map { String(cString: $0) } ?? ""
-            let text = message.map { String(cString: $0) } ?? ""
-            callbacks.logger.log(
-                level: RDKafkaCallbacks.logLevel(syslogLevel: level),
-                "\(text)",
-                metadata: [KafkaLoggingKeys.facility: "\(fac)"]
-            )
+            RDKafkaCallbacks.from(rk)?.log(level: level, facility: facility, message: message)
         }
         rd_kafka_conf_set_error_cb(conf) { rk, err, reason, _ in
             guard let callbacks = RDKafkaCallbacks.from(rk) else { return }

@@ -139,6 +139,18 @@ extension RDKafkaClient {
         }
     }
 
+    /// Stores the offsets to commit next (`rd_kafka_offsets_store`). Non-blocking; any thread; a no-op once the
+    /// handle is closing. Partitions no longer assigned are skipped by librdkafka.
+    func storeOffsets(_ offsets: [(KafkaTopicPartition, KafkaOffset)]) {
+        guard !offsets.isEmpty, self.guard.enter() else { return }
+        defer { self.guard.exit() }
+        let list = RDKafkaTopicPartitionList(offsets)
+        let err = rd_kafka_offsets_store(pointer, list.pointer)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__STATE {
+            logger.debug("offset store: \(KafkaError.librdkafka(err))")
+        }
+    }
+
     /// The partitions currently assigned.
     func assignment() -> [KafkaTopicPartition] {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>? = nil
@@ -176,35 +188,15 @@ extension RDKafkaClient {
         return .success(Int(entry.partition_cnt))
     }
 
-    /// Commits what is stored (with auto-commit), leaves the group, and stops the consumer. Blocking; poll
-    /// thread only.
+    /// Commits what is stored (with auto-commit), leaves the group, and stops the consumer. Blocking (serves the
+    /// final revocation and log lines on the calling thread); poll thread only, after `guard.closeAndWait()`.
     ///
-    /// Uses `rd_kafka_consumer_close_queue` on a queue of its own and serves it until `rd_kafka_consumer_closed`,
-    /// so the final revocation reaches the rebalance observers, and a wake-up of the consumer queue only makes
-    /// one wait return early (with the blocking `rd_kafka_consumer_close`, a stray wake-up ends the close).
-    func closeConsumer(deadline: ContinuousClock.Instant) -> KafkaError? {
-        guard let closeQueue = rd_kafka_queue_new(pointer) else {
-            return KafkaError(code: .shutdown, message: "could not create the close queue")
-        }
-        defer { rd_kafka_queue_destroy(closeQueue) }
-        if let error = rd_kafka_consumer_close_queue(pointer, closeQueue) {
-            return KafkaError(consuming: error)
-        }
-        while rd_kafka_consumer_closed(pointer) == 0 {
-            guard ContinuousClock.now < deadline else {
-                return KafkaError(code: .timedOut, message: "the consumer did not finish closing in time")
-            }
-            guard let event = rd_kafka_queue_poll(closeQueue, 100) else { continue }
-            defer { rd_kafka_event_destroy(event) }
-            if rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE {
-                callbacks.rebalance(
-                    rk: pointer,
-                    err: rd_kafka_event_error(event),
-                    partitions: rd_kafka_event_topic_partition_list(event)
-                )
-            }
-        }
-        return nil
+    /// - Important: `rd_kafka_consumer_close` ends its wait early (with `_TIMED_OUT`, skipping the LeaveGroup) if
+    ///   the consumer queue is yielded meanwhile; ``wakeUp()`` goes through ``guard``, so once the guard is
+    ///   closed no yield can land.
+    func closeConsumer() -> KafkaError? {
+        let err = rd_kafka_consumer_close(pointer)
+        return err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError.librdkafka(err, message: "consumer close")
     }
 }
 

@@ -76,7 +76,7 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Frees the handle. Blocking; poll thread only; call once, after `guard.closeAndWait()`.
     func destroy() {
         rd_kafka_queue_destroy(queue)
-        // A consumer was closed by closeConsumer(deadline:) already; a second, blocking close could wait forever.
+        // A consumer was closed by closeConsumer() already; a second close after a failed one could wait forever.
         rd_kafka_destroy_flags(pointer, kind == .consumer ? Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE) : 0)
     }
 
@@ -85,8 +85,11 @@ final class RDKafkaClient: @unchecked Sendable {
         Int(rd_kafka_outq_len(pointer))
     }
 
-    /// Wakes a poll thread blocked on this client's queue.
+    /// Wakes a poll thread blocked on this client's queue. A no-op once ``guard`` is closed (a consumer's close
+    /// must not be woken).
     func wakeUp() {
+        guard self.guard.enter() else { return }
+        defer { self.guard.exit() }
         rd_kafka_queue_yield(queue)
     }
 }

@@ -86,7 +86,11 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var clientID: String = "swift-kafka"
     /// `auto.offset.reset`: where to start without a committed offset. Default ``AutoOffsetReset/latest``.
     public var autoOffsetReset: AutoOffsetReset = .latest
-    /// `enable.auto.commit`: commit consumed offsets periodically. Default `true`.
+    /// `enable.auto.commit`: commit processed offsets periodically, and on close. Default `true`.
+    ///
+    /// A message counts as processed once the ``KafkaConsumer/messages`` loop asked for the one after it
+    /// (at-least-once): a message the loop was handling when it stopped, or that was buffered but never handed out,
+    /// is read again by the next member of the group.
     public var enableAutoCommit: Bool = true
     /// `auto.commit.interval.ms`. Default 5 s.
     public var autoCommitInterval: Duration = .seconds(5)
@@ -166,6 +170,9 @@ public struct KafkaConsumerConfiguration: Sendable {
         if let groupInstanceID { p.set("group.instance.id", groupInstanceID) }
         p.set("auto.offset.reset", autoOffsetReset.rawValue)
         p.set("enable.auto.commit", enableAutoCommit && consumptionStrategy.groupID != nil)
+        // At-least-once: offsets are stored by the messages iterator once the reader moved past a message, not
+        // when librdkafka hands the message to the poll thread.
+        p.set("enable.auto.offset.store", false)
         p.set("auto.commit.interval.ms", milliseconds: autoCommitInterval)
         p.set("session.timeout.ms", milliseconds: sessionTimeout)
         p.set("enable.partition.eof", stopAtEndOfPartitions)

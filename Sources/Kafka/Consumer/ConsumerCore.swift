@@ -2,6 +2,14 @@ import Logging
 import NIOCore
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The state a consumer shares between its actor, its message sequence and its poll thread.
 ///
 /// Threads: the poll thread does every librdkafka call: it subscribes or assigns, polls the consumer queue
@@ -32,6 +40,23 @@ final class ConsumerCore: Sendable {
 
     func stopProducing() {
         _ = state.withLock { $0.stopProducing() }
+    }
+
+    /// Stores, per partition, the offset after the last of `messages`: they were processed (at-least-once).
+    /// Runs on the reader's task; one non-blocking `rd_kafka_offsets_store` per call.
+    func markProcessed(_ messages: ArraySlice<KafkaConsumerMessage>) {
+        guard configuration.consumptionStrategy.groupID != nil, let first = messages.first else { return }
+        // Offsets rise within a partition, and batches come in runs of one partition: keep the last of each run.
+        var next: [KafkaTopicPartition: KafkaOffset] = [:]
+        var run = first
+        for message in messages.dropFirst() {
+            if message.partition != run.partition || message.topic != run.topic {
+                next[KafkaTopicPartition(topic: run.topic, partition: run.partition)] = KafkaOffset(rawValue: run.offset.rawValue + 1)
+            }
+            run = message
+        }
+        next[KafkaTopicPartition(topic: run.topic, partition: run.partition)] = KafkaOffset(rawValue: run.offset.rawValue + 1)
+        client.storeOffsets(next.map { ($0.key, $0.value) })
     }
 
     func requestClose() {
@@ -87,6 +112,7 @@ final class ConsumerCore: Sendable {
             failure = error
             requestClose()
         }
+        var reachedEnd = false
         let buffer = ConsumeBuffer()
         let batchSize = configuration.buffer.batchSize
         while state.withLock({ $0.isRunning }) {
@@ -102,14 +128,14 @@ final class ConsumerCore: Sendable {
                     logger.warning("consumer error: \(error)")
                 }
             }
-            if !batch.messages.isEmpty {
+            if !batch.messages.isEmpty && !reachedEnd {
                 switch source.yield(contentsOf: CollectionOfOne(batch.messages)) {
                 case .produceMore: break
                 case .stopProducing: stopProducing()
                 case .dropped: requestClose()
                 }
             }
-            if configuration.stopAtEndOfPartitions {
+            if configuration.stopAtEndOfPartitions && !reachedEnd {
                 var allAtEnd = false
                 state.withLock { state in
                     for message in batch.messages {
@@ -120,8 +146,12 @@ final class ConsumerCore: Sendable {
                     }
                 }
                 if allAtEnd {
+                    // End the sequence after what is buffered, and stop fetching; the close follows when the
+                    // reader has taken the last message (didTerminate), so its offsets are committed.
                     logger.debug("every assigned partition read to its end")
-                    requestClose()
+                    source.finish()
+                    reachedEnd = true
+                    client.setPaused(true, partitions: state.withLock { $0.assigned.sorted { $0.partition < $1.partition } })
                 }
             }
         }
@@ -156,13 +186,19 @@ final class ConsumerCore: Sendable {
 
     /// Looks up a topic's partition count, retrying while the cluster has no leader for it yet.
     private func partitionCount(of topic: String) throws(KafkaError) -> Int {
-        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+        let start = ContinuousClock.now
+        let deadline = start.advanced(by: .seconds(30))
+        // A topic created a moment ago may not be known to every broker yet: give it a few seconds.
+        let unknownTopicGrace = start.advanced(by: .seconds(5))
         while true {
             switch client.partitionCount(topic: topic, timeoutMilliseconds: 1_000) {
             case .success(let count) where count > 0:
                 return count
             case .success:
                 break
+            case .failure(let error) where error.code == .unknownTopicOrPartition && ContinuousClock.now < unknownTopicGrace:
+                logger.debug("topic \(topic) not known yet: \(error)")
+                Self.sleep(milliseconds: 200)
             case .failure(let error) where error.isRetriable && error.code != .unknownTopicOrPartition:
                 logger.debug("metadata for \(topic) not ready: \(error)")
             case .failure(let error):
@@ -175,11 +211,17 @@ final class ConsumerCore: Sendable {
         }
     }
 
+    /// Sleeps the poll thread (never a task: this runs on the library's own thread).
+    private static func sleep(milliseconds: Int) {
+        var request = timespec(tv_sec: milliseconds / 1_000, tv_nsec: (milliseconds % 1_000) * 1_000_000)
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+    }
+
     private func finishClose(source: Source, failure: (any Error)?) {
         logger.debug("closing consumer")
         client.guard.closeAndWait()
-        let closeDeadline = ContinuousClock.now.advanced(by: configuration.sessionTimeout + .seconds(10))
-        if let error = client.closeConsumer(deadline: closeDeadline) {
+        if let error = client.closeConsumer() {
             logger.warning("consumer close: \(error)")
         }
         client.destroy()

@@ -18,8 +18,9 @@ import NIOCore
 ///
 /// - Important: Threads. A thread owned by the consumer makes every librdkafka call: polls, rebalance callbacks,
 ///   pause/resume, and the blocking close. Swift's cooperative thread pool is never blocked. Leaving the
-///   ``messages`` loop, ``close()``, a graceful shutdown of ``run()`` or dropping the consumer all close it:
-///   stored offsets are committed, the group is left, the handle is freed.
+///   ``messages`` loop, ``close()``, or a graceful shutdown of ``run()`` close it: processed offsets are committed,
+///   the group is left, the handle is freed. Dropping the consumer and its ``messages`` (without iterating) closes
+///   it too; a ``messages`` loop keeps it open while it runs.
 public actor KafkaConsumer: Service {
     /// The consumer's configuration type.
     public typealias Configuration = KafkaConsumerConfiguration
@@ -59,7 +60,7 @@ public actor KafkaConsumer: Service {
         )
         client.callbacks.setRebalanceObserver { [core] notification in core.rebalanced(notification) }
         self.core = core
-        self.messages = KafkaConsumerMessages(wrapped: sequence.sequence)
+        self.messages = KafkaConsumerMessages(wrapped: sequence.sequence, core: core)
         let source = sequence.source
         do {
             try KafkaThread.detach(name: "kafka-consumer") { core.runPollLoop(source: source) }
@@ -67,10 +68,6 @@ public actor KafkaConsumer: Service {
             client.destroy()
             throw error
         }
-    }
-
-    deinit {
-        core.requestClose()
     }
 
     /// Commits the stored offsets, leaves the group, frees the handle, and ends ``messages`` (after the messages

@@ -6,8 +6,12 @@ import NIOCore
 /// falls behind (``KafkaConsumerConfiguration/Buffer/highWatermark`` batches waiting), the consumer pauses
 /// fetching until the loop catches up, so memory stays bounded whatever the lag.
 ///
+/// Offsets are stored for commit at-least-once: a message counts as processed once the loop asks for the next
+/// one (offsets are stored per batch, and for the part of a batch handed out when the loop ends).
+///
 /// - Important: Iterate it once. Leaving the loop (`break`, an error, task cancellation) closes the consumer:
-///   it commits what it stored and leaves the group.
+///   it commits what was processed and leaves the group. The sequence keeps the consumer working even if the
+///   ``KafkaConsumer`` itself is no longer referenced.
 public struct KafkaConsumerMessages: AsyncSequence, Sendable {
     public typealias Element = KafkaConsumerMessage
     public typealias Failure = any Error
@@ -20,32 +24,59 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
     >
 
     let wrapped: Producer
+    let core: ConsumerCore
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(wrapped: wrapped.makeAsyncIterator())
+        AsyncIterator(storage: IteratorStorage(wrapped: wrapped.makeAsyncIterator(), core: core))
     }
 
     /// Returns the consumer's messages one by one.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var wrapped: Producer.AsyncIterator
-        private var batch: [KafkaConsumerMessage] = []
-        private var index = 0
+        private let storage: IteratorStorage
 
-        init(wrapped: Producer.AsyncIterator) {
-            self.wrapped = wrapped
+        fileprivate init(storage: IteratorStorage) {
+            self.storage = storage
         }
 
         /// The next message; `nil` once the consumer is closed (or, with
         /// ``KafkaConsumerConfiguration/stopAtEndOfPartitions``, every partition was read to its end).
         /// - Throws: a fatal ``KafkaError`` that stopped the consumer.
         public mutating func next() async throws -> KafkaConsumerMessage? {
-            while index == batch.count {
-                guard let next = try await wrapped.next() else { return nil }
-                batch = next
-                index = 0
-            }
-            defer { index += 1 }
-            return batch[index]
+            try await storage.next()
+        }
+    }
+}
+
+/// The iterator's state. A class so that its `deinit` (the loop ended) stores the progress made in the current
+/// batch *before* the wrapped iterator goes away and its termination starts the consumer's close.
+private final class IteratorStorage {
+    private var wrapped: KafkaConsumerMessages.Producer.AsyncIterator
+    private let core: ConsumerCore
+    private var batch: [KafkaConsumerMessage] = []
+    private var index = 0
+
+    init(wrapped: KafkaConsumerMessages.Producer.AsyncIterator, core: ConsumerCore) {
+        self.wrapped = wrapped
+        self.core = core
+    }
+
+    func next() async throws -> KafkaConsumerMessage? {
+        while index == batch.count {
+            // Every message of the batch was taken, and the reader asks for more: the batch is processed.
+            core.markProcessed(batch[...])
+            batch = []
+            index = 0
+            guard let next = try await wrapped.next() else { return nil }
+            batch = next
+        }
+        defer { index += 1 }
+        return batch[index]
+    }
+
+    deinit {
+        // The loop ended: messages before the last one handed out were processed; the last one may not have been.
+        if index > 1 {
+            core.markProcessed(batch[..<(index - 1)])
         }
     }
 }

@@ -67,6 +67,18 @@ public actor KafkaProducer: Service {
         try await core.send(message)
     }
 
+    /// Queues a message without waiting for its delivery; suspends only while librdkafka's queue is full.
+    /// Messages queued one after the other keep their order within a partition. Every returned id must be passed
+    /// to ``delivery(of:)``. (Package API for the CLIs until the public fire-and-forget send lands.)
+    package nonisolated func enqueue<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaProducerMessageID {
+        KafkaProducerMessageID(rawValue: try await core.enqueue(message))
+    }
+
+    /// Waits for the delivery report of a message queued with ``enqueue(_:)``.
+    package nonisolated func delivery(of id: KafkaProducerMessageID) async throws -> KafkaDelivery {
+        try await core.delivery(of: id.rawValue)
+    }
+
     /// Waits until every message sent so far is delivered or failed.
     /// - Throws: ``KafkaError/Code/timedOut`` when messages are still outstanding after `timeout`.
     public nonisolated func flush(timeout: Duration = .seconds(30)) async throws {

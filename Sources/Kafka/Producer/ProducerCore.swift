@@ -33,6 +33,13 @@ final class ProducerCore: Sendable {
     // MARK: Sending (any task)
 
     func send<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaDelivery {
+        let id = try await enqueue(message)
+        return try await delivery(of: id)
+    }
+
+    /// Hands the message to librdkafka, suspending only while its queue is full. Messages enqueued one after the
+    /// other keep their order in their partition. Every id returned must be passed to ``delivery(of:)``.
+    func enqueue<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> UInt64 {
         let id = nextID.add(1, ordering: .relaxed).oldValue
         while true {
             guard client.guard.enter() else { throw KafkaError.shutdown("send") }
@@ -50,7 +57,12 @@ final class ProducerCore: Sendable {
             }
             break
         }
-        return try await withCheckedThrowingContinuation { (continuation: SendWaiter) in
+        return id
+    }
+
+    /// Waits for the delivery report of message `id` (it may have come already).
+    func delivery(of id: UInt64) async throws -> KafkaDelivery {
+        try await withCheckedThrowingContinuation { (continuation: SendWaiter) in
             switch registry.withLock({ $0.attach(continuation, for: id) }) {
             case .wait: break
             case .resume(let outcome): continuation.resume(with: outcome.mapError { $0 as any Error })
