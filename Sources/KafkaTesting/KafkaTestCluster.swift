@@ -57,3 +57,29 @@ public func makeKafkaTestCluster(brokers: Int = 3) throws -> any KafkaTestCluste
     }
     return try EmbeddedCluster(brokers: brokers)
 }
+
+/// Runs `body` with the cluster from ``makeKafkaTestCluster(brokers:)`` and shuts that cluster down afterwards,
+/// also when `body` throws.
+///
+/// ```swift
+/// @Test func roundTrip() async throws {
+///     try await withKafkaTestCluster { cluster in
+///         try await cluster.createTopic("orders", partitions: 4, replicationFactor: 1)
+///         // ... produce to and consume from cluster.bootstrapServers
+///     }
+/// }
+/// ```
+public func withKafkaTestCluster<T>(
+    brokers: Int = 3,
+    _ body: (any KafkaTestCluster) async throws -> T
+) async throws -> T {
+    let cluster = try makeKafkaTestCluster(brokers: brokers)
+    do {
+        let result = try await body(cluster)
+        await cluster.shutdown()
+        return result
+    } catch {
+        await cluster.shutdown()
+        throw error
+    }
+}

@@ -94,18 +94,6 @@ func uniqueName(_ prefix: String) -> String {
     "\(prefix)-\(UInt32.random(in: 0...UInt32.max))"
 }
 
-/// Runs `body` against the cluster tests use (embedded, or real when KAFKA_BOOTSTRAP_SERVERS is set).
-func withTestCluster<T>(brokers: Int = 3, _ body: (any KafkaTestCluster) async throws -> T) async throws -> T {
-    let cluster = try makeKafkaTestCluster(brokers: brokers)
-    do {
-        let result = try await body(cluster)
-        await cluster.shutdown()
-        return result
-    } catch {
-        await cluster.shutdown()
-        throw error
-    }
-}
 
 /// Written by one reader before `group.leave()`, read after `group.wait()`: the group orders the accesses.
 private final class DataBox: @unchecked Sendable {

@@ -8,7 +8,7 @@ import Testing
 struct CLITests {
     @Test("printf 'a\\nb\\nc\\n' | kafka-send, then kafka-tail -o beginning -e prints a b c")
     func roundTripLines() async throws {
-        try await withTestCluster { cluster in
+        try await withKafkaTestCluster { cluster in
             let topic = uniqueName("cli-lines")
             try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
             let send = try await runCLI("kafka-send", ["-b", cluster.bootstrapServers, "-t", topic], stdin: Data("a\nb\nc\n".utf8))
@@ -21,7 +21,7 @@ struct CLITests {
 
     @Test("2,000 lines sent to one partition come back in the order they were read")
     func orderIsKept() async throws {
-        try await withTestCluster { cluster in
+        try await withKafkaTestCluster { cluster in
             let topic = uniqueName("cli-order")
             try await cluster.createTopic(topic, partitions: 3, replicationFactor: 1)
             let lines = (0..<2_000).map { "line-\($0)" }
@@ -39,7 +39,7 @@ struct CLITests {
 
     @Test("every line of a multi-partition topic comes back once; -e waits for every partition's end")
     func roundTripManyPartitions() async throws {
-        try await withTestCluster { cluster in
+        try await withKafkaTestCluster { cluster in
             let topic = uniqueName("cli-parts")
             try await cluster.createTopic(topic, partitions: 4, replicationFactor: 1)
             let lines = (0..<500).map { "line-\($0)" }
@@ -56,7 +56,7 @@ struct CLITests {
 
     @Test("group mode reads the topic from the beginning, and -c stops after a count")
     func groupMode() async throws {
-        try await withTestCluster { cluster in
+        try await withKafkaTestCluster { cluster in
             let topic = uniqueName("cli-group")
             try await cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
             let send = try await runCLI("kafka-send", ["-b", cluster.bootstrapServers, "-t", topic, "-p", "1"], stdin: Data("x\ny\nz\n".utf8))

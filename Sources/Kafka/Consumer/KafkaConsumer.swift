@@ -82,14 +82,6 @@ public actor KafkaConsumer: Service {
     /// `ServiceGroup` manage the consumer's lifetime.
     public func run() async throws {
         let core = self.core
-        await withGracefulShutdownHandler {
-            await withTaskCancellationHandler {
-                await core.waitUntilClosed()
-            } onCancel: {
-                core.requestClose()
-            }
-        } onGracefulShutdown: {
-            core.requestClose()
-        }
+        await runUntilClosed(waitUntilClosed: { await core.waitUntilClosed() }, requestClose: { core.requestClose() })
     }
 }

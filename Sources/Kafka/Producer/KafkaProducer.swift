@@ -98,14 +98,6 @@ public actor KafkaProducer: Service {
     /// `ServiceGroup` manage the producer's lifetime.
     public func run() async throws {
         let core = self.core
-        await withGracefulShutdownHandler {
-            await withTaskCancellationHandler {
-                await core.waitUntilClosed()
-            } onCancel: {
-                core.requestClose()
-            }
-        } onGracefulShutdown: {
-            core.requestClose()
-        }
+        await runUntilClosed(waitUntilClosed: { await core.waitUntilClosed() }, requestClose: { core.requestClose() })
     }
 }

@@ -36,7 +36,7 @@ struct ConsumerTests {
 
     @Test("at-least-once: a member that stops after 10 messages commits up to the one it was handling")
     func resumesAfterProcessedMessages() async throws {
-        try await withTestCluster(brokers: 1) { cluster in
+        try await withKafkaTestCluster(brokers: 1) { cluster in
             let topic = try await prepareTopic(cluster, count: 100)
             let group = uniqueName("group")
 
@@ -67,7 +67,7 @@ struct ConsumerTests {
 
     @Test("the messages loop keeps working when the consumer itself is no longer referenced")
     func messagesOutliveTheConsumerReference() async throws {
-        try await withTestCluster(brokers: 1) { cluster in
+        try await withKafkaTestCluster(brokers: 1) { cluster in
             let topic = try await prepareTopic(cluster, count: 50)
             func makeMessages() throws -> KafkaConsumerMessages {
                 var config = KafkaConsumerConfiguration(
@@ -89,7 +89,7 @@ struct ConsumerTests {
 
     @Test("fixed partitions from an offset, without a group")
     func fixedPartitionsFromOffset() async throws {
-        try await withTestCluster(brokers: 1) { cluster in
+        try await withKafkaTestCluster(brokers: 1) { cluster in
             let topic = try await prepareTopic(cluster, count: 20)
             var config = KafkaConsumerConfiguration(
                 bootstrapServers: [cluster.bootstrapServers],
@@ -107,7 +107,7 @@ struct ConsumerTests {
 
     @Test("a slow reader holds the consumer's buffer to its watermark: nothing lost, nothing repeated")
     func slowReader() async throws {
-        try await withTestCluster(brokers: 1) { cluster in
+        try await withKafkaTestCluster(brokers: 1) { cluster in
             let topic = try await prepareTopic(cluster, count: 2_000)
             var config = KafkaConsumerConfiguration(
                 bootstrapServers: [cluster.bootstrapServers],

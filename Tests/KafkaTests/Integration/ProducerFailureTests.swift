@@ -1,4 +1,5 @@
 import Kafka
+import KafkaTesting
 import Testing
 
 @Suite("Producer failures", .timeLimit(.minutes(2)))
@@ -24,7 +25,7 @@ struct ProducerFailureTests {
 
     @Test("sends after close fail with shutdown; close is idempotent")
     func sendAfterClose() async throws {
-        try await withTestCluster(brokers: 1) { cluster in
+        try await withKafkaTestCluster(brokers: 1) { cluster in
             let topic = uniqueName("closed")
             try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
             let producer = try KafkaProducer(
@@ -45,7 +46,7 @@ struct ProducerFailureTests {
 
     @Test("close delivers what was sent without waiting for each send")
     func closeFlushes() async throws {
-        try await withTestCluster(brokers: 1) { cluster in
+        try await withKafkaTestCluster(brokers: 1) { cluster in
             let topic = uniqueName("close-flush")
             try await cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
             var config = KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers])

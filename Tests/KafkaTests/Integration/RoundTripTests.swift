@@ -6,7 +6,7 @@ import Testing
 struct RoundTripTests {
     @Test("1,000 keyed messages with headers come back complete, in order, where send said")
     func roundTripThousandMessages() async throws {
-        try await withTestCluster { cluster in
+        try await withKafkaTestCluster { cluster in
             let topic = uniqueName("round-trip")
             try await cluster.createTopic(topic, partitions: 4, replicationFactor: 1)
             let producer = try KafkaProducer(

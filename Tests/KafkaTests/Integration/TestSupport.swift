@@ -3,18 +3,6 @@ import KafkaTesting
 import Logging
 import Synchronization
 
-/// Runs `body` against the cluster tests use (embedded, or real when KAFKA_BOOTSTRAP_SERVERS is set).
-func withTestCluster<T>(brokers: Int = 3, _ body: (any KafkaTestCluster) async throws -> T) async throws -> T {
-    let cluster = try makeKafkaTestCluster(brokers: brokers)
-    do {
-        let result = try await body(cluster)
-        await cluster.shutdown()
-        return result
-    } catch {
-        await cluster.shutdown()
-        throw error
-    }
-}
 
 private let counter = Atomic<Int>(0)
 
