@@ -82,6 +82,44 @@ extension RDKafkaCallbacks {
         )
     }
 
+    /// Handles a client-level error: logs it, and records a fatal one.
+    func error(rk: OpaquePointer, err: rd_kafka_resp_err_t, reason: UnsafePointer<CChar>?) {
+        let text = reason.map { String(cString: $0) } ?? ""
+        if err == RD_KAFKA_RESP_ERR__FATAL {
+            var buffer = [CChar](repeating: 0, count: 512)
+            let original = rd_kafka_fatal_error(rk, &buffer, buffer.count)
+            let error = KafkaError.librdkafka(original, message: String(nulTerminated: buffer), isFatal: true)
+            recordFatalError(error)
+            logger.critical("fatal error: \(error)")
+        } else {
+            logger.log(
+                level: err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? .error : .warning,
+                "\(text)",
+                metadata: [KafkaLoggingKeys.errorCode: "\(String(cString: rd_kafka_err2name(err)))"]
+            )
+        }
+    }
+
+    /// Serves a log or error event (queues polled with the event API return them as events, not callbacks).
+    /// Returns whether the event was one of those.
+    func serveLogOrError(_ event: OpaquePointer, rk: OpaquePointer) -> Bool {
+        switch rd_kafka_event_type(event) {
+        case RD_KAFKA_EVENT_LOG:
+            var facility: UnsafePointer<CChar>? = nil
+            var text: UnsafePointer<CChar>? = nil
+            var level: Int32 = 7
+            if rd_kafka_event_log(event, &facility, &text, &level) == 0 {
+                log(level: level, facility: facility, message: text)
+            }
+            return true
+        case RD_KAFKA_EVENT_ERROR:
+            error(rk: rk, err: rd_kafka_event_error(event), reason: rd_kafka_event_error_string(event))
+            return true
+        default:
+            return false
+        }
+    }
+
     /// Installs the C trampolines on `conf`; `self` must outlive the handle made from it.
     func install(on conf: OpaquePointer, rebalance: Bool) {
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
@@ -89,22 +127,8 @@ extension RDKafkaCallbacks {
             RDKafkaCallbacks.from(rk)?.log(level: level, facility: facility, message: message)
         }
         rd_kafka_conf_set_error_cb(conf) { rk, err, reason, _ in
-            guard let callbacks = RDKafkaCallbacks.from(rk) else { return }
-            let text = reason.map { String(cString: $0) } ?? ""
-            let err = rd_kafka_resp_err_t(rawValue: err)
-            if err == RD_KAFKA_RESP_ERR__FATAL, let rk {
-                var buffer = [CChar](repeating: 0, count: 512)
-                let original = rd_kafka_fatal_error(rk, &buffer, buffer.count)
-                let error = KafkaError.librdkafka(original, message: String(nulTerminated: buffer), isFatal: true)
-                callbacks.recordFatalError(error)
-                callbacks.logger.critical("fatal error: \(error)")
-            } else {
-                callbacks.logger.log(
-                    level: err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? .error : .warning,
-                    "\(text)",
-                    metadata: [KafkaLoggingKeys.errorCode: "\(String(cString: rd_kafka_err2name(err)))"]
-                )
-            }
+            guard let rk, let callbacks = RDKafkaCallbacks.from(rk) else { return }
+            callbacks.error(rk: rk, err: rd_kafka_resp_err_t(rawValue: err), reason: reason)
         }
         rd_kafka_conf_set_offset_commit_cb(conf) { rk, err, offsets, _ in
             guard let callbacks = RDKafkaCallbacks.from(rk) else { return }

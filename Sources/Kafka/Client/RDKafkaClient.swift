@@ -190,7 +190,10 @@ extension RDKafkaClient {
         while let event = rd_kafka_queue_poll(queue, timeout) {
             timeout = 0
             defer { rd_kafka_event_destroy(event) }
-            guard rd_kafka_event_type(event) == RD_KAFKA_EVENT_DR else { continue }
+            guard rd_kafka_event_type(event) == RD_KAFKA_EVENT_DR else {
+                _ = callbacks.serveLogOrError(event, rk: pointer)
+                continue
+            }
             reports.removeAll(keepingCapacity: true)
             withUnsafeTemporaryAllocation(of: UnsafePointer<rd_kafka_message_t>?.self, capacity: 256) { buffer in
                 while true {
