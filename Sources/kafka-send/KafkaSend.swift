@@ -1,6 +1,7 @@
 import ArgumentParser
 import Kafka
 import KafkaCLISupport
+import Synchronization
 
 @main
 struct KafkaSend: AsyncParsableCommand {
@@ -30,13 +31,9 @@ struct KafkaSend: AsyncParsableCommand {
     @Option(name: .customShort("H"), help: ArgumentHelp("Header name=value for every message. Repeatable.", valueName: "name=value"))
     var headers: [String] = []
 
-    @Option(help: "Most messages awaiting delivery at once.")
-    var maxInFlight: Int = 10_000
-
     func validate() throws {
         if topic.isEmpty { throw ValidationError("-t needs a topic name") }
         if let partition, partition < 0 { throw ValidationError("partition must be a number >= 0") }
-        if maxInFlight < 1 { throw ValidationError("--max-in-flight must be at least 1") }
         for header in headers where !header.contains("=") {
             throw ValidationError("-H needs name=value, got '\(header)'")
         }
@@ -47,6 +44,7 @@ struct KafkaSend: AsyncParsableCommand {
         var config = KafkaProducerConfiguration(bootstrapServers: common.bootstrapServers)
         config.clientID = "kafka-send"
         config.librdkafkaOverrides = try common.librdkafkaProperties()
+        config.deliveryReports = .failuresOnly
         let producer: KafkaProducer
         do {
             producer = try KafkaProducer(configuration: config, logger: logger)
@@ -61,38 +59,34 @@ struct KafkaSend: AsyncParsableCommand {
         let topic = self.topic
         let partition = partition.map { KafkaPartition(rawValue: $0) } ?? .unassigned
         let key = self.key
-        let maxInFlight = self.maxInFlight
+
+        // Failed deliveries arrive on deliveryReports; ids follow the lines (one id per line), so the first id
+        // queued gives every report its line number.
+        let baseID = Mutex<UInt64?>(nil)
+        let reportReader = Task {
+            var failed: [(line: Int, error: any Error)] = []
+            var count = 0
+            for await report in producer.deliveryReports {
+                guard case .failure(let error) = report.result else { continue }
+                count += 1
+                if failed.count < 5 {
+                    let base = baseID.withLock { $0 } ?? 0
+                    failed.append((Int(report.id.rawValue &- base) + 1, error))
+                }
+            }
+            return (count, failed)
+        }
 
         var sent = 0
-        var failures: [(line: Int, error: any Error)] = []
-        var failureCount = 0
-        func record(line: Int, _ error: any Error) {
-            failureCount += 1
-            if failures.count < 5 { failures.append((line, error)) }
-        }
-        // Lines are queued in order (so they keep their order in a partition); deliveries are awaited oldest
-        // first, with at most maxInFlight outstanding.
-        var pending: [(line: Int, id: KafkaProducerMessageID)] = []
-        var settled = 0
-        func settleOldest() async {
-            let (line, id) = pending[settled]
-            settled += 1
-            do {
-                _ = try await producer.delivery(of: id)
-            } catch {
-                record(line: line, error)
-            }
-            if settled == pending.count || settled > 4_096 {
-                pending.removeFirst(settled)
-                settled = 0
-            }
-        }
+        var refused: [(line: Int, error: any Error)] = []
+        var refusedCount = 0
         do {
             var lineNumber = 0
             let reader = LineReader(fd: 0)
             while let records = try await reader.nextRecords() {
                 for bytes in records {
                     lineNumber += 1
+                    sent += 1
                     let message = KafkaProducerMessage(
                         topic: topic,
                         partition: partition,
@@ -101,25 +95,27 @@ struct KafkaSend: AsyncParsableCommand {
                         headers: headerList
                     )
                     do {
-                        pending.append((lineNumber, try await producer.enqueue(message)))
-                        sent += 1
+                        let id = try await producer.enqueue(message)
+                        let line = UInt64(lineNumber)
+                        baseID.withLock { if $0 == nil { $0 = id.rawValue - (line - 1) } }
                     } catch {
-                        sent += 1
-                        record(line: lineNumber, error)
+                        refusedCount += 1
+                        if refused.count < 5 { refused.append((lineNumber, error)) }
                     }
-                    if pending.count - settled >= maxInFlight { await settleOldest() }
                 }
             }
-            while settled < pending.count { await settleOldest() }
         } catch {
             printError("kafka-send: \(error)")
             await producer.close()
             throw ExitCode(1)
         }
         await producer.close()
+        let (failedCount, failed) = await reportReader.value
+        let failureCount = refusedCount + failedCount
+        let failures = (refused + failed).sorted { $0.line < $1.line }.prefix(5)
         if failureCount > 0 {
             printError("kafka-send: \(failureCount) of \(sent) messages were not delivered")
-            for failure in failures.sorted(by: { $0.line < $1.line }) {
+            for failure in failures {
                 printError("  line \(failure.line): \(failure.error)")
             }
             throw ExitCode(1)

@@ -12,6 +12,19 @@
 /// config.librdkafkaOverrides["batch.num.messages"] = "20000"
 /// ```
 public struct KafkaProducerConfiguration: Sendable {
+    /// Which delivery reports of ``KafkaProducer/enqueue(_:)`` go to ``KafkaProducer/deliveryReports``.
+    public struct DeliveryReports: Hashable, Sendable {
+        enum Kind: Hashable, Sendable { case none, failures, all }
+        let kind: Kind
+
+        /// None: the sequence ends at once; failures are only logged (at `warning`).
+        public static let none = DeliveryReports(kind: .none)
+        /// Only the messages that could not be delivered.
+        public static let failuresOnly = DeliveryReports(kind: .failures)
+        /// Every message: where it landed, or why it failed.
+        public static let all = DeliveryReports(kind: .all)
+    }
+
     /// `bootstrap.servers`: `host:port` of one or more brokers to discover the cluster from.
     public var bootstrapServers: [String]
     /// `client.id`: the name brokers log and quota this client by. Default `swift-kafka`.
@@ -30,6 +43,12 @@ public struct KafkaProducerConfiguration: Sendable {
     public var messageTimeout: Duration = .seconds(300)
     /// `security.protocol` and its TLS / SASL settings. Default plaintext.
     public var security: KafkaConfiguration.Security = .plaintext
+    /// Which reports of fire-and-forget sends (``KafkaProducer/enqueue(_:)``) reach
+    /// ``KafkaProducer/deliveryReports``. Default ``DeliveryReports/none``.
+    ///
+    /// With ``DeliveryReports/all`` or ``DeliveryReports/failuresOnly``, read the sequence: while its reader is
+    /// behind, `enqueue` waits.
+    public var deliveryReports: DeliveryReports = .none
     /// How long ``KafkaProducer/close()`` waits for outstanding messages before failing them. Default 30 s.
     public var closeTimeout: Duration = .seconds(30)
     /// Any librdkafka property, applied after the typed fields (so it wins). See librdkafka's CONFIGURATION.md.

@@ -27,6 +27,10 @@ public actor KafkaProducer: Service {
 
     private nonisolated let core: ProducerCore
 
+    /// Reports of messages queued with ``enqueue(_:)``: all, failures only, or none, as
+    /// ``KafkaProducerConfiguration/deliveryReports`` says. Ends once the producer is closed.
+    public nonisolated let deliveryReports: KafkaDeliveryReports
+
     /// Creates a producer and starts its poll thread.
     ///
     /// - Parameters:
@@ -39,7 +43,20 @@ public actor KafkaProducer: Service {
         var logger = logger
         logger[metadataKey: KafkaLoggingKeys.clientID] = "\(configuration.clientID)"
         let client = try RDKafkaClient.make(kind: .producer, properties: configuration.properties, logger: logger)
-        self.core = ProducerCore(client: client, defaultCloseTimeout: configuration.closeTimeout)
+        let flow = ReportFlow()
+        let reports = KafkaDeliveryReports.Producer.makeSequence(
+            backPressureStrategy: .init(lowWatermark: 4, highWatermark: 16),
+            finishOnDeinit: false,
+            delegate: flow
+        )
+        self.deliveryReports = KafkaDeliveryReports(wrapped: reports.sequence)
+        self.core = ProducerCore(
+            client: client,
+            defaultCloseTimeout: configuration.closeTimeout,
+            reportMode: configuration.deliveryReports,
+            reportSource: reports.source,
+            reportFlow: flow
+        )
         do {
             try core.startPollThread()
         } catch {
@@ -67,16 +84,35 @@ public actor KafkaProducer: Service {
         try await core.send(message)
     }
 
-    /// Queues a message without waiting for its delivery; suspends only while librdkafka's queue is full.
-    /// Messages queued one after the other keep their order within a partition. Every returned id must be passed
-    /// to ``delivery(of:)``. (Package API for the CLIs until the public fire-and-forget send lands.)
-    package nonisolated func enqueue<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaProducerMessageID {
-        KafkaProducerMessageID(rawValue: try await core.enqueue(message))
+    /// Queues a message and returns at once, with the id its delivery report will carry; suspends only while
+    /// librdkafka's queue is full (or the ``deliveryReports`` reader is behind).
+    ///
+    /// The fast way to produce: no task waits per message. Messages queued one after the other keep their order
+    /// within a partition. The outcome arrives on ``deliveryReports`` as configured by
+    /// ``KafkaProducerConfiguration/deliveryReports``; ``flush(timeout:)`` waits for all of them.
+    ///
+    /// - Throws: ``KafkaError`` when librdkafka refuses the message (``KafkaError/Code/messageTooLarge``,
+    ///   ``KafkaError/Code/unknownPartition``, ...; no report follows), ``KafkaError/Code/shutdown`` once
+    ///   ``close(timeout:)`` began.
+    /// - Important: If the calling task is cancelled while waiting for room, the wait still ends with the message
+    ///   queued: a message is either queued (and reported) or refused with an error, never dropped silently.
+    public nonisolated func enqueue<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaProducerMessageID {
+        try await core.enqueue(message)
     }
 
-    /// Waits for the delivery report of a message queued with ``enqueue(_:)``.
-    package nonisolated func delivery(of id: KafkaProducerMessageID) async throws -> KafkaDelivery {
-        try await core.delivery(of: id.rawValue)
+    /// Queues many messages in order; see ``enqueue(_:)``.
+    ///
+    /// - Returns: the id of each queued message, in order.
+    /// - Throws: the first refusal; messages before it are queued (and reported), those after it are not.
+    public nonisolated func enqueue<Messages: Sequence, Key, Value>(
+        contentsOf messages: Messages
+    ) async throws -> [KafkaProducerMessageID] where Messages.Element == KafkaProducerMessage<Key, Value> {
+        var ids: [KafkaProducerMessageID] = []
+        ids.reserveCapacity(messages.underestimatedCount)
+        for message in messages {
+            ids.append(try await core.enqueue(message))
+        }
+        return ids
     }
 
     /// Waits until every message sent so far is delivered or failed.

@@ -1,27 +1,56 @@
 import Logging
+import NIOCore
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The state a producer shares between the sending tasks and its poll thread.
 ///
-/// Threads: `send` runs on the caller's task (non-blocking librdkafka calls only); the poll thread serves delivery
-/// reports (`rd_kafka_queue_poll` with a 100 ms timeout), resumes the waiting sends, answers flushes, and on close
-/// delivers what is queued, fails the rest, and destroys the handle.
+/// Threads. Sends run on the caller's task and make only non-blocking librdkafka calls: `rd_kafka_produceva`, and
+/// every 1,024 messages a timeout-0 poll of the main queue that serves the delivery reports ready by then. While
+/// sends keep coming, the poll thread stays off the queue (it only takes what is ready every 2 ms), so a busy
+/// producer does not pay for a thread woken per batch; when sends stop, the poll thread waits on the queue
+/// (`rd_kafka_queue_poll`, 100 ms) and serves reports as they come. Only one thread serves at a time, so reports
+/// keep their order. The poll thread also answers flushes, and on close delivers what is queued, fails the rest,
+/// and destroys the handle.
 final class ProducerCore: Sendable {
     typealias SendWaiter = CheckedContinuation<KafkaDelivery, any Error>
     typealias Waiter = CheckedContinuation<Void, any Error>
+    typealias ReportSource = KafkaDeliveryReports.Producer.Source
 
     let client: RDKafkaClient
     let logger: Logger
     let defaultCloseTimeout: Duration
+    private let reportMode: KafkaProducerConfiguration.DeliveryReports.Kind
+    private let reportSource: ReportSource
+    private let reportFlow: ReportFlow
     private let nextID = Atomic<UInt64>(1)
+    /// Held by the thread serving the main queue (a send, or the poll thread).
+    private let serving = Atomic<Bool>(false)
     private let registry = Mutex(DeliveryRegistry<SendWaiter>())
     private let state = Mutex(ProducerStateMachine<Waiter>())
     private let queueSpaceWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
 
-    init(client: RDKafkaClient, defaultCloseTimeout: Duration) {
+    init(
+        client: RDKafkaClient,
+        defaultCloseTimeout: Duration,
+        reportMode: KafkaProducerConfiguration.DeliveryReports,
+        reportSource: ReportSource,
+        reportFlow: ReportFlow
+    ) {
         self.client = client
         self.logger = client.logger
         self.defaultCloseTimeout = defaultCloseTimeout
+        self.reportMode = reportMode.kind
+        self.reportSource = reportSource
+        self.reportFlow = reportFlow
+        if reportMode.kind == .none { reportSource.finish() }
     }
 
     func startPollThread() throws(KafkaError) {
@@ -32,37 +61,10 @@ final class ProducerCore: Sendable {
 
     // MARK: Sending (any task)
 
+    /// Sends and waits for the delivery report.
     func send<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaDelivery {
-        let id = try await enqueue(message)
-        return try await delivery(of: id)
-    }
-
-    /// Hands the message to librdkafka, suspending only while its queue is full. Messages enqueued one after the
-    /// other keep their order in their partition. Every id returned must be passed to ``delivery(of:)``.
-    func enqueue<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> UInt64 {
-        let id = nextID.add(1, ordering: .relaxed).oldValue
-        while true {
-            guard client.guard.enter() else { throw KafkaError.shutdown("send") }
-            let produced = Result { () throws(KafkaError) in try client.produce(message, opaque: id) }
-            client.guard.exit()
-            switch produced {
-            case .success:
-                break
-            case .failure(let error) where error.code == .queueFull:
-                // librdkafka's queue is full: wait for delivery reports to make room, then try again.
-                await waitForQueueSpace()
-                continue
-            case .failure(let error):
-                throw error
-            }
-            break
-        }
-        return id
-    }
-
-    /// Waits for the delivery report of message `id` (it may have come already).
-    func delivery(of id: UInt64) async throws -> KafkaDelivery {
-        try await withCheckedThrowingContinuation { (continuation: SendWaiter) in
+        let id = try await produce(message, awaitable: true)
+        return try await withCheckedThrowingContinuation { (continuation: SendWaiter) in
             switch registry.withLock({ $0.attach(continuation, for: id) }) {
             case .wait: break
             case .resume(let outcome): continuation.resume(with: outcome.mapError { $0 as any Error })
@@ -71,9 +73,43 @@ final class ProducerCore: Sendable {
         }
     }
 
+    /// Queues a message whose report goes to the report stream (per the configured mode).
+    func enqueue<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaProducerMessageID {
+        if reportMode != .none { await reportFlow.waitForReader() }
+        return KafkaProducerMessageID(rawValue: try await produce(message, awaitable: false))
+    }
+
+    /// Hands a message to librdkafka, suspending only while its queue is full.
+    private func produce<Key, Value>(_ message: KafkaProducerMessage<Key, Value>, awaitable: Bool) async throws -> UInt64 {
+        let id = nextID.add(1, ordering: .relaxed).oldValue
+        // The low bit tells the report's way back: 1 to the awaiting send, 0 to the report stream.
+        let opaque = id << 1 | (awaitable ? 1 : 0)
+        while true {
+            guard client.guard.enter() else { throw KafkaError.shutdown("send") }
+            let produced = Result { () throws(KafkaError) in try client.produce(message, opaque: opaque) }
+            var served = 0
+            if case .failure(let error) = produced, error.code == .queueFull {
+                served = serve(timeoutMilliseconds: 0)
+            } else if id & 1023 == 0 {
+                _ = serve(timeoutMilliseconds: 0)
+            }
+            client.guard.exit()
+            switch produced {
+            case .success:
+                return id
+            case .failure(let error) where error.code == .queueFull:
+                // librdkafka's queue is full: make room by serving reports, else wait for the poll thread to.
+                if served <= 0 { await waitForQueueSpace() }
+            case .failure(let error):
+                throw error
+            }
+        }
+    }
+
     private func waitForQueueSpace() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             queueSpaceWaiters.withLock { $0.append(continuation) }
+            client.wakeUp()
         }
     }
 
@@ -125,33 +161,80 @@ final class ProducerCore: Sendable {
         }
     }
 
-    // MARK: Poll thread
+    // MARK: Serving reports (whichever thread holds `serving`)
 
-    private func deliver(_ reports: [KafkaDeliveryReport]) {
-        var resumes: [(SendWaiter, KafkaDeliveryReport)] = []
+    /// Serves the main queue if no other thread is serving it. Returns the reports served, or -1 when another
+    /// thread holds it. The caller keeps the handle alive (guard entered, or the poll thread).
+    private func serve(timeoutMilliseconds: Int32) -> Int {
+        guard serving.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            return -1
+        }
+        defer { serving.store(false, ordering: .releasing) }
+        return client.serveDeliveryReports(timeoutMilliseconds: timeoutMilliseconds) { deliver($0) }
+    }
+
+    private func deliver(_ raw: [KafkaDeliveryReport]) {
+        var resumes: [(SendWaiter, Result<KafkaDelivery, KafkaError>)] = []
+        var forStream: [KafkaDeliveryReport] = []
+        var failures = 0
+        var firstFailure: KafkaError?
         registry.withLock { registry in
-            for report in reports {
-                if let waiter = registry.complete(report.id.rawValue, with: report.result) {
-                    resumes.append((waiter, report))
+            for report in raw {
+                let id = report.id.rawValue >> 1
+                if report.id.rawValue & 1 == 1 {
+                    if let waiter = registry.complete(id, with: report.result) { resumes.append((waiter, report.result)) }
+                    continue
+                }
+                switch (reportMode, report.result) {
+                case (.all, _), (.failures, .failure):
+                    forStream.append(KafkaDeliveryReport(id: KafkaProducerMessageID(rawValue: id), result: report.result))
+                case (.none, .failure(let error)):
+                    failures += 1
+                    if firstFailure == nil { firstFailure = error }
+                default:
+                    break
                 }
             }
         }
-        for (waiter, report) in resumes {
-            waiter.resume(with: report.result.mapError { $0 as any Error })
+        for (waiter, result) in resumes {
+            waiter.resume(with: result.mapError { $0 as any Error })
         }
-        if !reports.isEmpty { resumeQueueSpaceWaiters() }
+        if !forStream.isEmpty, case .stopProducing = reportSource.yield(contentsOf: CollectionOfOne(forStream)) {
+            reportFlow.stop()
+        }
+        if let firstFailure {
+            logger.warning("\(failures) message(s) not delivered, e.g.: \(firstFailure)")
+        }
+        if !raw.isEmpty { resumeQueueSpaceWaiters() }
     }
+
+    // MARK: Poll thread
 
     private func runPollLoop() {
         var closeDeadline: ContinuousClock.Instant?
+        var lastSeenID = nextID.load(ordering: .relaxed)
         while closeDeadline == nil {
-            client.serveDeliveryReports(timeoutMilliseconds: 100) { deliver($0) }
+            let currentID = nextID.load(ordering: .relaxed)
+            if currentID != lastSeenID {
+                // Sends are coming: they serve reports themselves; take only what is ready, every 2 ms.
+                lastSeenID = currentID
+                _ = serve(timeoutMilliseconds: 0)
+                Self.sleep(microseconds: 2_000)
+            } else {
+                _ = serve(timeoutMilliseconds: 100)
+            }
             resumeQueueSpaceWaiters()
             let tick = state.withLock { $0.tick(outQueueLength: client.outQueueLength, now: .now) }
             resumeFlushed(tick.flushed)
             closeDeadline = tick.closeDeadline
         }
         close(deadline: closeDeadline ?? .now)
+    }
+
+    private static func sleep(microseconds: Int) {
+        var request = timespec(tv_sec: 0, tv_nsec: microseconds * 1_000)
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
     }
 
     private func resumeFlushed(_ flushed: [(Waiter, Bool)]) {
@@ -173,8 +256,9 @@ final class ProducerCore: Sendable {
         logger.debug("closing producer")
         client.guard.closeAndWait()  // no send touches the handle from here on
         resumeQueueSpaceWaiters()  // their sends retry, and see the shutdown
+        reportFlow.didTerminate()  // sends waiting for the report reader must not wait any more
         while client.outQueueLength > 0, ContinuousClock.now < deadline {
-            client.serveDeliveryReports(timeoutMilliseconds: 100) { deliver($0) }
+            _ = serve(timeoutMilliseconds: 100)
             let tick = state.withLock { $0.tick(outQueueLength: client.outQueueLength, now: .now) }
             resumeFlushed(tick.flushed)
         }
@@ -184,10 +268,11 @@ final class ProducerCore: Sendable {
             client.purgeOutstanding()
             let purgeDeadline = ContinuousClock.now.advanced(by: .seconds(5))
             while client.outQueueLength > 0, ContinuousClock.now < purgeDeadline {
-                client.serveDeliveryReports(timeoutMilliseconds: 100) { deliver($0) }
+                _ = serve(timeoutMilliseconds: 100)
             }
         }
         client.destroy()
+        reportSource.finish()
         let orphans = registry.withLock { $0.close() }
         for waiter in orphans {
             waiter.resume(throwing: KafkaError.shutdown("send (no delivery report before the handle was destroyed)"))

@@ -1,0 +1,164 @@
+// kafka-bench: the Swift side of ../../shared/bench/compare.sh.
+//
+//   kafka-bench produce [--mode enqueue|await|batch] [--in-flight N] BOOTSTRAP TOPIC N SIZE [key=value ...]
+//   kafka-bench consume BOOTSTRAP TOPIC N [key=value ...]
+//
+// Prints one line with msgs_per_s=..., like the C tools. Trailing key=value pairs are librdkafka properties.
+// Unless given, enable.idempotence=false, so that the default run compares like for like with the C tool
+// (librdkafka's default); pass -X enable.idempotence=true to compare.sh to measure both with it.
+import Kafka
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func fail(_ message: String) -> Never {
+    FileHandleStderr.write("kafka-bench: \(message)\n")
+    exit(2)
+}
+
+enum FileHandleStderr {
+    static func write(_ text: String) {
+        var text = text
+        text.withUTF8 { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+struct Arguments {
+    var command: String
+    var mode = "enqueue"
+    var inFlight = 10_000
+    var positional: [String] = []
+    var properties: [String: String] = [:]
+
+    init(_ argv: [String]) {
+        guard argv.count >= 2 else { fail("usage: kafka-bench produce|consume ...") }
+        command = argv[1]
+        var i = 2
+        while i < argv.count {
+            let arg = argv[i]
+            if arg == "--mode", i + 1 < argv.count {
+                mode = argv[i + 1]
+                i += 2
+            } else if arg == "--in-flight", i + 1 < argv.count, let n = Int(argv[i + 1]) {
+                inFlight = n
+                i += 2
+            } else if let eq = arg.firstIndex(of: "="), positional.count >= (command == "produce" ? 4 : 3) {
+                properties[String(arg[..<eq])] = String(arg[arg.index(after: eq)...])
+                i += 1
+            } else {
+                positional.append(arg)
+                i += 1
+            }
+        }
+    }
+}
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+var logger = Logger(label: "kafka-bench")
+logger.logLevel = .warning
+let args = Arguments(CommandLine.arguments)
+
+switch args.command {
+case "produce":
+    guard args.positional.count == 4, let n = Int(args.positional[2]), let size = Int(args.positional[3]) else {
+        fail("usage: kafka-bench produce [--mode enqueue|await|batch] BOOTSTRAP TOPIC N SIZE [key=value ...]")
+    }
+    let topic = args.positional[1]
+    var config = KafkaProducerConfiguration(bootstrapServers: [args.positional[0]])
+    config.idempotence = false
+    config.librdkafkaOverrides = args.properties
+    let producer: KafkaProducer
+    do {
+        producer = try KafkaProducer(configuration: config, logger: logger)
+    } catch {
+        fail("\(error)")
+    }
+    let payload = [UInt8]((0..<size).map { UInt8(ascii: "a") + UInt8($0 % 26) })
+    let message = KafkaProducerMessage(topic: topic, value: payload)
+    // Warm-up: one message connects to the cluster and fetches the topic's metadata.
+    _ = try await producer.send(KafkaProducerMessage(topic: topic, value: [UInt8(ascii: "w")]))
+
+    var failed = 0
+    let t0 = now()
+    switch args.mode {
+    case "await":
+        // Awaitable sends, args.inFlight of them outstanding at any time.
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            var started = 0
+            while started < min(args.inFlight, n) {
+                group.addTask { (try? await producer.send(message)) != nil }
+                started += 1
+            }
+            for try await ok in group {
+                if !ok { failed += 1 }
+                if started < n {
+                    group.addTask { (try? await producer.send(message)) != nil }
+                    started += 1
+                }
+            }
+        }
+    case "enqueue":
+        var ids: [KafkaProducerMessageID] = []
+        ids.reserveCapacity(n)
+        for _ in 0..<n { ids.append(try await producer.enqueue(message)) }
+        for id in ids where (try? await producer.delivery(of: id)) == nil { failed += 1 }
+    default:
+        fail("unknown mode \(args.mode)")
+    }
+    let t1 = now()
+    await producer.close()
+    let secs = t1 - t0
+    print(
+        "produce mode=\(args.mode) msgs=\(n) bytes=\(size) secs=\(String(format3: secs)) msgs_per_s=\(Int(Double(n) / secs)) failed=\(failed)"
+    )
+    exit(failed == 0 ? 0 : 3)
+
+case "consume":
+    guard args.positional.count == 3, let n = Int(args.positional[2]) else {
+        fail("usage: kafka-bench consume BOOTSTRAP TOPIC N [key=value ...]")
+    }
+    var config = KafkaConsumerConfiguration(
+        bootstrapServers: [args.positional[0]],
+        consumptionStrategy: .group(id: "kafka-bench-\(UInt32.random(in: 0...UInt32.max))", topics: [args.positional[1]])
+    )
+    config.autoOffsetReset = .earliest
+    config.librdkafkaOverrides = args.properties
+    let consumer: KafkaConsumer
+    do {
+        consumer = try KafkaConsumer(configuration: config, logger: logger)
+    } catch {
+        fail("\(error)")
+    }
+    var count = 0
+    var bytes = 0
+    var t0 = 0.0
+    for try await message in consumer.messages {
+        if count == 0 { t0 = now() }
+        bytes += message.value?.readableBytes ?? 0
+        count += 1
+        if count == n { break }
+    }
+    let t1 = now()
+    await consumer.close()
+    let secs = t1 - t0
+    print("consume msgs=\(count) bytes=\(bytes) secs=\(String(format3: secs)) msgs_per_s=\(Int(Double(count - 1) / secs))")
+    exit(count == n ? 0 : 3)
+
+default:
+    fail("unknown command \(args.command): produce or consume")
+}
+
+extension String {
+    init(format3 value: Double) {
+        let scaled = Int((value * 1000).rounded())
+        let fraction = String(scaled % 1000)
+        self = "\(scaled / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+}

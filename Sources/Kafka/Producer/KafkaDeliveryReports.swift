@@ -1,0 +1,110 @@
+import NIOCore
+import Synchronization
+
+/// Delivery reports of messages queued with ``KafkaProducer/enqueue(_:)``, as an `AsyncSequence` with
+/// backpressure.
+///
+/// Which reports arrive is set by ``KafkaProducerConfiguration/deliveryReports``: all of them, only failures, or
+/// none (the default; the sequence then ends at once). Reports of ``KafkaProducer/send(_:)`` never arrive here:
+/// that call returns its own.
+///
+/// When the loop reading reports falls behind, ``KafkaProducer/enqueue(_:)`` suspends until it catches up, so
+/// memory stays bounded. The sequence ends once the producer is closed and every report was handed out.
+///
+/// - Important: Iterate it once, from one task.
+public struct KafkaDeliveryReports: AsyncSequence, Sendable {
+    public typealias Element = KafkaDeliveryReport
+    public typealias Failure = Never
+
+    typealias Producer = NIOAsyncSequenceProducer<
+        [KafkaDeliveryReport],
+        NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark,
+        ReportFlow
+    >
+
+    let wrapped: Producer
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(wrapped: wrapped.makeAsyncIterator())
+    }
+
+    /// Returns the reports one by one, in the order librdkafka reported them.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var wrapped: Producer.AsyncIterator
+        private var batch: [KafkaDeliveryReport] = []
+        private var index = 0
+
+        init(wrapped: Producer.AsyncIterator) {
+            self.wrapped = wrapped
+        }
+
+        /// The next report, or `nil` once the producer is closed and every report was handed out.
+        public mutating func next() async -> KafkaDeliveryReport? {
+            while index == batch.count {
+                guard let next = await wrapped.next() else { return nil }
+                batch = next
+                index = 0
+            }
+            defer { index += 1 }
+            return batch[index]
+        }
+    }
+}
+
+/// Backpressure between the delivery-report reader and ``KafkaProducer/enqueue(_:)``: while the reader's buffer
+/// is above its high watermark, fire-and-forget sends wait.
+final class ReportFlow: NIOAsyncSequenceProducerDelegate, Sendable {
+    private struct State {
+        var saturated = false
+        var terminated = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// Mirrors `state.saturated` for a lock-free check on the send path.
+    private let saturated = Atomic<Bool>(false)
+    private let state = Mutex(State())
+
+    init() {}
+
+    /// The reader's buffer passed its high watermark.
+    func stop() {
+        let changed = state.withLock { state -> Bool in
+            guard !state.terminated, !state.saturated else { return false }
+            state.saturated = true
+            return true
+        }
+        if changed { saturated.store(true, ordering: .releasing) }
+    }
+
+    func produceMore() {
+        release(terminate: false)
+    }
+
+    func didTerminate() {
+        release(terminate: true)
+    }
+
+    private func release(terminate: Bool) {
+        let waiters = state.withLock { state in
+            if terminate { state.terminated = true }
+            state.saturated = false
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        saturated.store(false, ordering: .releasing)
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Suspends while the reader is behind. Returns at once otherwise (one atomic load).
+    func waitForReader() async {
+        guard saturated.load(ordering: .acquiring) else { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let wait = state.withLock { state -> Bool in
+                guard state.saturated else { return false }
+                state.waiters.append(continuation)
+                return true
+            }
+            if !wait { continuation.resume() }
+        }
+    }
+}
