@@ -74,6 +74,7 @@ case "produce":
     var config = KafkaProducerConfiguration(bootstrapServers: [args.positional[0]])
     config.idempotence = false
     config.librdkafkaOverrides = args.properties
+    config.deliveryReports = args.mode == "reports" ? .all : .failuresOnly
     let producer: KafkaProducer
     do {
         producer = try KafkaProducer(configuration: config, logger: logger)
@@ -86,6 +87,7 @@ case "produce":
     _ = try await producer.send(KafkaProducerMessage(topic: topic, value: [UInt8(ascii: "w")]))
 
     var failed = 0
+    var t1 = 0.0
     let t0 = now()
     switch args.mode {
     case "await":
@@ -104,15 +106,35 @@ case "produce":
                 }
             }
         }
-    case "enqueue":
-        var ids: [KafkaProducerMessageID] = []
-        ids.reserveCapacity(n)
-        for _ in 0..<n { ids.append(try await producer.enqueue(message)) }
-        for id in ids where (try? await producer.delivery(of: id)) == nil { failed += 1 }
+    case "enqueue", "batch", "reports":
+        // Fire-and-forget; the timer stops when flush says every message was delivered. "reports" attaches a
+        // reader of every delivery report; the others read only failures.
+        let reader = Task {
+            var failures = 0
+            for await report in producer.deliveryReports {
+                if case .failure = report.result { failures += 1 }
+            }
+            return failures
+        }
+        if args.mode == "batch" {
+            let chunk = Array(repeating: message, count: 10_000)
+            var queued = 0
+            while queued < n {
+                let count = min(chunk.count, n - queued)
+                _ = try await producer.enqueue(contentsOf: chunk.prefix(count))
+                queued += count
+            }
+        } else {
+            for _ in 0..<n { _ = try await producer.enqueue(message) }
+        }
+        try await producer.flush(timeout: .seconds(120))
+        t1 = now()
+        await producer.close()
+        failed = await reader.value
     default:
         fail("unknown mode \(args.mode)")
     }
-    let t1 = now()
+    if t1 == 0 { t1 = now() }
     await producer.close()
     let secs = t1 - t0
     print(

@@ -103,63 +103,69 @@ extension RDKafkaClient {
         UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
     }()
 
-    /// Hands one message to librdkafka. Non-blocking; any thread.
-    /// - Throws: ``KafkaError`` (`queueFull`, `messageTooLarge`, `unknownPartition`, ...); the message was not
-    ///   queued and no delivery report will come.
-    func produce<Key, Value>(_ message: KafkaProducerMessage<Key, Value>, opaque: UInt64) throws(KafkaError) {
-        let error: OpaquePointer? = message.topic.withCString { topic in
-            withBytesOrNil(message.key) { key in
-                withBytesOrNil(message.value) { value in
-                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { vus in
-                        var n = 0
-                        func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
-                            var vu = rd_kafka_vu_t()
-                            vu.vtype = type
-                            fill(&vu)
-                            vus[n] = vu
-                            n += 1
-                        }
-                        add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
-                        add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
-                        add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(opaque)) }
-                        if message.partition != .unassigned {
-                            add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = message.partition.rawValue }
-                        }
-                        if let key {
-                            add(RD_KAFKA_VTYPE_KEY) {
-                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress) ?? Self.emptyBytes
-                                $0.u.mem.size = key.count
-                            }
-                        }
-                        if let value {
-                            add(RD_KAFKA_VTYPE_VALUE) {
-                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress) ?? Self.emptyBytes
-                                $0.u.mem.size = value.count
-                            }
-                        }
-                        if let timestamp = message.timestamp {
-                            add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp.millisecondsSinceEpoch }
-                        }
-                        var headers: OpaquePointer? = nil
-                        if !message.headers.isEmpty {
-                            let list = Self.makeHeaders(message.headers)
-                            headers = list
-                            add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = list }
-                        }
-                        let error = rd_kafka_produceva(pointer, vus.baseAddress, n)
-                        if error != nil, let headers {
-                            rd_kafka_headers_destroy(headers)  // still ours: the produce failed
-                        }
-                        return error
+    /// Hands one message, as raw parts, to librdkafka (which copies them). A failed outcome means the message was
+    /// not queued and no delivery report will come.
+    func produce(
+        topic: String,
+        partition: KafkaPartition,
+        key: UnsafeRawBufferPointer?,
+        value: UnsafeRawBufferPointer?,
+        headers: [KafkaHeader],
+        timestamp: KafkaTimestamp?,
+        opaque: UInt64
+    ) -> ProduceOutcome {
+        let error: OpaquePointer? = topic.withCString { topic in
+            withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { vus in
+                var n = 0
+                func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                    var vu = rd_kafka_vu_t()
+                    vu.vtype = type
+                    fill(&vu)
+                    vus[n] = vu
+                    n += 1
+                }
+                add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(opaque)) }
+                if partition != .unassigned {
+                    add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition.rawValue }
+                }
+                if let key {
+                    add(RD_KAFKA_VTYPE_KEY) {
+                        $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress) ?? Self.emptyBytes
+                        $0.u.mem.size = key.count
                     }
                 }
+                if let value {
+                    add(RD_KAFKA_VTYPE_VALUE) {
+                        $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress) ?? Self.emptyBytes
+                        $0.u.mem.size = value.count
+                    }
+                }
+                if let timestamp {
+                    add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp.millisecondsSinceEpoch }
+                }
+                var headerList: OpaquePointer? = nil
+                if !headers.isEmpty {
+                    let list = Self.makeHeaders(headers)
+                    headerList = list
+                    add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = list }
+                }
+                let error = rd_kafka_produceva(pointer, vus.baseAddress, n)
+                if error != nil, let headerList {
+                    rd_kafka_headers_destroy(headerList)  // still ours: the produce failed
+                }
+                return error
             }
         }
-        if let error {
-            var kafkaError = KafkaError(consuming: error, topic: message.topic)
-            kafkaError.partition = message.partition == .unassigned ? nil : message.partition
-            throw kafkaError
+        guard let error else { return .queued }
+        if rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+            rd_kafka_error_destroy(error)
+            return .queueFull
         }
+        var kafkaError = KafkaError(consuming: error, topic: topic)
+        kafkaError.partition = partition == .unassigned ? nil : partition
+        return .failed(kafkaError)
     }
 
     /// A new header list holding copies of `headers`; the caller owns it until a produce succeeds.
@@ -178,15 +184,20 @@ extension RDKafkaClient {
     }
 
     /// Serves the main queue for up to `timeoutMilliseconds` (0: only what is ready), handing delivery reports to
-    /// `body` in batches. Returns how many reports were served. Timeout 0 from any thread; otherwise poll thread.
+    /// `body` in batches. Returns how many messages were reported. Timeout 0 from any thread; otherwise poll thread.
+    ///
+    /// A successful report is built only when `wantsSuccess(opaque)` says so (building one costs a topic string
+    /// and an allocation; a fire-and-forget producer that reads only failures skips it). Failures are always built.
     @discardableResult
     func serveDeliveryReports(
         timeoutMilliseconds: Int32,
+        wantsSuccess: (UInt64) -> Bool,
         _ body: ([KafkaDeliveryReport]) -> Void
     ) -> Int {
         var served = 0
         var timeout = timeoutMilliseconds
         var reports: [KafkaDeliveryReport] = []
+        var topicCache: (OpaquePointer, String)? = nil
         while let event = rd_kafka_queue_poll(queue, timeout) {
             timeout = 0
             defer { rd_kafka_event_destroy(event) }
@@ -199,21 +210,36 @@ extension RDKafkaClient {
                 while true {
                     let count = rd_kafka_event_message_array(event, buffer.baseAddress, buffer.count)
                     if count == 0 { break }
+                    served += count
                     for i in 0..<count {
-                        if let message = buffer[i] { reports.append(Self.deliveryReport(message)) }
+                        guard let message = buffer[i] else { continue }
+                        let opaque = UInt64(UInt(bitPattern: message.pointee._private))
+                        guard message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR || wantsSuccess(opaque) else { continue }
+                        reports.append(Self.deliveryReport(message, opaque: opaque, topicCache: &topicCache))
                     }
                 }
             }
-            served += reports.count
             body(reports)
         }
         return served
     }
 
-    private static func deliveryReport(_ message: UnsafePointer<rd_kafka_message_t>) -> KafkaDeliveryReport {
+    private static func deliveryReport(
+        _ message: UnsafePointer<rd_kafka_message_t>,
+        opaque: UInt64,
+        topicCache: inout (OpaquePointer, String)?
+    ) -> KafkaDeliveryReport {
         let m = message.pointee
-        let id = KafkaProducerMessageID(rawValue: UInt64(UInt(bitPattern: m._private)))
-        let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        let id = KafkaProducerMessageID(rawValue: opaque)
+        var topic = ""
+        if let rkt = m.rkt {
+            if let cached = topicCache, cached.0 == rkt {
+                topic = cached.1
+            } else {
+                topic = String(cString: rd_kafka_topic_name(rkt))
+                topicCache = (rkt, topic)
+            }
+        }
         let partition = KafkaPartition(rawValue: m.partition)
         if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
             return KafkaDeliveryReport(
@@ -242,10 +268,3 @@ extension RDKafkaClient {
     }
 }
 
-private func withBytesOrNil<T: KafkaContiguousBytes, R>(
-    _ value: T?,
-    _ body: (UnsafeRawBufferPointer?) -> R
-) -> R {
-    guard let value else { return body(nil) }
-    return value.withUnsafeBytes { body($0) }
-}

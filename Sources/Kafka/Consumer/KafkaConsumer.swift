@@ -21,7 +21,7 @@ import NIOCore
 ///   ``messages`` loop, ``close()``, or a graceful shutdown of ``run()`` close it: processed offsets are committed,
 ///   the group is left, the handle is freed. Dropping the consumer and its ``messages`` (without iterating) closes
 ///   it too; a ``messages`` loop keeps it open while it runs.
-public actor KafkaConsumer: Service {
+public final actor KafkaConsumer: Service {
     /// The consumer's configuration type.
     public typealias Configuration = KafkaConsumerConfiguration
 

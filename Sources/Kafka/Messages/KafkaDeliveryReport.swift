@@ -3,6 +3,7 @@ public struct KafkaProducerMessageID: Hashable, Sendable, CustomStringConvertibl
     /// The identifier's value; ids increase in send order.
     public let rawValue: UInt64
 
+    @usableFromInline
     package init(rawValue: UInt64) { self.rawValue = rawValue }
 
     public var description: String { "#\(rawValue)" }

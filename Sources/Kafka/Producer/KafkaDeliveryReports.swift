@@ -95,8 +95,11 @@ final class ReportFlow: NIOAsyncSequenceProducerDelegate, Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Whether the reader is behind (one atomic load).
+    var isSaturated: Bool { saturated.load(ordering: .acquiring) }
+
     /// Suspends while the reader is behind. Returns at once otherwise (one atomic load).
-    func waitForReader() async {
+    nonisolated(nonsending) func waitForReader() async {
         guard saturated.load(ordering: .acquiring) else { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let wait = state.withLock { state -> Bool in

@@ -21,11 +21,12 @@ public import ServiceLifecycle
 ///   (polls, the flush wait, destroy); Swift's cooperative thread pool is never blocked.
 ///
 /// Conforms to `Service`: run it in a `ServiceGroup`, and a graceful shutdown flushes and closes it.
-public actor KafkaProducer: Service {
+public final actor KafkaProducer: Service {
     /// The producer's configuration type.
     public typealias Configuration = KafkaProducerConfiguration
 
-    private nonisolated let core: ProducerCore
+    @usableFromInline
+    nonisolated let core: ProducerCore
 
     /// Reports of messages queued with ``enqueue(_:)``: all, failures only, or none, as
     /// ``KafkaProducerConfiguration/deliveryReports`` says. Ends once the producer is closed.
@@ -80,7 +81,8 @@ public actor KafkaProducer: Service {
     ///   ``close(timeout:)`` began.
     /// - Important: Cancelling the calling task does not withdraw a message librdkafka already queued: the send
     ///   still waits for its delivery report, so the outcome is never lost.
-    public nonisolated func send<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaDelivery {
+    @inlinable
+    public nonisolated(nonsending) func send<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaDelivery {
         try await core.send(message)
     }
 
@@ -96,7 +98,8 @@ public actor KafkaProducer: Service {
     ///   ``close(timeout:)`` began.
     /// - Important: If the calling task is cancelled while waiting for room, the wait still ends with the message
     ///   queued: a message is either queued (and reported) or refused with an error, never dropped silently.
-    public nonisolated func enqueue<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaProducerMessageID {
+    @inlinable
+    public nonisolated(nonsending) func enqueue<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaProducerMessageID {
         try await core.enqueue(message)
     }
 
@@ -104,7 +107,8 @@ public actor KafkaProducer: Service {
     ///
     /// - Returns: the id of each queued message, in order.
     /// - Throws: the first refusal; messages before it are queued (and reported), those after it are not.
-    public nonisolated func enqueue<Messages: Sequence, Key, Value>(
+    @inlinable
+    public nonisolated(nonsending) func enqueue<Messages: Sequence, Key, Value>(
         contentsOf messages: Messages
     ) async throws -> [KafkaProducerMessageID] where Messages.Element == KafkaProducerMessage<Key, Value> {
         var ids: [KafkaProducerMessageID] = []

@@ -19,6 +19,7 @@ import Darwin
 /// (`rd_kafka_queue_poll`, 100 ms) and serves reports as they come. Only one thread serves at a time, so reports
 /// keep their order. The poll thread also answers flushes, and on close delivers what is queued, fails the rest,
 /// and destroys the handle.
+@usableFromInline
 final class ProducerCore: Sendable {
     typealias SendWaiter = CheckedContinuation<KafkaDelivery, any Error>
     typealias Waiter = CheckedContinuation<Void, any Error>
@@ -62,9 +63,109 @@ final class ProducerCore: Sendable {
     // MARK: Sending (any task)
 
     /// Sends and waits for the delivery report.
-    func send<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaDelivery {
-        let id = try await produce(message, awaitable: true)
-        return try await withCheckedThrowingContinuation { (continuation: SendWaiter) in
+    @inlinable
+    nonisolated(nonsending) func send<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaDelivery {
+        let id = nextMessageID()
+        try await produce(message, opaque: id << 1 | 1, id: id)
+        return try await delivery(of: id)
+    }
+
+    /// Queues a message whose report goes to the report stream (per the configured mode).
+    @inlinable
+    nonisolated(nonsending) func enqueue<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaProducerMessageID {
+        if reportsSaturated { await waitForReportReader() }
+        let id = nextMessageID()
+        try await produce(message, opaque: id << 1, id: id)
+        return KafkaProducerMessageID(rawValue: id)
+    }
+
+    /// Hands a message to librdkafka, suspending only while its queue is full. The opaque's low bit tells the
+    /// report's way back: 1 to the awaiting send, 0 to the report stream.
+    @inlinable
+    nonisolated(nonsending) func produce<Key, Value>(
+        _ message: KafkaProducerMessage<Key, Value>,
+        opaque: UInt64,
+        id: UInt64
+    ) async throws {
+        while true {
+            let outcome = message.withRawParts { key, value in
+                produceAttempt(
+                    topic: message.topic,
+                    partition: message.partition,
+                    key: key,
+                    value: value,
+                    headers: message.headers,
+                    timestamp: message.timestamp,
+                    opaque: opaque,
+                    id: id
+                )
+            }
+            switch outcome {
+            case .queued:
+                return
+            case .queueFull:
+                // librdkafka's queue is full and no report was ready: wait for the poll thread to serve some.
+                await waitForQueueSpace()
+            case .failed(let error):
+                throw error
+            }
+        }
+    }
+
+    @usableFromInline
+    func nextMessageID() -> UInt64 {
+        nextID.add(1, ordering: .relaxed).oldValue
+    }
+
+    @usableFromInline
+    var reportsSaturated: Bool {
+        reportMode != .none && reportFlow.isSaturated
+    }
+
+    @usableFromInline
+    nonisolated(nonsending) func waitForReportReader() async {
+        await reportFlow.waitForReader()
+    }
+
+    /// One synchronous produce attempt; on a full queue it serves ready reports and retries once; every 1,024
+    /// messages it serves the reports ready.
+    @usableFromInline
+    func produceAttempt(
+        topic: String,
+        partition: KafkaPartition,
+        key: UnsafeRawBufferPointer?,
+        value: UnsafeRawBufferPointer?,
+        headers: [KafkaHeader],
+        timestamp: KafkaTimestamp?,
+        opaque: UInt64,
+        id: UInt64
+    ) -> ProduceOutcome {
+        guard client.guard.enter() else { return .failed(KafkaError.shutdown("send")) }
+        defer { client.guard.exit() }
+        func attempt() -> ProduceOutcome {
+            client.produce(
+                topic: topic,
+                partition: partition,
+                key: key,
+                value: value,
+                headers: headers,
+                timestamp: timestamp,
+                opaque: opaque
+            )
+        }
+        var outcome = attempt()
+        if case .queueFull = outcome, serve(timeoutMilliseconds: 0) > 0 {
+            outcome = attempt()
+        } else if id & 1023 == 0 {
+            _ = serve(timeoutMilliseconds: 0)
+        }
+        return outcome
+    }
+
+    /// Waits for the report of awaitable message `id` (it may have come already).
+    @usableFromInline
+    nonisolated(nonsending) func delivery(of id: UInt64) async throws -> KafkaDelivery {
+        try await withCheckedThrowingContinuation { (continuation: SendWaiter) in
             switch registry.withLock({ $0.attach(continuation, for: id) }) {
             case .wait: break
             case .resume(let outcome): continuation.resume(with: outcome.mapError { $0 as any Error })
@@ -73,43 +174,11 @@ final class ProducerCore: Sendable {
         }
     }
 
-    /// Queues a message whose report goes to the report stream (per the configured mode).
-    func enqueue<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaProducerMessageID {
-        if reportMode != .none { await reportFlow.waitForReader() }
-        return KafkaProducerMessageID(rawValue: try await produce(message, awaitable: false))
-    }
-
-    /// Hands a message to librdkafka, suspending only while its queue is full.
-    private func produce<Key, Value>(_ message: KafkaProducerMessage<Key, Value>, awaitable: Bool) async throws -> UInt64 {
-        let id = nextID.add(1, ordering: .relaxed).oldValue
-        // The low bit tells the report's way back: 1 to the awaiting send, 0 to the report stream.
-        let opaque = id << 1 | (awaitable ? 1 : 0)
-        while true {
-            guard client.guard.enter() else { throw KafkaError.shutdown("send") }
-            let produced = Result { () throws(KafkaError) in try client.produce(message, opaque: opaque) }
-            var served = 0
-            if case .failure(let error) = produced, error.code == .queueFull {
-                served = serve(timeoutMilliseconds: 0)
-            } else if id & 1023 == 0 {
-                _ = serve(timeoutMilliseconds: 0)
-            }
-            client.guard.exit()
-            switch produced {
-            case .success:
-                return id
-            case .failure(let error) where error.code == .queueFull:
-                // librdkafka's queue is full: make room by serving reports, else wait for the poll thread to.
-                if served <= 0 { await waitForQueueSpace() }
-            case .failure(let error):
-                throw error
-            }
-        }
-    }
-
-    private func waitForQueueSpace() async {
+    @usableFromInline
+    nonisolated(nonsending) func waitForQueueSpace() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            // Resumed when reports are served (which frees room); the poll thread serves them once sends pause.
             queueSpaceWaiters.withLock { $0.append(continuation) }
-            client.wakeUp()
         }
     }
 
@@ -170,7 +239,11 @@ final class ProducerCore: Sendable {
             return -1
         }
         defer { serving.store(false, ordering: .releasing) }
-        return client.serveDeliveryReports(timeoutMilliseconds: timeoutMilliseconds) { deliver($0) }
+        let allToStream = reportMode == .all
+        return client.serveDeliveryReports(
+            timeoutMilliseconds: timeoutMilliseconds,
+            wantsSuccess: { opaque in opaque & 1 == 1 || allToStream }
+        ) { deliver($0) }
     }
 
     private func deliver(_ raw: [KafkaDeliveryReport]) {
@@ -205,7 +278,7 @@ final class ProducerCore: Sendable {
         if let firstFailure {
             logger.warning("\(failures) message(s) not delivered, e.g.: \(firstFailure)")
         }
-        if !raw.isEmpty { resumeQueueSpaceWaiters() }
+        resumeQueueSpaceWaiters()
     }
 
     // MARK: Poll thread
@@ -223,7 +296,6 @@ final class ProducerCore: Sendable {
             } else {
                 _ = serve(timeoutMilliseconds: 100)
             }
-            resumeQueueSpaceWaiters()
             let tick = state.withLock { $0.tick(outQueueLength: client.outQueueLength, now: .now) }
             resumeFlushed(tick.flushed)
             closeDeadline = tick.closeDeadline
