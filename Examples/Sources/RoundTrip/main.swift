@@ -1,4 +1,5 @@
-// Sends three messages and reads them back through a consumer group (Greetings.swift, shown in the README).
+// Sends three messages and reads them back through a consumer group (Greetings.swift), then produces the three
+// ways the producer offers (ProducerStyles.swift); both are shown in the README.
 // Uses the cluster at $KAFKA_BOOTSTRAP_SERVERS, or starts an embedded one.
 import Kafka
 import KafkaTesting
@@ -9,4 +10,5 @@ let cluster = try makeKafkaTestCluster(brokers: 1)
 let topic = "greetings-\(Int.random(in: 0..<1_000_000))"
 try await cluster.createTopic(topic, partitions: 3, replicationFactor: 1)
 try await sendAndReadGreetings(bootstrap: cluster.bootstrapServers, topic: topic, logger: logger)
+try await produceThreeWays(bootstrap: cluster.bootstrapServers, topic: topic, logger: logger)
 await cluster.shutdown()

@@ -92,8 +92,11 @@ extension RDKafkaCallbacks {
             recordFatalError(error)
             logger.critical("fatal error: \(error)")
         } else {
+            // A failed connection is already in librdkafka's own log line (FAIL); keep it out of warnings twice.
+            let level: Logger.Level =
+                err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? .error : err == RD_KAFKA_RESP_ERR__TRANSPORT ? .debug : .warning
             logger.log(
-                level: err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? .error : .warning,
+                level: level,
                 "\(text)",
                 metadata: [KafkaLoggingKeys.errorCode: "\(String(cString: rd_kafka_err2name(err)))"]
             )
@@ -130,6 +133,12 @@ extension RDKafkaCallbacks {
             guard let rk, let callbacks = RDKafkaCallbacks.from(rk) else { return }
             callbacks.error(rk: rk, err: rd_kafka_resp_err_t(rawValue: err), reason: reason)
         }
+        if rebalance {
+            installConsumerCallbacks(on: conf)
+        }
+    }
+
+    private func installConsumerCallbacks(on conf: OpaquePointer) {
         rd_kafka_conf_set_offset_commit_cb(conf) { rk, err, offsets, _ in
             guard let callbacks = RDKafkaCallbacks.from(rk) else { return }
             if err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET {
@@ -142,11 +151,9 @@ extension RDKafkaCallbacks {
                 )
             }
         }
-        if rebalance {
-            rd_kafka_conf_set_rebalance_cb(conf) { rk, err, partitions, _ in
-                guard let rk, let callbacks = RDKafkaCallbacks.from(rk) else { return }
-                callbacks.rebalance(rk: rk, err: err, partitions: partitions)
-            }
+        rd_kafka_conf_set_rebalance_cb(conf) { rk, err, partitions, _ in
+            guard let rk, let callbacks = RDKafkaCallbacks.from(rk) else { return }
+            callbacks.rebalance(rk: rk, err: err, partitions: partitions)
         }
     }
 

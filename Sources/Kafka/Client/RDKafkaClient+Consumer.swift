@@ -41,7 +41,18 @@ extension RDKafkaClient {
         for case let message? in slots where message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
             totalBytes += message.pointee.key_len + message.pointee.len
         }
+        // Copy every key and value first, then hand out slices: writing after a slice exists would make the
+        // buffer copy itself on each write (it is no longer uniquely referenced).
         var storage = ByteBufferAllocator().buffer(capacity: totalBytes)
+        for case let message? in slots where message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            if let key = message.pointee.key {
+                storage.writeBytes(UnsafeRawBufferPointer(start: key, count: message.pointee.key_len))
+            }
+            if let payload = message.pointee.payload {
+                storage.writeBytes(UnsafeRawBufferPointer(start: payload, count: message.pointee.len))
+            }
+        }
+        var cursor = storage.readerIndex
         batch.messages.reserveCapacity(slots.count)
         var lastTopic: (OpaquePointer, String)? = nil
         func topicName(_ rkt: OpaquePointer?) -> String {
@@ -74,10 +85,9 @@ extension RDKafkaClient {
                 continue
             }
             func slice(_ pointer: UnsafeMutableRawPointer?, _ length: Int) -> ByteBuffer? {
-                guard let pointer else { return nil }
-                let start = storage.writerIndex
-                storage.writeBytes(UnsafeRawBufferPointer(start: pointer, count: length))
-                return storage.getSlice(at: start, length: length)
+                guard pointer != nil else { return nil }
+                defer { cursor += length }
+                return storage.getSlice(at: cursor, length: length)
             }
             if !batch.partitionEnds.isEmpty {
                 batch.partitionEnds.removeAll { $0.0.partition == partition && $0.0.topic == topic }

@@ -197,9 +197,10 @@ extension RDKafkaClient {
         var served = 0
         var timeout = timeoutMilliseconds
         var reports: [KafkaDeliveryReport] = []
-        var topicCache: (OpaquePointer, String)? = nil
         while let event = rd_kafka_queue_poll(queue, timeout) {
             timeout = 0
+            // Per event: the event's messages keep their topic alive, so a cached pointer cannot be reused.
+            var topicCache: (OpaquePointer, String)? = nil
             defer { rd_kafka_event_destroy(event) }
             guard rd_kafka_event_type(event) == RD_KAFKA_EVENT_DR else {
                 _ = callbacks.serveLogOrError(event, rk: pointer)

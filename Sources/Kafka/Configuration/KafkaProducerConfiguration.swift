@@ -41,6 +41,49 @@ public struct KafkaProducerConfiguration: Sendable {
     /// `message.timeout.ms`: how long a message may take to be delivered, retries included, before it fails with
     /// ``KafkaError/Code/messageTimedOut``. Default 300 s.
     public var messageTimeout: Duration = .seconds(300)
+    /// `batch.size`: most bytes in one batch of messages to a partition. Default librdkafka's (1,000,000).
+    public var batchSize: Int?
+    /// `batch.num.messages`: most messages in one batch. Default librdkafka's (10,000).
+    public var batchMessageCount: Int?
+    /// `message.max.bytes`: the largest request (and so message) the producer sends; a larger message fails at
+    /// once with ``KafkaError/Code/messageTooLarge``. Default librdkafka's (1,000,000).
+    public var maxMessageBytes: Int?
+    /// `message.send.max.retries`: how often a failed produce request is retried (within
+    /// ``messageTimeout``). Default librdkafka's (2,147,483,647).
+    public var retries: Int?
+    /// `retry.backoff.ms`: the wait before retrying a produce request. Default librdkafka's (100 ms).
+    public var retryBackoff: Duration?
+    /// `partitioner`: how a key picks its partition when none is given. Default librdkafka's
+    /// ``Partitioner/consistentRandom``; ``Partitioner/murmur2Random`` matches the Java client.
+    public var partitioner: Partitioner?
+    /// `queue.buffering.max.messages`: most messages waiting in librdkafka's queue; past it sends wait.
+    /// Default librdkafka's (100,000).
+    public var queueMaxMessages: Int?
+    /// `queue.buffering.max.kbytes`: most kilobytes waiting in librdkafka's queue; past it sends wait.
+    /// Default librdkafka's (1,048,576).
+    public var queueMaxKilobytes: Int?
+
+    /// How a message key picks its partition (`partitioner`).
+    public struct Partitioner: Hashable, Sendable {
+        /// The value librdkafka takes.
+        public let rawValue: String
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+        /// CRC32 of the key; messages without key go to a random partition (librdkafka's default).
+        public static let consistentRandom = Partitioner("consistent_random")
+        /// CRC32 of the key; messages without key all go to the same partition.
+        public static let consistent = Partitioner("consistent")
+        /// murmur2 of the key, as the Java client; messages without key go to a random partition.
+        public static let murmur2Random = Partitioner("murmur2_random")
+        /// murmur2 of the key; messages without key all go to the same partition.
+        public static let murmur2 = Partitioner("murmur2")
+        /// FNV-1a of the key, as the Sarama Go client; messages without key go to a random partition.
+        public static let fnv1aRandom = Partitioner("fnv1a_random")
+        /// FNV-1a of the key; messages without key all go to the same partition.
+        public static let fnv1a = Partitioner("fnv1a")
+        /// A random partition for every message.
+        public static let random = Partitioner("random")
+    }
+
     /// `security.protocol` and its TLS / SASL settings. Default plaintext.
     public var security: KafkaConfiguration.Security = .plaintext
     /// Which reports of fire-and-forget sends (``KafkaProducer/enqueue(_:)``) reach
@@ -89,6 +132,14 @@ public struct KafkaProducerConfiguration: Sendable {
         if let level = compression.level { p.set("compression.level", String(level)) }
         p.set("linger.ms", milliseconds: linger)
         p.set("message.timeout.ms", milliseconds: messageTimeout)
+        if let batchSize { p.set("batch.size", String(batchSize)) }
+        if let batchMessageCount { p.set("batch.num.messages", String(batchMessageCount)) }
+        if let maxMessageBytes { p.set("message.max.bytes", String(maxMessageBytes)) }
+        if let retries { p.set("message.send.max.retries", String(retries)) }
+        if let retryBackoff { p.set("retry.backoff.ms", milliseconds: retryBackoff) }
+        if let partitioner { p.set("partitioner", partitioner.rawValue) }
+        if let queueMaxMessages { p.set("queue.buffering.max.messages", String(queueMaxMessages)) }
+        if let queueMaxKilobytes { p.set("queue.buffering.max.kbytes", String(queueMaxKilobytes)) }
         p.set(contentsOf: security.properties)
         p.set(contentsOf: librdkafkaOverrides.sorted(by: { $0.key < $1.key }))
         return p

@@ -39,7 +39,7 @@ final class ConsumerCore: Sendable {
     }
 
     func stopProducing() {
-        _ = state.withLock { $0.stopProducing() }
+        _ = state.withLock { $0.stopProducing(now: .now) }
     }
 
     /// Stores, per partition, the offset after the last of `messages`: they were processed (at-least-once).
@@ -94,7 +94,7 @@ final class ConsumerCore: Sendable {
 
     private func apply(_ action: ConsumerStateMachine<Waiter>.FetchAction) {
         switch action {
-        case .none: break
+        case .poll, .wait: break
         case .pause(let partitions):
             logger.trace("reader saturated: pausing fetch", metadata: [KafkaLoggingKeys.partitions: "\(partitions)"])
             client.setPaused(true, partitions: partitions)
@@ -103,6 +103,10 @@ final class ConsumerCore: Sendable {
             client.setPaused(false, partitions: partitions)
         }
     }
+
+    /// How long the reader may stay behind before fetching is paused (until then, fetched messages wait in
+    /// librdkafka's bounded queue).
+    static let pauseAfter: Duration = .seconds(1)
 
     func runPollLoop(source: Source) {
         var failure: (any Error)? = nil
@@ -116,7 +120,12 @@ final class ConsumerCore: Sendable {
         let buffer = ConsumeBuffer()
         let batchSize = configuration.buffer.batchSize
         while state.withLock({ $0.isRunning }) {
-            apply(state.withLock { $0.reconcileFetching() })
+            let action = state.withLock { $0.nextFetchAction(now: .now, pauseAfter: Self.pauseAfter) }
+            if case .wait = action {
+                Self.sleep(milliseconds: 1)
+                continue
+            }
+            apply(action)
             let batch = client.consumeBatch(timeoutMilliseconds: 100, maxCount: batchSize, buffer: buffer)
             if batch.isEmpty { continue }
             for error in batch.errors {

@@ -9,8 +9,6 @@ struct ConsumerStateMachine<Waiter> {
 
     private var lifecycle: Lifecycle = .running
     private var closeWaiters: [Waiter] = []
-    /// Whether the reader wants no more messages for now (backpressure).
-    private var readerSaturated = false
     /// Whether fetching is paused in librdkafka.
     private var fetchPaused = false
     private(set) var ends = PartitionEndTracker()
@@ -26,34 +24,57 @@ struct ConsumerStateMachine<Waiter> {
 
     // MARK: Backpressure
 
-    /// The reader's buffer is full. Returns whether the poll loop must be woken to pause fetching.
-    mutating func stopProducing() -> Bool {
-        guard !readerSaturated else { return false }
-        readerSaturated = true
-        return true
+    typealias Instant = ContinuousClock.Instant
+
+    /// Since when the reader has wanted no more messages, if it does now.
+    private var saturatedSince: Instant?
+
+    /// The reader's buffer is full. Returns whether the poll loop must be woken (it never needs to: it checks
+    /// before each poll).
+    mutating func stopProducing(now: Instant) -> Bool {
+        guard saturatedSince == nil else { return false }
+        saturatedSince = now
+        return false
     }
 
     /// The reader drained its buffer below the low watermark. Returns whether the poll loop must be woken
-    /// (only while running: a wake-up during `rd_kafka_consumer_close` would end its wait early).
+    /// (only while running and fetching is paused: a wake-up during `rd_kafka_consumer_close` would end its
+    /// wait early, and a loop that is only holding back wakes by itself within a millisecond).
     mutating func produceMore() -> Bool {
-        guard readerSaturated else { return false }
+        guard saturatedSince != nil else { return false }
+        saturatedSince = nil
         guard case .running = lifecycle else { return false }
-        readerSaturated = false
-        return true
+        return fetchPaused
     }
 
     enum FetchAction: Equatable {
-        case none
+        /// Poll librdkafka for messages and events.
+        case poll
+        /// Hold back: leave fetched messages in librdkafka's queue (bounded by its `queued.*` limits) for now.
+        case wait
+        /// Pause fetching these partitions (drops what librdkafka prefetched), then poll for events only.
         case pause([KafkaTopicPartition])
+        /// Resume fetching these partitions, then poll.
         case resume([KafkaTopicPartition])
     }
 
-    /// Brings librdkafka's fetch state in line with what the reader wants. Poll loop, each round.
-    mutating func reconcileFetching() -> FetchAction {
-        guard readerSaturated != fetchPaused else { return .none }
-        fetchPaused = readerSaturated
-        let partitions = ends.assigned.sorted(by: Self.order)
-        return fetchPaused ? .pause(partitions) : .resume(partitions)
+    /// What the poll loop does next. While the reader is behind, the loop first holds back (so librdkafka keeps
+    /// its prefetched messages, which a pause would throw away); if the reader stays behind longer than
+    /// `pauseAfter`, fetching is paused, and the loop keeps polling for events (rebalances, `max.poll.interval.ms`).
+    mutating func nextFetchAction(now: Instant, pauseAfter: Duration) -> FetchAction {
+        switch (saturatedSince, fetchPaused) {
+        case (nil, false):
+            return .poll
+        case (nil, true):
+            fetchPaused = false
+            return .resume(ends.assigned.sorted(by: Self.order))
+        case (_?, true):
+            return .poll
+        case (let since?, false):
+            guard since.advanced(by: pauseAfter) <= now else { return .wait }
+            fetchPaused = true
+            return .pause(ends.assigned.sorted(by: Self.order))
+        }
     }
 
     // MARK: Assignment
@@ -61,7 +82,7 @@ struct ConsumerStateMachine<Waiter> {
     /// Partitions were assigned; newly assigned partitions are paused too while the reader is saturated.
     mutating func assigned(_ partitions: [KafkaTopicPartition]) -> FetchAction {
         ends.assign(partitions)
-        return fetchPaused && !partitions.isEmpty ? .pause(partitions.sorted(by: Self.order)) : .none
+        return fetchPaused && !partitions.isEmpty ? .pause(partitions.sorted(by: Self.order)) : .poll
     }
 
     mutating func revoked(_ partitions: [KafkaTopicPartition]) {

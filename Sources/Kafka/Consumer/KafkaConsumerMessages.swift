@@ -44,23 +44,29 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
         public mutating func next() async throws -> KafkaConsumerMessage? {
             try await storage.next()
         }
+
+        /// The next message, on the caller's actor: a message from the current batch is handed over without
+        /// leaving it (`for try await` uses this).
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> KafkaConsumerMessage? {
+            try await storage.next()
+        }
     }
 }
 
 /// The iterator's state. A class so that its `deinit` (the loop ended) stores the progress made in the current
 /// batch *before* the wrapped iterator goes away and its termination starts the consumer's close.
 private final class IteratorStorage {
-    private var wrapped: KafkaConsumerMessages.Producer.AsyncIterator
+    private var wrapped: SendableBatchIterator<KafkaConsumerMessages.Producer.AsyncIterator>
     private let core: ConsumerCore
     private var batch: [KafkaConsumerMessage] = []
     private var index = 0
 
     init(wrapped: KafkaConsumerMessages.Producer.AsyncIterator, core: ConsumerCore) {
-        self.wrapped = wrapped
+        self.wrapped = SendableBatchIterator(wrapped)
         self.core = core
     }
 
-    func next() async throws -> KafkaConsumerMessage? {
+    nonisolated(nonsending) func next() async throws -> KafkaConsumerMessage? {
         while index == batch.count {
             // Every message of the batch was taken, and the reader asks for more: the batch is processed.
             core.markProcessed(batch[...])
@@ -91,5 +97,21 @@ struct ConsumerDemand: NIOAsyncSequenceProducerDelegate {
 
     func didTerminate() {
         core.requestClose()
+    }
+}
+
+/// NIO's sequence iterators only hold a `Sendable` class, but are not declared `Sendable`; this lets a
+/// `nonisolated(nonsending)` iterator ask them for the next batch (one hop per batch, none per message).
+struct SendableBatchIterator<Wrapped: AsyncIteratorProtocol>: @unchecked Sendable {
+    // @unchecked: used only for NIOAsyncSequenceProducer / NIOThrowingAsyncSequenceProducer iterators, whose only
+    // stored property is a final Sendable class (their storage), so moving them across isolation is safe.
+    private var wrapped: Wrapped
+
+    init(_ wrapped: Wrapped) {
+        self.wrapped = wrapped
+    }
+
+    mutating func next() async throws -> Wrapped.Element? {
+        try await wrapped.next()
     }
 }

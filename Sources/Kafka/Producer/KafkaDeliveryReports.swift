@@ -30,18 +30,29 @@ public struct KafkaDeliveryReports: AsyncSequence, Sendable {
 
     /// Returns the reports one by one, in the order librdkafka reported them.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var wrapped: Producer.AsyncIterator
+        var wrapped: SendableBatchIterator<Producer.AsyncIterator>
         private var batch: [KafkaDeliveryReport] = []
         private var index = 0
 
         init(wrapped: Producer.AsyncIterator) {
-            self.wrapped = wrapped
+            self.wrapped = SendableBatchIterator(wrapped)
+        }
+
+        /// The next report, on the caller's actor (`for await` uses this): a report from the current batch is
+        /// handed over without leaving it.
+        public mutating func next(isolation actor: isolated (any Actor)?) async -> KafkaDeliveryReport? {
+            await nextReport()
         }
 
         /// The next report, or `nil` once the producer is closed and every report was handed out.
         public mutating func next() async -> KafkaDeliveryReport? {
+            await nextReport()
+        }
+
+        private nonisolated(nonsending) mutating func nextReport() async -> KafkaDeliveryReport? {
             while index == batch.count {
-                guard let next = await wrapped.next() else { return nil }
+                // NIOAsyncSequenceProducer's iterator does not throw.
+                guard let next = try? await wrapped.next() else { return nil }
                 batch = next
                 index = 0
             }

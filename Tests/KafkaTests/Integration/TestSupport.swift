@@ -2,6 +2,7 @@ import Kafka
 import KafkaTesting
 import Logging
 import Synchronization
+import Testing
 
 
 private let counter = Atomic<Int>(0)
@@ -21,3 +22,8 @@ let testLogger: Logger = {
 
 /// A logger that drops everything (for tests that provoke librdkafka's connection errors on purpose).
 let quietLogger = Logger(label: "kafka.tests.quiet", factory: { _ in SwiftLogNoOpLogHandler() })
+
+extension Tag {
+    /// Needs the embedded cluster's fault injection: never runs against a real broker.
+    @Tag static var mockOnly: Self
+}

@@ -92,6 +92,32 @@ struct ConfigurationTests {
         #expect(properties["sasl.password"] == "<redacted>")
     }
 
+    @Test("producer tuning fields reach librdkafka, and bad values are refused by name")
+    func producerTuning() throws {
+        var config = producerConfig()
+        config.batchSize = 65_536
+        config.batchMessageCount = 5_000
+        config.maxMessageBytes = 2_000_000
+        config.retries = 5
+        config.retryBackoff = .milliseconds(250)
+        config.partitioner = .murmur2Random
+        config.queueMaxMessages = 200_000
+        config.queueMaxKilobytes = 65_536
+        try config.validate()
+        let p = config.effectiveProperties
+        #expect(p["batch.size"] == "65536")
+        #expect(p["batch.num.messages"] == "5000")
+        #expect(p["message.max.bytes"] == "2000000")
+        #expect(p["message.send.max.retries"] == "5")
+        #expect(p["retry.backoff.ms"] == "250")
+        #expect(p["partitioner"] == "murmur2_random")
+        #expect(p["queue.buffering.max.messages"] == "200000")
+        #expect(p["queue.buffering.max.kbytes"] == "65536")
+        config.batchMessageCount = -1
+        let error = try #require(throws: KafkaError.self) { try config.validate() }
+        #expect(error.configurationKey == "batch.num.messages")
+    }
+
     @Test("consumer strategies are checked")
     func consumerStrategies() throws {
         let empty = KafkaConsumerConfiguration(bootstrapServers: ["b:1"], consumptionStrategy: .group(id: "", topics: ["t"]))

@@ -98,37 +98,52 @@ struct ProducerStateMachineTests {
 
 @Suite("ConsumerStateMachine")
 struct ConsumerStateMachineTests {
-    @Test("backpressure pauses every assigned partition once, and resumes them")
+    @Test("a reader that falls behind first holds the loop back, then pauses every partition, then resumes them")
     func backpressure() {
         var machine = ConsumerStateMachine<String>()
-        let r10 = machine.assigned([tp1, tp0])
-        #expect(r10 == .none)
-        let r11 = machine.reconcileFetching()
-        #expect(r11 == .none)
-        let r12 = machine.stopProducing()
-        #expect(r12)
-        let r13 = machine.stopProducing()
-        #expect(!r13, "a second stop needs no wake-up")
-        let r14 = machine.reconcileFetching()
-        #expect(r14 == .pause([tp0, tp1]))
-        let r15 = machine.reconcileFetching()
-        #expect(r15 == .none)
-        let r16 = machine.produceMore()
-        #expect(r16)
-        let r17 = machine.reconcileFetching()
-        #expect(r17 == .resume([tp0, tp1]))
-        let r18 = machine.produceMore()
-        #expect(!r18)
+        let t0 = ContinuousClock.now
+        let grace = Duration.seconds(1)
+        let r0 = machine.assigned([tp1, tp0])
+        #expect(r0 == .poll)
+        let r1 = machine.nextFetchAction(now: t0, pauseAfter: grace)
+        #expect(r1 == .poll)
+        let r2 = machine.stopProducing(now: t0)
+        #expect(!r2, "the loop notices by itself")
+        let r3 = machine.nextFetchAction(now: t0 + .milliseconds(500), pauseAfter: grace)
+        #expect(r3 == .wait, "within the grace period fetched messages stay in librdkafka's queue")
+        let r4 = machine.nextFetchAction(now: t0 + .seconds(1), pauseAfter: grace)
+        #expect(r4 == .pause([tp0, tp1]))
+        let r5 = machine.nextFetchAction(now: t0 + .seconds(2), pauseAfter: grace)
+        #expect(r5 == .poll, "paused: keep polling for events")
+        let r6 = machine.produceMore()
+        #expect(r6, "a paused loop is woken to resume")
+        let r7 = machine.nextFetchAction(now: t0 + .seconds(2), pauseAfter: grace)
+        #expect(r7 == .resume([tp0, tp1]))
+        let r8 = machine.produceMore()
+        #expect(!r8)
+    }
+
+    @Test("a reader that catches up within the grace period never pauses")
+    func shortSaturation() {
+        var machine = ConsumerStateMachine<String>()
+        let t0 = ContinuousClock.now
+        _ = machine.assigned([tp0])
+        _ = machine.stopProducing(now: t0)
+        let r1 = machine.produceMore()
+        #expect(!r1, "nothing was paused: no wake-up needed")
+        let r2 = machine.nextFetchAction(now: t0 + .seconds(5), pauseAfter: .seconds(1))
+        #expect(r2 == .poll)
     }
 
     @Test("partitions assigned while paused are paused too")
     func assignWhilePaused() {
         var machine = ConsumerStateMachine<String>()
+        let t0 = ContinuousClock.now
         _ = machine.assigned([tp0])
-        _ = machine.stopProducing()
-        _ = machine.reconcileFetching()
-        let r19 = machine.assigned([tp1])
-        #expect(r19 == .pause([tp1]))
+        _ = machine.stopProducing(now: t0)
+        _ = machine.nextFetchAction(now: t0 + .seconds(2), pauseAfter: .seconds(1))
+        let r1 = machine.assigned([tp1])
+        #expect(r1 == .pause([tp1]))
         machine.revoked([tp0])
         #expect(machine.assigned == [tp1])
     }
@@ -136,11 +151,14 @@ struct ConsumerStateMachineTests {
     @Test("no wake-up for more demand once closing")
     func noWakeDuringClose() {
         var machine = ConsumerStateMachine<String>()
-        _ = machine.stopProducing()
-        let r20 = machine.close(nil)
-        #expect(r20 == .startClose)
-        let r21 = machine.produceMore()
-        #expect(!r21)
+        let t0 = ContinuousClock.now
+        _ = machine.assigned([tp0])
+        _ = machine.stopProducing(now: t0)
+        _ = machine.nextFetchAction(now: t0 + .seconds(2), pauseAfter: .seconds(1))
+        let r1 = machine.close(nil)
+        #expect(r1 == .startClose)
+        let r2 = machine.produceMore()
+        #expect(!r2)
     }
 
     @Test("close waiters are resumed once closed")
