@@ -26,6 +26,10 @@ final class RDKafkaCallbacks: Sendable {
         rebalanceObserver.withLock { $0 = observer }
     }
 
+    func removeRebalanceObserver() {
+        rebalanceObserver.withLock { $0 = nil }
+    }
+
     func notifyRebalance(_ notification: RebalanceNotification) {
         let observer = rebalanceObserver.withLock { $0 }
         observer?(notification)

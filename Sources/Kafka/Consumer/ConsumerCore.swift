@@ -234,6 +234,8 @@ final class ConsumerCore: Sendable {
             logger.warning("consumer close: \(error)")
         }
         client.destroy()
+        // The observer closure holds this core (core -> client -> callbacks -> observer): break the cycle.
+        client.callbacks.removeRebalanceObserver()
         if let failure {
             source.finish(failure)
         } else {
