@@ -135,7 +135,16 @@ struct ProducerFaultTests {
         let stored = try await readTopic(cluster, topic: topic)
         await cluster.shutdown()
         let verdict = Verdict(topic: topic, outcomes: run.outcomes, stored: stored)
-        expectIntact(verdict, expectedFailures: [])
+        // librdkafka 2.0.2's mock fails an injected request before storing it, yet may already have stored a later
+        // in-flight batch of the same partition; the re-sent earlier batch is then answered DUPLICATE_SEQUENCE_NUMBER,
+        // which librdkafka reports as delivered (offset unknown) although the mock never stored it. A real broker
+        // answers OUT_OF_ORDER_SEQUENCE to the later batch instead. Seen in about one run in five: such messages are
+        // counted apart (and bounded to the requests that failed), everything else must hold.
+        expectIntact(verdict, expectedFailures: [], allowAcknowledgedAsDuplicate: true)
+        // Only messages that were in flight around an injected error may be affected.
+        let zone = run.faults.map { $0.zone(window: window) }
+        let outside = verdict.acknowledgedAsDuplicateButMissing.filter { n in !zone.contains { $0.contains(n) } }
+        #expect(outside.isEmpty, "acknowledged as duplicates but missing, far from any fault: \(sample(outside))")
         // Keys spread over the partitions, and a key always lands in the same one.
         var partitionOfKey: [Int: Set<KafkaPartition>] = [:]
         for (i, outcome) in run.outcomes.enumerated() {
@@ -473,6 +482,9 @@ extension ProducerFaultTests {
         var reportsOutOfOrder: [String] = []
         /// Number → how many extra copies the topic holds.
         var duplicates: [Int: Int] = [:]
+        /// Reported delivered without an offset (the broker answered DUPLICATE_SEQUENCE_NUMBER to a re-send, which
+        /// librdkafka takes as "already stored") and not in the topic. See `retriableProduceErrors`.
+        var acknowledgedAsDuplicateButMissing: [Int] = []
         var storedCount = 0
 
         init(topic: String, outcomes: [Result<KafkaDelivery, any Error>], stored: [KafkaPartition: [StoredRecord]]) {
@@ -499,6 +511,9 @@ extension ProducerFaultTests {
             var lastReported: [KafkaPartition: (number: Int, offset: Int64)] = [:]
             for (number, outcome) in outcomes.enumerated() {
                 switch outcome {
+                case .success(let delivery) where delivery.offset == .invalid && copies[number] == nil:
+                    delivered += 1
+                    acknowledgedAsDuplicateButMissing.append(number)
                 case .success(let delivery):
                     delivered += 1
                     if let last = lastReported[delivery.partition], delivery.offset.rawValue <= last.offset {
@@ -534,7 +549,19 @@ extension ProducerFaultTests {
 
     /// Expects the topic to hold every delivered message, where its report says, in send order per partition, and
     /// exactly `expectedFailures` to have failed.
-    func expectIntact(_ verdict: Verdict, expectedFailures: [Int], sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectIntact(
+        _ verdict: Verdict,
+        expectedFailures: [Int],
+        allowAcknowledgedAsDuplicate: Bool = false,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        if !allowAcknowledgedAsDuplicate {
+            #expect(
+                verdict.acknowledgedAsDuplicateButMissing.isEmpty,
+                "acknowledged as duplicates but not stored: \(sample(verdict.acknowledgedAsDuplicateButMissing))",
+                sourceLocation: sourceLocation
+            )
+        }
         #expect(
             verdict.failed == expectedFailures,
             "failed sends: \(sample(verdict.failed))",
