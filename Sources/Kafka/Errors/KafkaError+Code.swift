@@ -11,6 +11,7 @@ extension KafkaError {
             case invalidConfiguration
             case shutdown
             case timedOut
+            case missingValue
             case librdkafka(Int32)
         }
 
@@ -28,6 +29,8 @@ extension KafkaError {
         public static let shutdown = Code(.shutdown)
         /// An operation of this library did not complete within its deadline.
         public static let timedOut = Code(.timedOut)
+        /// A key or value was asked for (e.g. to decode it) but the message has none.
+        public static let missingValue = Code(.missingValue)
 
         /// librdkafka's `_MSG_TIMED_OUT`: a message was not delivered within `message.timeout.ms`.
         public static let messageTimedOut = Code(rdKafkaCode: RD_KAFKA_RESP_ERR__MSG_TIMED_OUT.rawValue)
@@ -79,6 +82,7 @@ extension KafkaError {
             case .invalidConfiguration: return "invalidConfiguration"
             case .shutdown: return "shutdown"
             case .timedOut: return "timedOut"
+            case .missingValue: return "missingValue"
             case .librdkafka(let code):
                 return String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(rawValue: code)))
             }
