@@ -67,31 +67,33 @@ extension KafkaProducerMessage where Key == Never, Value == Data {
 
 extension KafkaConsumerMessage {
     /// The value decoded as `type` by `decoder` (JSON by default).
-    /// - Throws: ``KafkaError/Code/missingValue`` when the message is a tombstone (no value); the decoder's error when the bytes do
-    ///   not hold a `type`.
+    /// - Throws: ``KafkaError/Code/missingValue`` when the message is a tombstone (no value); the decoder's error
+    ///   when the bytes do not hold a `type`.
     public func decodeValue<T: Decodable>(as type: T.Type, decoder: some KafkaDecoder = JSONDecoder()) throws -> T {
-        guard let value else {
-            throw KafkaError(
-                code: .missingValue,
-                message: "cannot decode \(T.self): the message at offset \(offset) has no value (tombstone)",
-                topic: topic,
-                partition: partition
-            )
-        }
-        return try decoder.decode(type, from: Data(value.readableBytesView))
+        try decode(value, as: type, decoder: decoder, what: "value")
     }
 
     /// The key decoded as `type` by `decoder` (JSON by default).
-    /// - Throws: ``KafkaError/Code/missingValue`` when the message has no key; the decoder's error when the bytes do not hold a `type`.
+    /// - Throws: ``KafkaError/Code/missingValue`` when the message has no key; the decoder's error when the bytes
+    ///   do not hold a `type`.
     public func decodeKey<T: Decodable>(as type: T.Type, decoder: some KafkaDecoder = JSONDecoder()) throws -> T {
-        guard let key else {
+        try decode(key, as: type, decoder: decoder, what: "key")
+    }
+
+    private func decode<T: Decodable>(
+        _ bytes: ByteBuffer?,
+        as type: T.Type,
+        decoder: some KafkaDecoder,
+        what: String
+    ) throws -> T {
+        guard let bytes else {
             throw KafkaError(
                 code: .missingValue,
-                message: "cannot decode \(T.self): the message at offset \(offset) has no key",
+                message: "cannot decode \(T.self): the message at offset \(offset) has no \(what)",
                 topic: topic,
                 partition: partition
             )
         }
-        return try decoder.decode(type, from: Data(key.readableBytesView))
+        return try decoder.decode(type, from: Data(bytes.readableBytesView))
     }
 }
