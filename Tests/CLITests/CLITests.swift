@@ -105,6 +105,7 @@ struct CLITests {
             "kafka-dev-cluster",
             ["--brokers", "2", "--topic", "demo:3", "--bootstrap-file", file]
         )
+        defer { if process.isRunning { process.terminate() } }  // also when an expectation below throws
         // The first line of stdout is the bootstrap list.
         var firstLine = Data()
         while !firstLine.contains(0x0A) {
