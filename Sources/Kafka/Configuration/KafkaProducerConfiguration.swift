@@ -92,6 +92,10 @@ public struct KafkaProducerConfiguration: Sendable {
     /// With ``DeliveryReports/all`` or ``DeliveryReports/failuresOnly``, read the sequence: while its reader is
     /// behind, `enqueue` waits.
     public var deliveryReports: DeliveryReports = .none
+    /// How long ``KafkaProducer/send(_:)`` and ``KafkaProducer/enqueue(_:)`` wait for room while librdkafka's
+    /// local queue is full (see ``queueMaxMessages``) before failing with ``KafkaError/Code/queueFull``.
+    /// Default `nil`: wait as long as it takes (a full queue is never an error then).
+    public var enqueueTimeout: Duration?
     /// How long ``KafkaProducer/close()`` waits for outstanding messages before failing them. Default 30 s.
     public var closeTimeout: Duration = .seconds(30)
     /// Any librdkafka property, applied after the typed fields (so it wins). See librdkafka's CONFIGURATION.md.

@@ -54,6 +54,7 @@ public final actor KafkaProducer: Service {
         self.core = ProducerCore(
             client: client,
             defaultCloseTimeout: configuration.closeTimeout,
+            enqueueTimeout: configuration.enqueueTimeout,
             reportMode: configuration.deliveryReports,
             reportSource: reports.source,
             reportFlow: flow

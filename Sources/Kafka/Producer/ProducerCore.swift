@@ -28,6 +28,8 @@ final class ProducerCore: Sendable {
     let client: RDKafkaClient
     let logger: Logger
     let defaultCloseTimeout: Duration
+    @usableFromInline
+    let enqueueTimeout: Duration?
     private let reportMode: KafkaProducerConfiguration.DeliveryReports.Kind
     private let reportSource: ReportSource
     private let reportFlow: ReportFlow
@@ -41,6 +43,7 @@ final class ProducerCore: Sendable {
     init(
         client: RDKafkaClient,
         defaultCloseTimeout: Duration,
+        enqueueTimeout: Duration?,
         reportMode: KafkaProducerConfiguration.DeliveryReports,
         reportSource: ReportSource,
         reportFlow: ReportFlow
@@ -48,6 +51,7 @@ final class ProducerCore: Sendable {
         self.client = client
         self.logger = client.logger
         self.defaultCloseTimeout = defaultCloseTimeout
+        self.enqueueTimeout = enqueueTimeout
         self.reportMode = reportMode.kind
         self.reportSource = reportSource
         self.reportFlow = reportFlow
@@ -87,6 +91,7 @@ final class ProducerCore: Sendable {
         opaque: UInt64,
         id: UInt64
     ) async throws {
+        var deadline: ContinuousClock.Instant? = nil
         while true {
             let outcome = message.withRawParts { key, value in
                 produceAttempt(
@@ -105,11 +110,28 @@ final class ProducerCore: Sendable {
                 return
             case .queueFull:
                 // librdkafka's queue is full and no report was ready: wait for the poll thread to serve some.
+                if let enqueueTimeout {
+                    let now = ContinuousClock.now
+                    let limit = deadline ?? now.advanced(by: enqueueTimeout)
+                    deadline = limit
+                    if now >= limit { throw queueFullError(topic: message.topic, waited: enqueueTimeout) }
+                }
                 await waitForQueueSpace()
             case .failed(let error):
                 throw error
             }
         }
+    }
+
+    @usableFromInline
+    func queueFullError(topic: String, waited: Duration) -> KafkaError {
+        KafkaError(
+            code: .queueFull,
+            message: "librdkafka's local queue stayed full for \(waited) (queue.buffering.max.messages/kbytes); "
+                + "the message was not sent",
+            isRetriable: true,
+            topic: topic
+        )
     }
 
     @usableFromInline
@@ -286,6 +308,7 @@ final class ProducerCore: Sendable {
     private func runPollLoop() {
         var closeDeadline: ContinuousClock.Instant?
         var lastSeenID = nextID.load(ordering: .relaxed)
+        var lastWaiterRelease = ContinuousClock.now
         while closeDeadline == nil {
             let currentID = nextID.load(ordering: .relaxed)
             if currentID != lastSeenID {
@@ -296,7 +319,14 @@ final class ProducerCore: Sendable {
             } else {
                 _ = serve(timeoutMilliseconds: 100)
             }
-            let tick = state.withLock { $0.tick(outQueueLength: client.outQueueLength, now: .now) }
+            // Senders waiting for room re-check at least every 100 ms, so their enqueueTimeout holds even when
+            // no report comes (e.g. every broker down).
+            let now = ContinuousClock.now
+            if now - lastWaiterRelease >= .milliseconds(100) {
+                lastWaiterRelease = now
+                resumeQueueSpaceWaiters()
+            }
+            let tick = state.withLock { $0.tick(outQueueLength: client.outQueueLength, now: now) }
             resumeFlushed(tick.flushed)
             closeDeadline = tick.closeDeadline
         }

@@ -23,6 +23,30 @@ struct ProducerFailureTests {
         await producer.close()
     }
 
+    @Test("a full local queue makes sends wait; with enqueueTimeout they fail with queueFull after it")
+    func queueFullTimeout() async throws {
+        var config = KafkaProducerConfiguration(bootstrapServers: ["127.0.0.1:1"])
+        config.queueMaxMessages = 10
+        config.enqueueTimeout = .milliseconds(300)
+        config.messageTimeout = .seconds(60)
+        config.closeTimeout = .milliseconds(100)
+        let producer = try KafkaProducer(configuration: config, logger: quietLogger)
+        for i in 0..<10 {
+            _ = try await producer.enqueue(KafkaProducerMessage(topic: "nowhere", value: "\(i)"))
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = await #expect(throws: KafkaError.self) {
+            _ = try await producer.enqueue(KafkaProducerMessage(topic: "nowhere", value: "one too many"))
+        }
+        let waited = clock.now - start
+        #expect(error?.code == .queueFull)
+        #expect(error?.topic == "nowhere")
+        #expect(waited >= .milliseconds(300), "it waited for room first")
+        #expect(waited < .seconds(20), "and did not hang")
+        await producer.close()
+    }
+
     @Test("sends after close fail with shutdown; close is idempotent")
     func sendAfterClose() async throws {
         try await withKafkaTestCluster(brokers: 1) { cluster in
