@@ -21,7 +21,9 @@ import Darwin
 /// and destroys the handle.
 @usableFromInline
 final class ProducerCore: Sendable {
-    typealias SendWaiter = CheckedContinuation<KafkaDelivery, any Error>
+    // Unsafe: resumed exactly once by construction (the registry hands each waiter out once); saves the checked
+    // continuation's bookkeeping on the awaitable send path.
+    typealias SendWaiter = UnsafeContinuation<KafkaDelivery, any Error>
     typealias Waiter = CheckedContinuation<Void, any Error>
     typealias ReportSource = KafkaDeliveryReports.Producer.Source
 
@@ -187,7 +189,7 @@ final class ProducerCore: Sendable {
     /// Waits for the report of awaitable message `id` (it may have come already).
     @usableFromInline
     nonisolated(nonsending) func delivery(of id: UInt64) async throws -> KafkaDelivery {
-        try await withCheckedThrowingContinuation { (continuation: SendWaiter) in
+        try await withUnsafeThrowingContinuation { (continuation: SendWaiter) in
             switch registry.withLock({ $0.attach(continuation, for: id) }) {
             case .wait: break
             case .resume(let outcome): continuation.resume(with: outcome.mapError { $0 as any Error })
