@@ -4,7 +4,7 @@ import Synchronization
 ///
 /// Callers on the hot path (`send`) ``enter()`` before touching the handle and ``exit()`` after; the closer calls
 /// ``closeAndWait()``, after which every ``enter()`` fails and no call is under way, so the handle can be destroyed.
-/// Lock-free: one atomic add on each side of a call.
+/// Lock-free: one atomic add on each side of a call (wrapping: a checked add compiles to a compare-exchange loop).
 final class InFlightGuard: Sendable {
     private static let closedBit = 1 << 62
     private let state = Atomic<Int>(0)
@@ -13,9 +13,9 @@ final class InFlightGuard: Sendable {
 
     /// Registers a call; `false` once closing began (the call must not touch the handle).
     func enter() -> Bool {
-        let new = state.add(1, ordering: .acquiring).newValue
+        let new = state.wrappingAdd(1, ordering: .acquiring).newValue
         if new & Self.closedBit != 0 {
-            state.subtract(1, ordering: .releasing)
+            state.wrappingSubtract(1, ordering: .releasing)
             return false
         }
         return true
@@ -23,7 +23,7 @@ final class InFlightGuard: Sendable {
 
     /// Ends a call registered by a successful ``enter()``.
     func exit() {
-        state.subtract(1, ordering: .releasing)
+        state.wrappingSubtract(1, ordering: .releasing)
     }
 
     /// Whether ``closeAndWait()`` was called.

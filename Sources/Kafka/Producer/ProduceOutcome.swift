@@ -4,7 +4,8 @@
 enum ProduceOutcome {
     case queued
     case queueFull
-    case failed(KafkaError)
+    // indirect: a KafkaError is ~150 bytes, and every produce returns an outcome; boxed, the enum is one word.
+    indirect case failed(KafkaError)
 }
 
 extension KafkaProducerMessage {

@@ -72,41 +72,56 @@ final class ProducerCore: Sendable {
     @inlinable
     nonisolated(nonsending) func send<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaDelivery {
         let id = nextMessageID()
-        try await produce(message, opaque: id << 1 | 1, id: id)
+        let outcome = produceNow(message, opaque: id << 1 | 1, id: id)
+        if case .queued = outcome {} else { try await produceAfter(outcome, message, opaque: id << 1 | 1, id: id) }
         return try await delivery(of: id)
     }
 
     /// Queues a message whose report goes to the report stream (per the configured mode).
+    ///
+    /// The common case (room in the queue, report reader keeping up) makes no suspension and no call to another
+    /// async function: each one costs a task-allocator frame per message, measured at ~7 % of the fire-and-forget
+    /// profile.
     @inlinable
     nonisolated(nonsending) func enqueue<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaProducerMessageID {
         if reportsSaturated { await waitForReportReader() }
         let id = nextMessageID()
-        try await produce(message, opaque: id << 1, id: id)
+        let outcome = produceNow(message, opaque: id << 1, id: id)
+        if case .queued = outcome {} else { try await produceAfter(outcome, message, opaque: id << 1, id: id) }
         return KafkaProducerMessageID(rawValue: id)
     }
 
-    /// Hands a message to librdkafka, suspending only while its queue is full. The opaque's low bit tells the
-    /// report's way back: 1 to the awaiting send, 0 to the report stream.
+    /// One synchronous attempt to hand a message to librdkafka.
     @inlinable
-    nonisolated(nonsending) func produce<Key, Value>(
+    func produceNow<Key, Value>(_ message: KafkaProducerMessage<Key, Value>, opaque: UInt64, id: UInt64) -> ProduceOutcome {
+        message.withRawParts { key, value in
+            produceAttempt(
+                topic: message.topic,
+                partition: message.partition,
+                key: key,
+                value: value,
+                headers: message.headers,
+                timestamp: message.timestamp,
+                opaque: opaque,
+                id: id
+            )
+        }
+    }
+
+    /// The slow path after a first attempt that did not queue the message: throws its error, or (queue full)
+    /// waits for the poll thread to serve reports and retries until the message is queued or `enqueueTimeout`
+    /// passes. The opaque's low bit tells the report's way back: 1 to the awaiting send, 0 to the report stream.
+    @inlinable
+    @inline(never)
+    nonisolated(nonsending) func produceAfter<Key, Value>(
+        _ first: ProduceOutcome,
         _ message: KafkaProducerMessage<Key, Value>,
         opaque: UInt64,
         id: UInt64
     ) async throws {
         var deadline: ContinuousClock.Instant? = nil
+        var outcome = first
         while true {
-            let outcome = message.withRawParts { key, value in
-                produceAttempt(
-                    topic: message.topic,
-                    partition: message.partition,
-                    key: key,
-                    value: value,
-                    headers: message.headers,
-                    timestamp: message.timestamp,
-                    opaque: opaque,
-                    id: id
-                )
-            }
             switch outcome {
             case .queued:
                 return
@@ -122,6 +137,7 @@ final class ProducerCore: Sendable {
             case .failed(let error):
                 throw error
             }
+            outcome = produceNow(message, opaque: opaque, id: id)
         }
     }
 
@@ -138,7 +154,7 @@ final class ProducerCore: Sendable {
 
     @usableFromInline
     func nextMessageID() -> UInt64 {
-        nextID.add(1, ordering: .relaxed).oldValue
+        nextID.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
     @usableFromInline
