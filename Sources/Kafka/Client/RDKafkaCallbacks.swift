@@ -2,11 +2,15 @@ internal import CLibrdkafka
 import Logging
 import Synchronization
 
-/// What librdkafka's rebalance callback reports, already translated.
-enum RebalanceNotification: Sendable, Equatable {
+/// What librdkafka's callbacks report to the consumer, already translated.
+enum ClientNotification: Sendable {
     case assigned([KafkaTopicPartition])
     case revoked([KafkaTopicPartition])
     case lost([KafkaTopicPartition])
+    /// A commit failed (reported by the offset-commit callback, for background and explicit commits alike).
+    case commitFailed(KafkaError)
+    /// A client-level error that is not fatal.
+    case error(KafkaError)
 }
 
 /// The Swift side of librdkafka's callbacks, reached through the handle's opaque pointer.
@@ -15,23 +19,23 @@ enum RebalanceNotification: Sendable, Equatable {
 /// internal threads), i.e. from the library's own poll thread, or from `rd_kafka_new`/`rd_kafka_destroy`.
 final class RDKafkaCallbacks: Sendable {
     let logger: Logger
-    private let rebalanceObserver = Mutex<(@Sendable (RebalanceNotification) -> Void)?>(nil)
+    private let observer = Mutex<(@Sendable (ClientNotification) -> Void)?>(nil)
     private let fatalError = Mutex<KafkaError?>(nil)
 
     init(logger: Logger) {
         self.logger = logger
     }
 
-    func setRebalanceObserver(_ observer: @escaping @Sendable (RebalanceNotification) -> Void) {
-        rebalanceObserver.withLock { $0 = observer }
+    func setObserver(_ observer: @escaping @Sendable (ClientNotification) -> Void) {
+        self.observer.withLock { $0 = observer }
     }
 
-    func removeRebalanceObserver() {
-        rebalanceObserver.withLock { $0 = nil }
+    func removeObserver() {
+        observer.withLock { $0 = nil }
     }
 
-    func notifyRebalance(_ notification: RebalanceNotification) {
-        let observer = rebalanceObserver.withLock { $0 }
+    func notify(_ notification: ClientNotification) {
+        let observer = self.observer.withLock { $0 }
         observer?(notification)
     }
 
@@ -104,6 +108,7 @@ extension RDKafkaCallbacks {
                 "\(text)",
                 metadata: [KafkaLoggingKeys.errorCode: "\(String(cString: rd_kafka_err2name(err)))"]
             )
+            notify(.error(KafkaError.librdkafka(err, message: text)))
         }
     }
 
@@ -149,10 +154,9 @@ extension RDKafkaCallbacks {
                 callbacks.logger.trace("offsets committed")
             } else {
                 let list = RDKafkaTopicPartitionList.read(offsets).map { "\($0.0)@\($0.1)" }
-                callbacks.logger.warning(
-                    "offset commit failed: \(String(cString: rd_kafka_err2str(err)))",
-                    metadata: [KafkaLoggingKeys.partitions: "\(list)"]
-                )
+                let message = "offset commit failed: \(String(cString: rd_kafka_err2str(err)))"
+                callbacks.logger.warning("\(message)", metadata: [KafkaLoggingKeys.partitions: "\(list)"])
+                callbacks.notify(.commitFailed(KafkaError.librdkafka(err, message: "\(message) for \(list)")))
             }
         }
         rd_kafka_conf_set_rebalance_cb(conf) { rk, err, partitions, _ in
@@ -183,14 +187,14 @@ extension RDKafkaCallbacks {
                     logger.error("assign failed: \(KafkaError.librdkafka(result))")
                 }
             }
-            notifyRebalance(.assigned(tps))
+            notify(.assigned(tps))
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             let lost = rd_kafka_assignment_lost(rk) != 0
             logger.debug(
                 lost ? "partitions lost" : "partitions revoked",
                 metadata: [KafkaLoggingKeys.partitions: "\(tps)"]
             )
-            notifyRebalance(lost ? .lost(tps) : .revoked(tps))
+            notify(lost ? .lost(tps) : .revoked(tps))
             if cooperative {
                 if let error = rd_kafka_incremental_unassign(rk, partitions) {
                     logger.error("incremental unassign failed: \(KafkaError(consuming: error))")
@@ -201,7 +205,7 @@ extension RDKafkaCallbacks {
         default:
             logger.error("rebalance error: \(KafkaError.librdkafka(err))")
             _ = rd_kafka_assign(rk, nil)
-            notifyRebalance(.lost(tps))
+            notify(.lost(tps))
         }
     }
 }

@@ -45,4 +45,20 @@ final class RDKafkaTopicPartitionList {
         }
         return result
     }
+
+    /// The first per-partition error in the list, if any (commit, committed and offsets-for-times results carry one
+    /// per entry).
+    func firstError() -> KafkaError? {
+        guard let elems = pointer.pointee.elems else { return nil }
+        for i in 0..<Int(pointer.pointee.cnt) where elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            let e = elems[i]
+            let topic = e.topic.map { String(cString: $0) }
+            return KafkaError.librdkafka(
+                e.err,
+                topic: topic,
+                partition: KafkaPartition(rawValue: e.partition)
+            )
+        }
+        return nil
+    }
 }

@@ -25,6 +25,10 @@ public struct KafkaConsumerConfiguration: Sendable {
 
         /// Join consumer group `id` (`group.id`) and share the partitions of `topics` with its other members.
         /// Offsets are committed to the group; a new group starts at ``KafkaConsumerConfiguration/autoOffsetReset``.
+        ///
+        /// A topic that starts with `^` is a regular expression (POSIX extended, as librdkafka takes it):
+        /// `.group(id: "audit", topics: ["^orders-.*"])` reads every matching topic, including topics created
+        /// later (found at the next metadata refresh, `topic.metadata.refresh.interval.ms`, default 5 min).
         public static func group(id: String, topics: [String]) -> ConsumptionStrategy {
             ConsumptionStrategy(kind: .group(id: id, topics: topics))
         }
@@ -78,6 +82,21 @@ public struct KafkaConsumerConfiguration: Sendable {
         }
     }
 
+    /// How a consumer group spreads partitions over its members (`partition.assignment.strategy`).
+    public struct AssignmentStrategy: Hashable, Sendable, CustomStringConvertible {
+        /// The value librdkafka takes.
+        public let rawValue: String
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+        /// Consecutive ranges of each topic's partitions per member (eager: every rebalance revokes everything).
+        public static let range = AssignmentStrategy("range")
+        /// Partitions dealt out one by one over the members (eager).
+        public static let roundRobin = AssignmentStrategy("roundrobin")
+        /// Sticky and incremental: a rebalance only moves the partitions that must move, and the others keep
+        /// being read during it. Cannot be mixed with the eager strategies.
+        public static let cooperativeSticky = AssignmentStrategy("cooperative-sticky")
+        public var description: String { rawValue }
+    }
+
     /// `bootstrap.servers`: `host:port` of one or more brokers to discover the cluster from.
     public var bootstrapServers: [String]
     /// What to read.
@@ -98,6 +117,16 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var sessionTimeout: Duration = .seconds(45)
     /// `group.instance.id`: static membership, so a restart within the session timeout causes no rebalance.
     public var groupInstanceID: String?
+    /// `partition.assignment.strategy`, in order of preference. Default `nil`: librdkafka's `range,roundrobin`.
+    /// All members of a group must share one protocol: eager (range, round-robin) or cooperative.
+    public var assignmentStrategies: [AssignmentStrategy]?
+    /// `max.poll.interval.ms`: the longest the ``KafkaConsumer/messages`` loop may hold one message. Exceeding it
+    /// is reported as ``KafkaConsumerEvent/pollIntervalExceeded(_:)`` on ``KafkaConsumer/events`` (the poll
+    /// thread keeps the membership alive, so the group does not evict the member silently). Default 5 min.
+    public var maxPollInterval: Duration = .seconds(300)
+    /// Report ``KafkaConsumerEvent/partitionEnd(_:offset:)`` on ``KafkaConsumer/events`` each time a partition
+    /// is read to its end (`enable.partition.eof`). Default `false`.
+    public var reportPartitionEnds: Bool = false
     /// Finish ``KafkaConsumer/messages`` once every assigned partition has been read to its end
     /// (`enable.partition.eof`), like `kcat -e`. Default `false`: wait for new messages forever.
     public var stopAtEndOfPartitions: Bool = false
@@ -175,7 +204,11 @@ public struct KafkaConsumerConfiguration: Sendable {
         p.set("enable.auto.offset.store", false)
         p.set("auto.commit.interval.ms", milliseconds: autoCommitInterval)
         p.set("session.timeout.ms", milliseconds: sessionTimeout)
-        p.set("enable.partition.eof", stopAtEndOfPartitions)
+        p.set("max.poll.interval.ms", milliseconds: maxPollInterval)
+        if let assignmentStrategies, !assignmentStrategies.isEmpty {
+            p.set("partition.assignment.strategy", assignmentStrategies.map(\.rawValue).joined(separator: ","))
+        }
+        p.set("enable.partition.eof", stopAtEndOfPartitions || reportPartitionEnds)
         p.set(contentsOf: security.properties)
         p.set(contentsOf: librdkafkaOverrides.sorted(by: { $0.key < $1.key }))
         return p

@@ -14,9 +14,10 @@ import Darwin
 ///
 /// Threads: the poll thread does every librdkafka call: it subscribes or assigns, polls the consumer queue
 /// (`rd_kafka_consumer_poll`, 100 ms, then `rd_kafka_consume_batch_queue` without waiting for the rest of the
-/// batch), serves rebalance, log and error callbacks, pauses and resumes fetching, and on close runs
+/// batch), serves rebalance, log and error callbacks (and waits for the rebalance hooks), pauses and resumes
+/// fetching, runs the control commands (commit, committed, seek, watermarks, ...) queued by tasks, and on close runs
 /// `rd_kafka_consumer_close` (commit, leave the group) and `rd_kafka_destroy`. Other threads only change the state
-/// machine and wake it.
+/// machine, queue commands, store offsets and wake it.
 final class ConsumerCore: Sendable {
     typealias Waiter = CheckedContinuation<Void, Never>
     typealias Source = KafkaConsumerMessages.Producer.Source
@@ -25,11 +26,29 @@ final class ConsumerCore: Sendable {
     let configuration: KafkaConsumerConfiguration
     let logger: Logger
     private let state = Mutex(ConsumerStateMachine<Waiter>())
+    private let commands = Mutex(CommandQueue())
+    private let filter = Mutex(AssignmentFilter())
+    /// ``AssignmentFilter/epoch``, published so readers take the filter's lock only when it moved.
+    private let filterEpoch = Atomic<UInt64>(0)
+    private let rebalanceHandler: KafkaRebalanceHandler?
+    private let eventSink: AsyncStream<KafkaConsumerEvent>.Continuation
+    /// Messages (or batches) handed to the loop so far, and whether the loop is waiting for the next one.
+    let readerProgress = Atomic<UInt64>(0)
+    let readerWaiting = Atomic<Bool>(true)
+    /// Set by ``KafkaConsumer/batches(maxCount:maxWait:)``: the poll thread fills batches up to this.
+    private let batchTarget = Mutex<(count: Int, wait: Duration)?>(nil)
 
-    init(client: RDKafkaClient, configuration: KafkaConsumerConfiguration) {
+    init(
+        client: RDKafkaClient,
+        configuration: KafkaConsumerConfiguration,
+        rebalanceHandler: KafkaRebalanceHandler?,
+        events: AsyncStream<KafkaConsumerEvent>.Continuation
+    ) {
         self.client = client
         self.configuration = configuration
         self.logger = client.logger
+        self.rebalanceHandler = rebalanceHandler
+        self.eventSink = events
     }
 
     // MARK: Any thread
@@ -59,6 +78,109 @@ final class ConsumerCore: Sendable {
         client.storeOffsets(next.map { ($0.key, $0.value) })
     }
 
+    // MARK: Assignment filter (any thread)
+
+    var currentEpoch: UInt64 { filterEpoch.load(ordering: .acquiring) }
+
+    /// Keeps the messages (taken from librdkafka at `fetchEpoch`) whose partition is still assigned and was not
+    /// moved since.
+    func stillValid(_ messages: ArraySlice<KafkaConsumerMessage>, fetchedAt fetchEpoch: UInt64) -> [KafkaConsumerMessage] {
+        filter.withLock { filter in
+            messages.filter { filter.isValid(KafkaTopicPartition(topic: $0.topic, partition: $0.partition), fetchedAt: fetchEpoch) }
+        }
+    }
+
+    private func updateFilter(_ body: (inout AssignmentFilter) -> Void) {
+        filter.withLock { filter in
+            body(&filter)
+            filterEpoch.store(filter.epoch, ordering: .releasing)
+        }
+    }
+
+    func setBatchTarget(count: Int, wait: Duration) {
+        batchTarget.withLock { $0 = (count, wait) }
+    }
+
+    // MARK: Commands (any task; run on the poll thread)
+
+    /// Runs `body` on the poll thread (which owns every blocking librdkafka call) and returns its result.
+    /// - Throws: what `body` throws; ``KafkaError/Code/shutdown`` once the consumer is closed.
+    func perform<T: Sendable>(
+        _ what: String,
+        _ body: @escaping @Sendable (RDKafkaClient) throws(KafkaError) -> T
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let command = Command(
+                run: { client in
+                    do throws(KafkaError) {
+                        continuation.resume(returning: try body(client))
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                },
+                fail: { continuation.resume(throwing: KafkaError.shutdown(what)) }
+            )
+            if commands.withLock({ $0.append(command) }) {
+                client.wakeUp()
+            } else {
+                command.fail()
+            }
+        }
+    }
+
+    /// Runs the queued commands. Poll thread only.
+    private func runCommands() {
+        while let batch = commands.withLock({ $0.takeAll() }) {
+            for command in batch { command.run(client) }
+        }
+    }
+
+    func commit(_ offsets: [(KafkaTopicPartition, KafkaOffset)]?) async throws {
+        try await perform("commit") { client throws(KafkaError) in try client.commit(offsets, wait: true) }
+    }
+
+    /// Starts a commit without waiting (`rd_kafka_commit` async: non-blocking, any thread); a failure is reported on
+    /// the events stream.
+    func commitInBackground(_ offsets: [(KafkaTopicPartition, KafkaOffset)]?) {
+        guard client.guard.enter() else {
+            eventSink.yield(.commitFailed(KafkaError.shutdown("commit")))
+            return
+        }
+        defer { client.guard.exit() }
+        do {
+            try client.commit(offsets, wait: false)
+        } catch {
+            eventSink.yield(.commitFailed(error))
+        }
+    }
+
+    func committed(_ partitions: [KafkaTopicPartition], timeout: Duration) async throws -> [KafkaTopicPartition: KafkaOffset] {
+        let ms = Self.milliseconds(timeout)
+        return try await perform("committed") { client throws(KafkaError) in
+            try client.committed(partitions, timeoutMilliseconds: ms)
+        }
+    }
+
+    /// Moves partitions to new offsets; messages of them buffered before are dropped.
+    func seek(_ offsets: [(KafkaTopicPartition, KafkaOffset)]) async throws {
+        try await perform("seek") { [self] client throws(KafkaError) in
+            try client.seek(offsets, timeoutMilliseconds: 10_000)
+            updateFilter { $0.reposition(offsets.map(\.0)) }
+        }
+    }
+
+    func setUserPaused(_ paused: Bool, partitions: [KafkaTopicPartition]) async throws {
+        try await perform(paused ? "pause" : "resume") { [self] client throws(KafkaError) in
+            let action = state.withLock { $0.setUserPaused(paused, partitions: partitions) }
+            apply(action)
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int32 {
+        let ms = duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: max(ms, 0))
+    }
+
     func requestClose() {
         if case .startClose = state.withLock({ $0.close(nil) }) { client.wakeUp() }
     }
@@ -81,15 +203,57 @@ final class ConsumerCore: Sendable {
 
     // MARK: Poll thread
 
-    /// Called from librdkafka's rebalance callback, on the poll thread.
-    func rebalanced(_ notification: RebalanceNotification) {
+    /// Called from librdkafka's callbacks (and for a fixed assignment), on the poll thread.
+    func notified(_ notification: ClientNotification) {
         switch notification {
         case .assigned(let partitions):
             let action = state.withLock { $0.assigned(partitions) }
             apply(action)
-        case .revoked(let partitions), .lost(let partitions):
+            updateFilter { $0.assign(partitions) }
+            eventSink.yield(.assigned(partitions))
+            runHook(\.onAssigned, partitions)
+        case .revoked(let partitions):
+            // From here on the loop gets no message of these partitions; then the hook may commit for them.
+            updateFilter { $0.revoke(partitions) }
             state.withLock { $0.revoked(partitions) }
+            eventSink.yield(.revoked(partitions))
+            runHook(\.onRevoked, partitions)
+        case .lost(let partitions):
+            updateFilter { $0.revoke(partitions) }
+            state.withLock { $0.revoked(partitions) }
+            eventSink.yield(.lost(partitions))
+            runHook(\.onLost, partitions)
+        case .commitFailed(let error):
+            eventSink.yield(.commitFailed(error))
+        case .error(let error):
+            eventSink.yield(.error(error))
         }
+    }
+
+    /// Runs a rebalance hook on a task and waits for it here, on the poll thread, so the rebalance completes only
+    /// after it; meanwhile runs the commands the hook (or anyone) queues, so a hook can commit.
+    private func runHook(
+        _ hook: KeyPath<KafkaRebalanceHandler, @Sendable (KafkaRebalanceContext) async -> Void>,
+        _ partitions: [KafkaTopicPartition]
+    ) {
+        guard let handler = rebalanceHandler, !partitions.isEmpty else { return }
+        let body = handler[keyPath: hook]
+        let done = HookCompletion()
+        let context = KafkaRebalanceContext(partitions: partitions, core: self)
+        Task {
+            await body(context)
+            done.finished.store(true, ordering: .releasing)
+        }
+        var lastWarning = ContinuousClock.now
+        while !done.finished.load(ordering: .acquiring) {
+            runCommands()
+            Self.sleep(milliseconds: 1)
+            if ContinuousClock.now - lastWarning > .seconds(10) {
+                lastWarning = .now
+                logger.warning("a rebalance hook has been running for over 10 s; the rebalance waits for it")
+            }
+        }
+        runCommands()
     }
 
     private func apply(_ action: ConsumerStateMachine<Waiter>.FetchAction) {
@@ -118,15 +282,17 @@ final class ConsumerCore: Sendable {
         }
         var reachedEnd = false
         let buffer = ConsumeBuffer()
-        let batchSize = configuration.buffer.batchSize
+        var stall = StallWatch()
         while state.withLock({ $0.isRunning }) {
+            runCommands()
+            watchForStall(&stall)
             let action = state.withLock { $0.nextFetchAction(now: .now, pauseAfter: Self.pauseAfter) }
             if case .wait = action {
                 Self.sleep(milliseconds: 1)
                 continue
             }
             apply(action)
-            let batch = client.consumeBatch(timeoutMilliseconds: 100, maxCount: batchSize, buffer: buffer)
+            let batch = fetch(buffer: buffer)
             if batch.isEmpty { continue }
             for error in batch.errors {
                 if error.isFatal {
@@ -135,10 +301,15 @@ final class ConsumerCore: Sendable {
                     requestClose()
                 } else {
                     logger.warning("consumer error: \(error)")
+                    eventSink.yield(.error(error))
                 }
             }
+            if configuration.reportPartitionEnds {
+                for (partition, offset) in batch.partitionEnds { eventSink.yield(.partitionEnd(partition, offset: offset)) }
+            }
             if !batch.messages.isEmpty && !reachedEnd {
-                switch source.yield(contentsOf: CollectionOfOne(batch.messages)) {
+                let handOver = ConsumerBatch(messages: batch.messages, epoch: currentEpoch)
+                switch source.yield(contentsOf: CollectionOfOne(handOver)) {
                 case .produceMore: break
                 case .stopProducing: stopProducing()
                 case .dropped: requestClose()
@@ -167,6 +338,48 @@ final class ConsumerCore: Sendable {
         finishClose(source: source, failure: failure)
     }
 
+    /// Takes the next batch from librdkafka: what is ready (up to the buffer's batch size), or, for
+    /// ``KafkaConsumer/batches(maxCount:maxWait:)``, up to its count, waiting up to its time after the first message.
+    private func fetch(buffer: ConsumeBuffer) -> ConsumedBatch {
+        guard let target = batchTarget.withLock({ $0 }) else {
+            return client.consumeBatch(timeoutMilliseconds: 100, maxCount: configuration.buffer.batchSize, buffer: buffer)
+        }
+        var batch = client.consumeBatch(timeoutMilliseconds: 100, maxCount: target.count, buffer: buffer)
+        guard !batch.messages.isEmpty else { return batch }
+        let deadline = ContinuousClock.now.advanced(by: target.wait)
+        while batch.messages.count < target.count, batch.errors.isEmpty {
+            let left = deadline - .now
+            guard left > .zero else { break }
+            let more = client.consumeBatch(
+                timeoutMilliseconds: min(Self.milliseconds(left), 100),
+                maxCount: target.count - batch.messages.count,
+                buffer: buffer
+            )
+            batch.messages += more.messages
+            batch.partitionEnds += more.partitionEnds
+            batch.errors += more.errors
+            // A rebalance or a command must not wait for the batch to fill.
+            if state.withLock({ !$0.isRunning }) || commands.withLock({ !$0.isEmpty }) { break }
+        }
+        return batch
+    }
+
+    /// Reports (once per stall) a loop that holds a message longer than `max.poll.interval.ms`.
+    private func watchForStall(_ watch: inout StallWatch) {
+        let now = ContinuousClock.now
+        let progress = readerProgress.load(ordering: .relaxed)
+        if readerWaiting.load(ordering: .relaxed) || progress != watch.progress {
+            watch = StallWatch(progress: progress, since: now)
+            return
+        }
+        let held = now - watch.since
+        if !watch.reported, held > configuration.maxPollInterval {
+            watch.reported = true
+            logger.warning("the messages loop has held a message for \(held) (max.poll.interval.ms \(configuration.maxPollInterval))")
+            eventSink.yield(.pollIntervalExceeded(held))
+        }
+    }
+
     private func start() throws(KafkaError) {
         switch configuration.consumptionStrategy.kind {
         case .group(let id, let topics):
@@ -190,7 +403,7 @@ final class ConsumerCore: Sendable {
     private func assign(_ list: [(KafkaTopicPartition, KafkaOffset)]) throws(KafkaError) {
         logger.debug("assigning", metadata: [KafkaLoggingKeys.partitions: "\(list.map(\.0))"])
         try client.assign(list)
-        rebalanced(.assigned(list.map(\.0)))
+        notified(.assigned(list.map(\.0)))
     }
 
     /// Looks up a topic's partition count, retrying while the cluster has no leader for it yet.
@@ -230,12 +443,16 @@ final class ConsumerCore: Sendable {
     private func finishClose(source: Source, failure: (any Error)?) {
         logger.debug("closing consumer")
         client.guard.closeAndWait()
+        runCommands()  // e.g. a commit asked for just before the close
         if let error = client.closeConsumer() {
             logger.warning("consumer close: \(error)")
         }
+        runCommands()
+        for command in commands.withLock({ $0.close() }) { command.fail() }
         client.destroy()
+        eventSink.finish()
         // The observer closure holds this core (core -> client -> callbacks -> observer): break the cycle.
-        client.callbacks.removeRebalanceObserver()
+        client.callbacks.removeObserver()
         if let failure {
             source.finish(failure)
         } else {
@@ -245,4 +462,53 @@ final class ConsumerCore: Sendable {
         for waiter in waiters { waiter.resume() }
         logger.debug("consumer closed")
     }
+}
+
+/// A control call queued for the poll thread.
+struct Command: Sendable {
+    let run: @Sendable (RDKafkaClient) -> Void
+    let fail: @Sendable () -> Void
+}
+
+/// The poll thread's command queue; closed (every later command fails) once the handle is destroyed.
+struct CommandQueue: Sendable {
+    private var items: [Command] = []
+    private var isOpen = true
+
+    var isEmpty: Bool { items.isEmpty }
+
+    /// Queues `command`; `false` when closed.
+    mutating func append(_ command: Command) -> Bool {
+        guard isOpen else { return false }
+        items.append(command)
+        return true
+    }
+
+    mutating func takeAll() -> [Command]? {
+        guard !items.isEmpty else { return nil }
+        defer { items = [] }
+        return items
+    }
+
+    mutating func close() -> [Command] {
+        isOpen = false
+        defer { items = [] }
+        return items
+    }
+}
+
+/// One batch handed to the loop, stamped with the assignment epoch at which it was taken from librdkafka.
+struct ConsumerBatch: Sendable {
+    var messages: [KafkaConsumerMessage]
+    let epoch: UInt64
+}
+
+private final class HookCompletion: Sendable {
+    let finished = Atomic<Bool>(false)
+}
+
+private struct StallWatch {
+    var progress: UInt64 = 0
+    var since: ContinuousClock.Instant = .now
+    var reported = false
 }

@@ -9,8 +9,10 @@ struct ConsumerStateMachine<Waiter> {
 
     private var lifecycle: Lifecycle = .running
     private var closeWaiters: [Waiter] = []
-    /// Whether fetching is paused in librdkafka.
+    /// Whether fetching is paused in librdkafka (backpressure).
     private var fetchPaused = false
+    /// Partitions the user paused (``KafkaConsumer/pause(_:)``); backpressure never resumes them.
+    private(set) var userPaused: Set<KafkaTopicPartition> = []
     private(set) var ends = PartitionEndTracker()
 
     init() {}
@@ -67,7 +69,7 @@ struct ConsumerStateMachine<Waiter> {
             return .poll
         case (nil, true):
             fetchPaused = false
-            return .resume(ends.assigned.sorted(by: Self.order))
+            return .resume(ends.assigned.subtracting(userPaused).sorted(by: Self.order))
         case (_?, true):
             return .poll
         case (let since?, false):
@@ -87,6 +89,20 @@ struct ConsumerStateMachine<Waiter> {
 
     mutating func revoked(_ partitions: [KafkaTopicPartition]) {
         ends.revoke(partitions)
+        userPaused.subtract(partitions)
+    }
+
+    /// The user pauses or resumes `partitions`. Only assigned partitions are touched in librdkafka; while
+    /// backpressure holds fetching paused, a resume takes effect when it lifts.
+    mutating func setUserPaused(_ paused: Bool, partitions: [KafkaTopicPartition]) -> FetchAction {
+        let assignedOnes = partitions.filter { ends.assigned.contains($0) }.sorted(by: Self.order)
+        if paused {
+            userPaused.formUnion(partitions)
+            return fetchPaused || assignedOnes.isEmpty ? .poll : .pause(assignedOnes)
+        } else {
+            userPaused.subtract(partitions)
+            return fetchPaused || assignedOnes.isEmpty ? .poll : .resume(assignedOnes)
+        }
     }
 
     // MARK: Partition ends

@@ -25,19 +25,33 @@ public final actor KafkaConsumer: Service {
     /// The consumer's configuration type.
     public typealias Configuration = KafkaConsumerConfiguration
 
-    /// The messages read, in order per partition. Iterate it once.
+    /// The messages read, in order per partition. Iterate it (or ``batches(maxCount:maxWait:)``) once.
     public nonisolated let messages: KafkaConsumerMessages
 
-    private nonisolated let core: ConsumerCore
+    /// Rebalances, partition ends, background commit failures, consumer errors and a stalled loop, as they happen.
+    ///
+    /// Observing only: to act *inside* a rebalance (commit before partitions are revoked), pass a
+    /// ``KafkaRebalanceHandler``. Holds the latest 1,000 events when nobody reads it; finishes when the consumer is
+    /// closed. Iterate it once.
+    public nonisolated let events: AsyncStream<KafkaConsumerEvent>
+
+    nonisolated let core: ConsumerCore
+    private nonisolated let sequence: KafkaConsumerMessages.Producer
 
     /// Creates a consumer, and starts its poll thread, which subscribes or assigns right away.
     ///
     /// - Parameters:
     ///   - configuration: validated here (see ``KafkaConsumerConfiguration/validate()``).
+    ///   - rebalanceHandler: hooks that run inside each rebalance (commit before a revocation completes, seek
+    ///     after an assignment); see ``KafkaRebalanceHandler``.
     ///   - logger: receives librdkafka's log lines at mapped levels, with the client id as metadata.
     /// - Throws: ``KafkaError`` with code ``KafkaError/Code/invalidConfiguration`` naming the key, the value and
     ///   librdkafka's reason.
-    public init(configuration: Configuration, logger: Logger) throws(KafkaError) {
+    public init(
+        configuration: Configuration,
+        rebalanceHandler: KafkaRebalanceHandler? = nil,
+        logger: Logger
+    ) throws(KafkaError) {
         try configuration.validate()
         var logger = logger
         logger[metadataKey: KafkaLoggingKeys.clientID] = "\(configuration.clientID)"
@@ -49,7 +63,13 @@ public final actor KafkaConsumer: Service {
             properties.set("group.id", "swift-kafka-unjoined-\(UInt64.random(in: 0...UInt64.max))")
         }
         let client = try RDKafkaClient.make(kind: .consumer, properties: properties, logger: logger)
-        let core = ConsumerCore(client: client, configuration: configuration)
+        let (events, eventSink) = AsyncStream.makeStream(of: KafkaConsumerEvent.self, bufferingPolicy: .bufferingNewest(1_000))
+        let core = ConsumerCore(
+            client: client,
+            configuration: configuration,
+            rebalanceHandler: rebalanceHandler,
+            events: eventSink
+        )
         let sequence = KafkaConsumerMessages.Producer.makeSequence(
             backPressureStrategy: .init(
                 lowWatermark: configuration.buffer.lowWatermark,
@@ -58,8 +78,10 @@ public final actor KafkaConsumer: Service {
             finishOnDeinit: true,
             delegate: ConsumerDemand(core: core)
         )
-        client.callbacks.setRebalanceObserver { [core] notification in core.rebalanced(notification) }
+        client.callbacks.setObserver { [core] notification in core.notified(notification) }
         self.core = core
+        self.events = events
+        self.sequence = sequence.sequence
         self.messages = KafkaConsumerMessages(wrapped: sequence.sequence, core: core)
         let source = sequence.source
         do {
@@ -68,6 +90,23 @@ public final actor KafkaConsumer: Service {
             client.destroy()
             throw error
         }
+    }
+
+    /// The messages in batches of at most `maxCount`, for bulk processing: an alternative to ``messages`` (iterate
+    /// one of them, once).
+    ///
+    /// A batch holds what librdkafka has ready, filled up to `maxCount` by waiting at most `maxWait` after its first
+    /// message; a batch is never empty. Offsets are stored at-least-once per batch: a batch counts as processed once
+    /// the loop asks for the next one.
+    ///
+    /// ```swift
+    /// for try await batch in consumer.batches(maxCount: 500, maxWait: .milliseconds(50)) {
+    ///     try await database.insert(batch.map(Row.init))
+    /// }
+    /// ```
+    public nonisolated func batches(maxCount: Int = 1_000, maxWait: Duration = .milliseconds(100)) -> KafkaConsumerBatches {
+        core.setBatchTarget(count: max(maxCount, 1), wait: maxWait)
+        return KafkaConsumerBatches(wrapped: sequence, core: core, maxCount: maxCount)
     }
 
     /// Commits the stored offsets, leaves the group, frees the handle, and ends ``messages`` (after the messages

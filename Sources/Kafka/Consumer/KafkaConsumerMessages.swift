@@ -17,7 +17,7 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
     public typealias Failure = any Error
 
     typealias Producer = NIOThrowingAsyncSequenceProducer<
-        [KafkaConsumerMessage],
+        ConsumerBatch,
         any Error,
         NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark,
         ConsumerDemand
@@ -60,6 +60,10 @@ private final class IteratorStorage {
     private let core: ConsumerCore
     private var batch: [KafkaConsumerMessage] = []
     private var index = 0
+    /// The assignment epoch the batch was taken from librdkafka at, and the one it was last checked against.
+    private var fetchEpoch: UInt64 = 0
+    private var checkedEpoch: UInt64 = 0
+    private var handedOut: UInt64 = 0
 
     init(wrapped: KafkaConsumerMessages.Producer.AsyncIterator, core: ConsumerCore) {
         self.wrapped = SendableBatchIterator(wrapped)
@@ -67,22 +71,118 @@ private final class IteratorStorage {
     }
 
     nonisolated(nonsending) func next() async throws -> KafkaConsumerMessage? {
-        while index == batch.count {
-            // Every message of the batch was taken, and the reader asks for more: the batch is processed.
-            core.markProcessed(batch[...])
-            batch = []
-            index = 0
-            guard let next = try await wrapped.next() else { return nil }
-            batch = next
+        while true {
+            while index == batch.count {
+                // Every message of the batch was taken, and the reader asks for more: the batch is processed.
+                core.markProcessed(batch[...])
+                batch = []
+                index = 0
+                core.readerWaiting.store(true, ordering: .relaxed)
+                guard let next = try await wrapped.next() else { return nil }
+                core.readerWaiting.store(false, ordering: .relaxed)
+                batch = next.messages
+                fetchEpoch = next.epoch
+                checkedEpoch = next.epoch
+            }
+            // The assignment changed since the batch was checked (a revocation or a seek): drop what is stale.
+            let epoch = core.currentEpoch
+            if epoch != checkedEpoch {
+                checkedEpoch = epoch
+                batch = Array(batch[..<index]) + core.stillValid(batch[index...], fetchedAt: fetchEpoch)
+                if index == batch.count { continue }
+            }
+            handedOut &+= 1
+            core.readerProgress.store(handedOut, ordering: .relaxed)
+            defer { index += 1 }
+            return batch[index]
         }
-        defer { index += 1 }
-        return batch[index]
     }
 
     deinit {
         // The loop ended: messages before the last one handed out were processed; the last one may not have been.
         if index > 1 {
             core.markProcessed(batch[..<(index - 1)])
+        }
+    }
+}
+
+/// Batches of a ``KafkaConsumer``'s messages: see ``KafkaConsumer/batches(maxCount:maxWait:)``.
+///
+/// Offsets are stored at-least-once per batch: a batch counts as processed once the loop asks for the next one.
+public struct KafkaConsumerBatches: AsyncSequence, Sendable {
+    public typealias Element = [KafkaConsumerMessage]
+    public typealias Failure = any Error
+
+    let wrapped: KafkaConsumerMessages.Producer
+    let core: ConsumerCore
+    let maxCount: Int
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(storage: BatchIteratorStorage(wrapped: wrapped.makeAsyncIterator(), core: core, maxCount: maxCount))
+    }
+
+    /// Returns the consumer's messages in batches of at most `maxCount`.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        private let storage: BatchIteratorStorage
+
+        fileprivate init(storage: BatchIteratorStorage) {
+            self.storage = storage
+        }
+
+        /// The next batch (never empty); `nil` once the consumer is closed.
+        /// - Throws: a fatal ``KafkaError`` that stopped the consumer.
+        public mutating func next() async throws -> [KafkaConsumerMessage]? {
+            try await storage.next()
+        }
+
+        /// The next batch, on the caller's actor.
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> [KafkaConsumerMessage]? {
+            try await storage.next()
+        }
+    }
+}
+
+private final class BatchIteratorStorage {
+    private var wrapped: SendableBatchIterator<KafkaConsumerMessages.Producer.AsyncIterator>
+    private let core: ConsumerCore
+    private let maxCount: Int
+    private var pending: ArraySlice<KafkaConsumerMessage> = []
+    private var fetchEpoch: UInt64 = 0
+    private var checkedEpoch: UInt64 = 0
+    private var lastHandedOut: [KafkaConsumerMessage] = []
+    private var handedOut: UInt64 = 0
+
+    init(wrapped: KafkaConsumerMessages.Producer.AsyncIterator, core: ConsumerCore, maxCount: Int) {
+        self.wrapped = SendableBatchIterator(wrapped)
+        self.core = core
+        self.maxCount = max(maxCount, 1)
+    }
+
+    nonisolated(nonsending) func next() async throws -> [KafkaConsumerMessage]? {
+        // The reader asks for more: the batch handed out last is processed.
+        core.markProcessed(lastHandedOut[...])
+        lastHandedOut = []
+        while true {
+            if pending.isEmpty {
+                core.readerWaiting.store(true, ordering: .relaxed)
+                guard let next = try await wrapped.next() else { return nil }
+                core.readerWaiting.store(false, ordering: .relaxed)
+                pending = next.messages[...]
+                fetchEpoch = next.epoch
+                checkedEpoch = next.epoch
+            }
+            let epoch = core.currentEpoch
+            if epoch != checkedEpoch {
+                checkedEpoch = epoch
+                pending = core.stillValid(pending, fetchedAt: fetchEpoch)[...]
+                if pending.isEmpty { continue }
+            }
+            let take = pending.prefix(maxCount)
+            pending = pending.dropFirst(take.count)
+            lastHandedOut = Array(take)
+            handedOut &+= 1
+            core.readerProgress.store(handedOut, ordering: .relaxed)
+            return lastHandedOut
         }
     }
 }

@@ -1,0 +1,103 @@
+/// Something that happened to a ``KafkaConsumer`` besides messages: rebalances, partition ends, errors, a stalled
+/// loop. Read them from ``KafkaConsumer/events``.
+public enum KafkaConsumerEvent: Sendable, CustomStringConvertible {
+    /// These partitions were assigned to this consumer (a group rebalance, or the fixed assignment at start).
+    case assigned([KafkaTopicPartition])
+    /// These partitions were taken away in an orderly rebalance. No message of them is handed out after this
+    /// event, not even one already buffered.
+    case revoked([KafkaTopicPartition])
+    /// These partitions were lost: the group moved on without this consumer (e.g. it was evicted after the
+    /// session timeout), so offsets can no longer be committed for them.
+    case lost([KafkaTopicPartition])
+    /// The consumer read `partition` up to its end, `offset` being the offset the next message will get.
+    /// Reported when ``KafkaConsumerConfiguration/reportPartitionEnds`` is set.
+    case partitionEnd(KafkaTopicPartition, offset: KafkaOffset)
+    /// A commit done in the background (auto-commit, ``KafkaConsumer/commitAsync()``) failed.
+    case commitFailed(KafkaError)
+    /// A consumer error that did not stop the consumer (e.g. a broker went away, a topic does not exist).
+    case error(KafkaError)
+    /// The ``KafkaConsumer/messages`` (or ``KafkaConsumer/batches(maxCount:maxWait:)``) loop has held one message
+    /// (or batch) for longer than ``KafkaConsumerConfiguration/maxPollInterval`` without asking for the next.
+    /// The consumer stays in the group (its poll thread keeps the membership alive), so its partitions are not
+    /// read by anyone until the loop moves on: this is the moment to find out why it is stuck.
+    case pollIntervalExceeded(Duration)
+
+    public var description: String {
+        switch self {
+        case .assigned(let partitions): return "assigned \(partitions)"
+        case .revoked(let partitions): return "revoked \(partitions)"
+        case .lost(let partitions): return "lost \(partitions)"
+        case .partitionEnd(let partition, let offset): return "end of \(partition) at \(offset.rawValue)"
+        case .commitFailed(let error): return "commit failed: \(error)"
+        case .error(let error): return "error: \(error)"
+        case .pollIntervalExceeded(let duration): return "loop held a message for more than \(duration)"
+        }
+    }
+}
+
+/// Code that runs inside a consumer group rebalance, before it completes.
+///
+/// The consumer's poll thread waits for each hook to return before it goes on, so:
+/// - ``onRevoked`` runs *before* the partitions are given up: commit (``KafkaRebalanceContext/commit()``) or flush
+///   state for them there, and the next owner starts exactly after it. From the moment the hook starts, no message
+///   of those partitions is handed out any more.
+/// - ``onAssigned`` runs after the partitions are assigned and before any of their messages is handed out: load
+///   state, or ``KafkaRebalanceContext/seek(_:to:)`` to where your own store says to start.
+/// - ``onLost`` runs when the partitions were already taken away (the member was evicted): do not commit, drop
+///   their state.
+///
+/// A hook that never returns keeps the rebalance from completing (and, after the group's rebalance timeout, gets
+/// the member evicted), so keep hooks short. Messages do not flow while a hook runs.
+///
+/// ```swift
+/// let hooks = KafkaRebalanceHandler(onRevoked: { context in
+///     try? await context.commit()
+/// })
+/// let consumer = try KafkaConsumer(configuration: config, rebalanceHandler: hooks, logger: logger)
+/// ```
+public struct KafkaRebalanceHandler: Sendable {
+    /// Called after partitions are assigned, before their messages are handed out.
+    public var onAssigned: @Sendable (KafkaRebalanceContext) async -> Void
+    /// Called before partitions are revoked, after their last message was handed out.
+    public var onRevoked: @Sendable (KafkaRebalanceContext) async -> Void
+    /// Called when partitions were lost (no commit possible any more).
+    public var onLost: @Sendable (KafkaRebalanceContext) async -> Void
+
+    public init(
+        onAssigned: @escaping @Sendable (KafkaRebalanceContext) async -> Void = { _ in },
+        onRevoked: @escaping @Sendable (KafkaRebalanceContext) async -> Void = { _ in },
+        onLost: @escaping @Sendable (KafkaRebalanceContext) async -> Void = { _ in }
+    ) {
+        self.onAssigned = onAssigned
+        self.onRevoked = onRevoked
+        self.onLost = onLost
+    }
+}
+
+/// What a ``KafkaRebalanceHandler`` hook gets: the partitions concerned, and the consumer calls that are safe
+/// inside a rebalance.
+public struct KafkaRebalanceContext: Sendable {
+    /// The partitions assigned, revoked or lost.
+    public let partitions: [KafkaTopicPartition]
+    let core: ConsumerCore
+
+    /// Commits every offset stored so far (the messages the loop has finished with) and waits for the result.
+    public func commit() async throws {
+        try await core.commit(nil)
+    }
+
+    /// Commits the given offsets (each the offset of the next message to read) and waits for the result.
+    public func commit(_ offsets: [KafkaTopicPartition: KafkaOffset]) async throws {
+        try await core.commit(offsets.map { ($0.key, $0.value) })
+    }
+
+    /// The group's committed offsets for `partitions` (default: the partitions of this rebalance).
+    public func committed(_ partitions: [KafkaTopicPartition]? = nil) async throws -> [KafkaTopicPartition: KafkaOffset] {
+        try await core.committed(partitions ?? self.partitions, timeout: .seconds(10))
+    }
+
+    /// Starts reading `partition` at `offset` (in ``KafkaRebalanceHandler/onAssigned``).
+    public func seek(_ partition: KafkaTopicPartition, to offset: KafkaOffset) async throws {
+        try await core.seek([(partition, offset)])
+    }
+}
