@@ -161,6 +161,11 @@ extension RDKafkaClient {
         }
     }
 
+    /// Messages and events waiting in the consumer queue (`rd_kafka_queue_length`). Non-blocking; guarded callers.
+    var queuedMessageCount: Int {
+        Int(rd_kafka_queue_length(queue))
+    }
+
     /// The partitions currently assigned.
     func assignment() -> [KafkaTopicPartition] {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>? = nil

@@ -35,6 +35,8 @@ final class ConsumerCore: Sendable {
     /// Messages (or batches) handed to the loop so far, and whether the loop is waiting for the next one.
     let readerProgress = Atomic<UInt64>(0)
     let readerWaiting = Atomic<Bool>(true)
+    /// Messages handed to the sequence's buffer and not yet taken by the loop's iterator.
+    let bufferedMessages = Atomic<Int>(0)
     /// Set by ``KafkaConsumer/batches(maxCount:maxWait:)``: the poll thread fills batches up to this.
     private let batchTarget = Mutex<(count: Int, wait: Duration)?>(nil)
 
@@ -76,6 +78,14 @@ final class ConsumerCore: Sendable {
         }
         next[KafkaTopicPartition(topic: run.topic, partition: run.partition)] = KafkaOffset(rawValue: run.offset.rawValue + 1)
         client.storeOffsets(next.map { ($0.key, $0.value) })
+    }
+
+    /// Messages fetched and not yet taken by the loop: in the consumer's buffer, and in librdkafka's consumer queue.
+    func bufferedCounts() -> (handedOver: Int, inLibrdkafka: Int) {
+        let handedOver = bufferedMessages.load(ordering: .relaxed)
+        guard client.guard.enter() else { return (handedOver, 0) }
+        defer { client.guard.exit() }
+        return (handedOver, client.queuedMessageCount)
     }
 
     // MARK: Assignment filter (any thread)
@@ -309,6 +319,7 @@ final class ConsumerCore: Sendable {
             }
             if !batch.messages.isEmpty && !reachedEnd {
                 let handOver = ConsumerBatch(messages: batch.messages, epoch: currentEpoch)
+                bufferedMessages.wrappingAdd(batch.messages.count, ordering: .relaxed)
                 switch source.yield(contentsOf: CollectionOfOne(handOver)) {
                 case .produceMore: break
                 case .stopProducing: stopProducing()

@@ -81,10 +81,12 @@ struct ConsumerStateMachine<Waiter> {
 
     // MARK: Assignment
 
-    /// Partitions were assigned; newly assigned partitions are paused too while the reader is saturated.
+    /// Partitions were assigned; newly assigned partitions are paused too while the reader is saturated, and those
+    /// the user paused before they were assigned.
     mutating func assigned(_ partitions: [KafkaTopicPartition]) -> FetchAction {
         ends.assign(partitions)
-        return fetchPaused && !partitions.isEmpty ? .pause(partitions.sorted(by: Self.order)) : .poll
+        let toPause = fetchPaused ? partitions : partitions.filter { userPaused.contains($0) }
+        return toPause.isEmpty ? .poll : .pause(toPause.sorted(by: Self.order))
     }
 
     mutating func revoked(_ partitions: [KafkaTopicPartition]) {

@@ -109,6 +109,12 @@ public final actor KafkaConsumer: Service {
         return KafkaConsumerBatches(wrapped: sequence, core: core, maxCount: maxCount)
     }
 
+    /// Messages fetched and not yet taken by the loop: those handed to the consumer's buffer, and those in
+    /// librdkafka's consumer queue (its prefetch). For tests and diagnostics of backpressure.
+    package nonisolated var bufferedMessageCounts: (handedOver: Int, inLibrdkafka: Int) {
+        core.bufferedCounts()
+    }
+
     /// Commits the stored offsets, leaves the group, frees the handle, and ends ``messages`` (after the messages
     /// already handed over). Safe to call more than once; later calls wait for the first.
     public func close() async {

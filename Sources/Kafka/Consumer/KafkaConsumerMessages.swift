@@ -80,6 +80,7 @@ private final class IteratorStorage {
                 core.readerWaiting.store(true, ordering: .relaxed)
                 guard let next = try await wrapped.next() else { return nil }
                 core.readerWaiting.store(false, ordering: .relaxed)
+                core.bufferedMessages.wrappingSubtract(next.messages.count, ordering: .relaxed)
                 batch = next.messages
                 fetchEpoch = next.epoch
                 checkedEpoch = next.epoch
@@ -167,6 +168,7 @@ private final class BatchIteratorStorage {
                 core.readerWaiting.store(true, ordering: .relaxed)
                 guard let next = try await wrapped.next() else { return nil }
                 core.readerWaiting.store(false, ordering: .relaxed)
+                core.bufferedMessages.wrappingSubtract(next.messages.count, ordering: .relaxed)
                 pending = next.messages[...]
                 fetchEpoch = next.epoch
                 checkedEpoch = next.epoch

@@ -1,0 +1,309 @@
+import Kafka
+import KafkaTesting
+import Synchronization
+import Testing
+
+/// Produces `perPartition` messages to each of `partitions` partitions of a new topic; the message at offset n of
+/// partition p has the value "p:n".
+private func numberedTopic(
+    _ cluster: any KafkaTestCluster,
+    prefix: String = "control",
+    partitions: Int,
+    perPartition: Int
+) async throws -> String {
+    let topic = uniqueName(prefix)
+    try await cluster.createTopic(topic, partitions: partitions, replicationFactor: 1)
+    try await produceNumbered(cluster, topic: topic, partitions: partitions, range: 0..<perPartition)
+    return topic
+}
+
+private func produceNumbered(
+    _ cluster: any KafkaTestCluster,
+    topic: String,
+    partitions: Int,
+    range: Range<Int>
+) async throws {
+    var config = KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers])
+    config.deliveryReports = .failuresOnly
+    let producer = try KafkaProducer(configuration: config, logger: testLogger)
+    let failures = Task {
+        var count = 0
+        for await _ in producer.deliveryReports { count += 1 }
+        return count
+    }
+    for n in range {
+        for p in 0..<partitions {
+            _ = try await producer.enqueue(KafkaProducerMessage(topic: topic, partition: KafkaPartition(p), value: "\(p):\(n)"))
+        }
+    }
+    try await producer.flush(timeout: .seconds(60))
+    await producer.close()
+    #expect(await failures.value == 0)
+}
+
+private func fixedConfig(_ cluster: any KafkaTestCluster, topic: String, from offset: KafkaOffset = .beginning) -> KafkaConsumerConfiguration {
+    KafkaConsumerConfiguration(
+        bootstrapServers: [cluster.bootstrapServers],
+        consumptionStrategy: .topics([topic], startingAt: offset)
+    )
+}
+
+/// Checks that `messages` hold, per partition, exactly offsets 0..<perPartition in order with matching values.
+private func expectComplete(_ messages: [KafkaConsumerMessage], partitions: Int, perPartition: Int) {
+    var byPartition: [Int32: [Int64]] = [:]
+    for message in messages {
+        #expect(message.valueString == "\(message.partition.rawValue):\(message.offset.rawValue)")
+        byPartition[message.partition.rawValue, default: []].append(message.offset.rawValue)
+    }
+    #expect(byPartition.count == partitions)
+    for (partition, offsets) in byPartition {
+        #expect(offsets == Array(0..<Int64(perPartition)), "partition \(partition)")
+    }
+}
+
+@Suite("Consumer control", .timeLimit(.minutes(3)))
+struct ConsumerControlTests {
+    @Test("seek moves a partition: buffered messages after the old position are dropped, the next is the target")
+    func seek() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let topic = try await numberedTopic(cluster, partitions: 1, perPartition: 100)
+            let consumer = try KafkaConsumer(configuration: fixedConfig(cluster, topic: topic), logger: testLogger)
+            let partition = KafkaTopicPartition(topic: topic, partition: 0)
+            var offsets: [Int64] = []
+            for try await message in consumer.messages {
+                offsets.append(message.offset.rawValue)
+                if offsets.count == 10 {
+                    // Messages 10... are most likely buffered by now: none of them may come out.
+                    try await consumer.seek(partition, to: KafkaOffset(50))
+                }
+                if offsets.count == 60 { break }
+            }
+            #expect(offsets == Array(0..<10) + Array(50..<100))
+            await consumer.close()
+        }
+    }
+
+    @Test("a paused partition stops delivering until resumed; nothing is lost or repeated")
+    func pauseResume() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let topic = try await numberedTopic(cluster, partitions: 2, perPartition: 300)
+            var config = fixedConfig(cluster, topic: topic)
+            config.buffer = .init(batchSize: 10, lowWatermark: 1, highWatermark: 2)
+            let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
+            let p1 = KafkaTopicPartition(topic: topic, partition: 1)
+            try await consumer.pause([p1])
+            var received: [KafkaConsumerMessage] = []
+            var p1WhenP0Done: Int?
+            var iterator = consumer.messages.makeAsyncIterator()
+            while let message = try await iterator.next() {
+                received.append(message)
+                let p0Count = received.count { $0.partition == 0 }
+                if p0Count == 300 && p1WhenP0Done == nil {
+                    p1WhenP0Done = received.count { $0.partition == 1 }
+                    // While paused, partition 1 may only deliver what was fetched before the pause (at most the
+                    // buffer); then resume it and read the rest.
+                    try await consumer.resume([p1])
+                }
+                if received.count == 600 { break }
+            }
+            let beforeResume = try #require(p1WhenP0Done)
+            #expect(beforeResume < 300, "partition 1 was read to its end while paused")
+            expectComplete(received, partitions: 2, perPartition: 300)
+            await consumer.close()
+        }
+    }
+
+    @Test("commit(message), committed, position, watermarks and lag agree with what was read")
+    func offsetsAndLag() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let topic = try await numberedTopic(cluster, partitions: 1, perPartition: 100)
+            var config = KafkaConsumerConfiguration(
+                bootstrapServers: [cluster.bootstrapServers],
+                consumptionStrategy: .group(id: uniqueName("control-group"), topics: [topic])
+            )
+            config.autoOffsetReset = .earliest
+            config.enableAutoCommit = false
+            config.sessionTimeout = .seconds(6)
+            let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
+            let partition = KafkaTopicPartition(topic: topic, partition: 0)
+            var count = 0
+            for try await message in consumer.messages {
+                count += 1
+                guard count == 40 else { continue }
+                try await consumer.commit(message)
+                let committed = try await consumer.committed([partition])
+                #expect(committed[partition] == KafkaOffset(40))
+                let marks = try await consumer.watermarks(of: partition)
+                #expect(marks == KafkaWatermarks(low: 0, high: 100))
+                let position = try #require(try await consumer.position([partition])[partition])
+                #expect(position.rawValue >= 40 && position.rawValue <= 100)
+                let lag = try await consumer.lag()
+                #expect(lag.keys.sorted { $0.partition < $1.partition } == [partition])
+                if let behind = lag[partition] { #expect(behind >= 0 && behind <= 60) }
+                #expect(try await consumer.assignment() == [partition])
+                break
+            }
+            await consumer.close()
+        }
+    }
+
+    @Test("batches(maxCount:maxWait:) hands out every message in order, in batches of at most maxCount")
+    func batches() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let topic = try await numberedTopic(cluster, partitions: 4, perPartition: 250)
+            var config = fixedConfig(cluster, topic: topic)
+            config.stopAtEndOfPartitions = true
+            let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
+            var received: [KafkaConsumerMessage] = []
+            var sizes: [Int] = []
+            for try await batch in consumer.batches(maxCount: 64, maxWait: .milliseconds(20)) {
+                sizes.append(batch.count)
+                received += batch
+            }
+            #expect(sizes.allSatisfy { (1...64).contains($0) })
+            #expect(sizes.contains(64), "batches are filled up to maxCount when messages are ready")
+            expectComplete(received, partitions: 4, perPartition: 250)
+        }
+    }
+
+    @Test("events report the assignment and each partition's end")
+    func partitionEndEvents() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let topic = try await numberedTopic(cluster, partitions: 2, perPartition: 20)
+            var config = fixedConfig(cluster, topic: topic)
+            config.reportPartitionEnds = true
+            config.stopAtEndOfPartitions = true
+            let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
+            var count = 0
+            for try await _ in consumer.messages { count += 1 }
+            #expect(count == 40)
+            var assigned: [KafkaTopicPartition] = []
+            var ends: [KafkaTopicPartition: KafkaOffset] = [:]
+            for await event in consumer.events {  // finishes once the consumer is closed
+                switch event {
+                case .assigned(let partitions): assigned += partitions
+                case .partitionEnd(let partition, let offset): ends[partition] = offset
+                default: break
+                }
+            }
+            let all = (0..<2).map { KafkaTopicPartition(topic: topic, partition: KafkaPartition($0)) }
+            #expect(Set(assigned) == Set(all))
+            #expect(ends == Dictionary(uniqueKeysWithValues: all.map { ($0, KafkaOffset(20)) }))
+        }
+    }
+
+    @Test("a loop that holds a message longer than max.poll.interval is reported on events")
+    func pollIntervalExceeded() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let topic = try await numberedTopic(cluster, partitions: 1, perPartition: 5)
+            var config = fixedConfig(cluster, topic: topic)
+            config.sessionTimeout = .seconds(1)  // librdkafka wants max.poll.interval >= session.timeout
+            config.maxPollInterval = .seconds(1)
+            let consumer = try KafkaConsumer(configuration: config, logger: quietLogger)
+            let reported = Task { () -> Duration? in
+                for await event in consumer.events {
+                    if case .pollIntervalExceeded(let held) = event { return held }
+                }
+                return nil
+            }
+            var iterator = consumer.messages.makeAsyncIterator()
+            _ = try await iterator.next()
+            try await Task.sleep(for: .milliseconds(2_500))  // holds the first message
+            _ = try await iterator.next()
+            await consumer.close()
+            let held = try #require(await reported.value)
+            #expect(held > .seconds(1))
+        }
+    }
+
+    @Test("manual assignment of 16 partitions reads all of them")
+    func sixteenPartitions() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let topic = try await numberedTopic(cluster, partitions: 16, perPartition: 50)
+            var partitions: [KafkaTopicPartition: KafkaOffset] = [:]
+            for p in 0..<16 { partitions[KafkaTopicPartition(topic: topic, partition: KafkaPartition(p))] = .beginning }
+            var config = KafkaConsumerConfiguration(
+                bootstrapServers: [cluster.bootstrapServers],
+                consumptionStrategy: .partitions(partitions)
+            )
+            config.stopAtEndOfPartitions = true
+            let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
+            var received: [KafkaConsumerMessage] = []
+            for try await message in consumer.messages { received.append(message) }
+            expectComplete(received, partitions: 16, perPartition: 50)
+        }
+    }
+
+    @Test("a regex subscription picks up a matching topic created later")
+    func regexSubscription() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let prefix = uniqueName("regex")
+            let first = "\(prefix)-a"
+            try await cluster.createTopic(first, partitions: 1, replicationFactor: 1)
+            try await produceNumbered(cluster, topic: first, partitions: 1, range: 0..<10)
+            var config = KafkaConsumerConfiguration(
+                bootstrapServers: [cluster.bootstrapServers],
+                consumptionStrategy: .group(id: uniqueName("regex-group"), topics: ["^\(prefix)-.*"])
+            )
+            config.autoOffsetReset = .earliest
+            config.sessionTimeout = .seconds(6)
+            config.librdkafkaOverrides["topic.metadata.refresh.interval.ms"] = "500"
+            config.librdkafkaOverrides["heartbeat.interval.ms"] = "500"
+            let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
+            var byTopic: [String: [String]] = [:]
+            var createdSecond = false
+            for try await message in consumer.messages {
+                byTopic[message.topic, default: []].append(message.valueString ?? "")
+                if !createdSecond && byTopic[first]?.count == 10 {
+                    createdSecond = true
+                    let second = "\(prefix)-b"
+                    try await cluster.createTopic(second, partitions: 1, replicationFactor: 1)
+                    try await produceNumbered(cluster, topic: second, partitions: 1, range: 0..<10)
+                }
+                if byTopic.values.map(\.count).reduce(0, +) >= 20 { break }
+            }
+            let expected = (0..<10).map { "0:\($0)" }
+            #expect(byTopic == ["\(prefix)-a": expected, "\(prefix)-b": expected])
+            await consumer.close()
+        }
+    }
+
+    @Test("a slow loop over 200,000 messages keeps the consumer's buffered messages under its bound")
+    func slowLoopIsBounded() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let partitions = 8
+            let perPartition = 25_000
+            let topic = try await numberedTopic(cluster, prefix: "lagging", partitions: partitions, perPartition: perPartition)
+            var config = fixedConfig(cluster, topic: topic)
+            config.stopAtEndOfPartitions = true
+            config.buffer = .init(batchSize: 500, lowWatermark: 1, highWatermark: 4)
+            // librdkafka's own prefetch: ~10,000 messages per partition. (Each time a partition's prefetch is full,
+            // librdkafka 2.0.2 backs its fetches off for fetch.error.backoff.ms, 500 ms: much lower limits make
+            // any consumer, the C one too, crawl.)
+            config.librdkafkaOverrides["queued.min.messages"] = "10000"
+            let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
+            var maxHandedOver = 0
+            var maxInLibrdkafka = 0
+            var next = [Int64](repeating: 0, count: partitions)
+            var count = 0
+            for try await message in consumer.messages {
+                let p = Int(message.partition.rawValue)
+                #expect(message.offset.rawValue == next[p])
+                next[p] = message.offset.rawValue + 1
+                count += 1
+                if count % 2_000 == 0 {
+                    let buffered = consumer.bufferedMessageCounts
+                    maxHandedOver = max(maxHandedOver, buffered.handedOver)
+                    maxInLibrdkafka = max(maxInLibrdkafka, buffered.inLibrdkafka)
+                    try await Task.sleep(for: .milliseconds(25))  // the slow part of the loop
+                }
+            }
+            #expect(count == partitions * perPartition)
+            // The loop's buffer: at most highWatermark batches, plus the one being handed over.
+            #expect(maxHandedOver <= (4 + 1) * 500)
+            // librdkafka's queue: its per-partition prefetch limit, with a fetch response of slack per partition.
+            #expect(maxInLibrdkafka <= partitions * 2 * 10_000)
+            #expect(maxHandedOver > 0)
+        }
+    }
+}
