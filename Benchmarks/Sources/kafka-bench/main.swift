@@ -1,7 +1,7 @@
 // kafka-bench: the Swift side of ../../shared/bench/compare.sh.
 //
 //   kafka-bench produce [--mode enqueue|await|batch] [--in-flight N] BOOTSTRAP TOPIC N SIZE [key=value ...]
-//   kafka-bench consume BOOTSTRAP TOPIC N [key=value ...]
+//   kafka-bench consume [--mode loop|batch|slow] BOOTSTRAP TOPIC N [key=value ...]
 //
 // Prints one line with msgs_per_s=..., like the C tools. Trailing key=value pairs are librdkafka properties.
 // Unless given, enable.idempotence=false, so that the default run compares like for like with the C tool
@@ -63,6 +63,9 @@ func now() -> Double {
 
 var logger = Logger(label: "kafka-bench")
 logger.logLevel = .warning
+if let level = getenv("KAFKA_BENCH_LOG").map({ String(cString: $0) }), let parsed = Logger.Level(rawValue: level) {
+    logger.logLevel = parsed  // e.g. KAFKA_BENCH_LOG=trace to see backpressure pauses
+}
 let args = Arguments(CommandLine.arguments)
 
 switch args.command {
@@ -144,7 +147,7 @@ case "produce":
 
 case "consume":
     guard args.positional.count == 3, let n = Int(args.positional[2]) else {
-        fail("usage: kafka-bench consume BOOTSTRAP TOPIC N [key=value ...]")
+        fail("usage: kafka-bench consume [--mode loop|batch|slow] BOOTSTRAP TOPIC N [key=value ...]")
     }
     var config = KafkaConsumerConfiguration(
         bootstrapServers: [args.positional[0]],
@@ -161,11 +164,33 @@ case "consume":
     var count = 0
     var bytes = 0
     var t0 = 0.0
-    for try await message in consumer.messages {
-        if count == 0 { t0 = now() }
-        bytes += message.value?.readableBytes ?? 0
-        count += 1
-        if count == n { break }
+    switch args.mode {
+    case "batch":
+        // batches(maxCount:maxWait:): one hand-over per batch.
+        loop: for try await batch in consumer.batches(maxCount: 10_000, maxWait: .milliseconds(10)) {
+            if count == 0 { t0 = now() }
+            for message in batch {
+                bytes += message.value?.readableBytes ?? 0
+                count += 1
+                if count == n { break loop }
+            }
+        }
+    case "slow":
+        // A lagging consumer with a slow loop: 1 ms of "work" every 1,000 messages; peak RSS is what counts.
+        for try await message in consumer.messages {
+            if count == 0 { t0 = now() }
+            bytes += message.value?.readableBytes ?? 0
+            count += 1
+            if count % 1_000 == 0 { try await Task.sleep(for: .milliseconds(1)) }
+            if count == n { break }
+        }
+    default:
+        for try await message in consumer.messages {
+            if count == 0 { t0 = now() }
+            bytes += message.value?.readableBytes ?? 0
+            count += 1
+            if count == n { break }
+        }
     }
     let t1 = now()
     await consumer.close()

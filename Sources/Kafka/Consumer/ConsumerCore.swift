@@ -59,8 +59,8 @@ final class ConsumerCore: Sendable {
         if state.withLock({ $0.produceMore() }) { client.wakeUp() }
     }
 
-    func stopProducing() {
-        _ = state.withLock { $0.stopProducing(now: .now) }
+    func stopProducing(seenDemand: UInt64) {
+        _ = state.withLock { $0.stopProducing(now: .now, seenDemand: seenDemand) }
     }
 
     /// Stores, per partition, the offset after the last of `messages`: they were processed (at-least-once).
@@ -320,9 +320,10 @@ final class ConsumerCore: Sendable {
             if !batch.messages.isEmpty && !reachedEnd {
                 let handOver = ConsumerBatch(messages: batch.messages, epoch: currentEpoch)
                 bufferedMessages.wrappingAdd(batch.messages.count, ordering: .relaxed)
+                let demand = state.withLock { $0.demandGeneration }
                 switch source.yield(contentsOf: CollectionOfOne(handOver)) {
                 case .produceMore: break
-                case .stopProducing: stopProducing()
+                case .stopProducing: stopProducing(seenDemand: demand)
                 case .dropped: requestClose()
                 }
             }

@@ -31,10 +31,15 @@ struct ConsumerStateMachine<Waiter> {
     /// Since when the reader has wanted no more messages, if it does now.
     private var saturatedSince: Instant?
 
-    /// The reader's buffer is full. Returns whether the poll loop must be woken (it never needs to: it checks
-    /// before each poll).
-    mutating func stopProducing(now: Instant) -> Bool {
-        guard saturatedSince == nil else { return false }
+    /// Counts the reader's demand signals, so a `stopProducing` answer that crossed a later `produceMore` is ignored.
+    private(set) var demandGeneration: UInt64 = 0
+
+    /// The reader's buffer is full (a yield made when ``demandGeneration`` was `seenDemand` said so). Ignored when
+    /// the reader asked for more since: the sequence's delegate may report the demand before the yield returns,
+    /// and honouring the stale answer would hold the loop back with nobody left to wake it. Returns whether the poll
+    /// loop must be woken (it never needs to: it checks before each poll).
+    mutating func stopProducing(now: Instant, seenDemand: UInt64) -> Bool {
+        guard saturatedSince == nil, demandGeneration == seenDemand else { return false }
         saturatedSince = now
         return false
     }
@@ -43,6 +48,7 @@ struct ConsumerStateMachine<Waiter> {
     /// (only while running and fetching is paused: a wake-up during `rd_kafka_consumer_close` would end its
     /// wait early, and a loop that is only holding back wakes by itself within a millisecond).
     mutating func produceMore() -> Bool {
+        demandGeneration &+= 1
         guard saturatedSince != nil else { return false }
         saturatedSince = nil
         guard case .running = lifecycle else { return false }

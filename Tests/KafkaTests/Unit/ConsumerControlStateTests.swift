@@ -74,7 +74,7 @@ struct UserPauseTests {
         _ = machine.assigned([a0, a1])
         _ = machine.setUserPaused(true, partitions: [a0])
         let start = ContinuousClock.now
-        _ = machine.stopProducing(now: start)
+        _ = machine.stopProducing(now: start, seenDemand: machine.demandGeneration)
         let pause = machine.nextFetchAction(now: start.advanced(by: .seconds(2)), pauseAfter: .seconds(1))
         #expect(pause == .pause([a0, a1]))
         _ = machine.produceMore()
@@ -88,7 +88,7 @@ struct UserPauseTests {
         _ = machine.assigned([a0])
         _ = machine.setUserPaused(true, partitions: [a0])
         let start = ContinuousClock.now
-        _ = machine.stopProducing(now: start)
+        _ = machine.stopProducing(now: start, seenDemand: machine.demandGeneration)
         _ = machine.nextFetchAction(now: start.advanced(by: .seconds(2)), pauseAfter: .seconds(1))
         let userResume = machine.setUserPaused(false, partitions: [a0])
         #expect(userResume == .poll)
@@ -104,6 +104,29 @@ struct UserPauseTests {
         _ = machine.setUserPaused(true, partitions: [a0])
         machine.revoked([a0])
         #expect(machine.userPaused.isEmpty)
+    }
+}
+
+@Suite("ConsumerStateMachine: demand race")
+struct DemandRaceTests {
+    @Test("a 'stop producing' answer that crossed the reader's later demand is ignored, so the loop is not stuck")
+    func staleStopIsIgnored() {
+        var machine = ConsumerStateMachine<Int>()
+        _ = machine.assigned([a0])
+        let seen = machine.demandGeneration  // the poll thread yields...
+        _ = machine.produceMore()  // ...the reader drains the buffer before the yield's answer is handled
+        _ = machine.stopProducing(now: .now, seenDemand: seen)
+        let action = machine.nextFetchAction(now: ContinuousClock.now.advanced(by: .seconds(5)), pauseAfter: .seconds(1))
+        #expect(action == .poll)
+    }
+
+    @Test("a current 'stop producing' answer holds the loop back")
+    func currentStopHolds() {
+        var machine = ConsumerStateMachine<Int>()
+        _ = machine.assigned([a0])
+        let now = ContinuousClock.now
+        _ = machine.stopProducing(now: now, seenDemand: machine.demandGeneration)
+        #expect(machine.nextFetchAction(now: now, pauseAfter: .seconds(1)) == .wait)
     }
 }
 

@@ -107,7 +107,7 @@ struct ConsumerStateMachineTests {
         #expect(r0 == .poll)
         let r1 = machine.nextFetchAction(now: t0, pauseAfter: grace)
         #expect(r1 == .poll)
-        let r2 = machine.stopProducing(now: t0)
+        let r2 = machine.stopProducing(now: t0, seenDemand: machine.demandGeneration)
         #expect(!r2, "the loop notices by itself")
         let r3 = machine.nextFetchAction(now: t0 + .milliseconds(500), pauseAfter: grace)
         #expect(r3 == .wait, "within the grace period fetched messages stay in librdkafka's queue")
@@ -128,7 +128,7 @@ struct ConsumerStateMachineTests {
         var machine = ConsumerStateMachine<String>()
         let t0 = ContinuousClock.now
         _ = machine.assigned([tp0])
-        _ = machine.stopProducing(now: t0)
+        _ = machine.stopProducing(now: t0, seenDemand: machine.demandGeneration)
         let r1 = machine.produceMore()
         #expect(!r1, "nothing was paused: no wake-up needed")
         let r2 = machine.nextFetchAction(now: t0 + .seconds(5), pauseAfter: .seconds(1))
@@ -140,7 +140,7 @@ struct ConsumerStateMachineTests {
         var machine = ConsumerStateMachine<String>()
         let t0 = ContinuousClock.now
         _ = machine.assigned([tp0])
-        _ = machine.stopProducing(now: t0)
+        _ = machine.stopProducing(now: t0, seenDemand: machine.demandGeneration)
         _ = machine.nextFetchAction(now: t0 + .seconds(2), pauseAfter: .seconds(1))
         let r1 = machine.assigned([tp1])
         #expect(r1 == .pause([tp1]))
@@ -153,7 +153,7 @@ struct ConsumerStateMachineTests {
         var machine = ConsumerStateMachine<String>()
         let t0 = ContinuousClock.now
         _ = machine.assigned([tp0])
-        _ = machine.stopProducing(now: t0)
+        _ = machine.stopProducing(now: t0, seenDemand: machine.demandGeneration)
         _ = machine.nextFetchAction(now: t0 + .seconds(2), pauseAfter: .seconds(1))
         let r1 = machine.close(nil)
         #expect(r1 == .startClose)
