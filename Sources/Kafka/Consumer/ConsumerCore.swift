@@ -35,6 +35,11 @@ final class ConsumerCore: Sendable {
     /// Messages (or batches) handed to the loop so far, and whether the loop is waiting for the next one.
     let readerProgress = Atomic<UInt64>(0)
     let readerWaiting = Atomic<Bool>(true)
+    /// The latest assignment epoch the loop's iterator has seen, after storing the offsets of every message the
+    /// loop finished with.
+    let readerSeenEpoch = Atomic<UInt64>(0)
+    /// Set once the close ran the revocation itself (before `rd_kafka_consumer_close`); poll thread only.
+    private let revokedForClose = Atomic<Bool>(false)
     /// Messages handed to the sequence's buffer and not yet taken by the loop's iterator.
     let bufferedMessages = Atomic<Int>(0)
     /// Set by ``KafkaConsumer/batches(maxCount:maxWait:)``: the poll thread fills batches up to this.
@@ -223,9 +228,13 @@ final class ConsumerCore: Sendable {
             eventSink.yield(.assigned(partitions))
             runHook(\.onAssigned, partitions)
         case .revoked(let partitions):
-            // From here on the loop gets no message of these partitions; then the hook may commit for them.
+            // The close ran the revocation already, while the group coordinator still answered.
+            if revokedForClose.load(ordering: .relaxed) { return }
+            // From here on the loop gets no message of these partitions; once it has stored what it finished with,
+            // the hook may commit for them.
             updateFilter { $0.revoke(partitions) }
             state.withLock { $0.revoked(partitions) }
+            waitForReaderProgress()
             eventSink.yield(.revoked(partitions))
             runHook(\.onRevoked, partitions)
         case .lost(let partitions):
@@ -237,6 +246,20 @@ final class ConsumerCore: Sendable {
             eventSink.yield(.commitFailed(error))
         case .error(let error):
             eventSink.yield(.error(error))
+        }
+    }
+
+    /// Waits until the loop has stored the offsets of every message it finished with: it is waiting for the next
+    /// batch, or has asked for its next message since the assignment epoch moved (as a Java consumer's revocation
+    /// runs inside the next `poll`). Bounded by `max.poll.interval.ms`, the longest the group waits for a member in
+    /// a rebalance; runs queued commands meanwhile.
+    private func waitForReaderProgress() {
+        let epoch = currentEpoch
+        let deadline = ContinuousClock.now.advanced(by: configuration.maxPollInterval)
+        while !readerWaiting.load(ordering: .acquiring), readerSeenEpoch.load(ordering: .acquiring) < epoch {
+            guard state.withLock({ $0.isRunning }), ContinuousClock.now < deadline else { return }
+            runCommands()
+            Self.sleep(milliseconds: 1)
         }
     }
 
@@ -456,6 +479,13 @@ final class ConsumerCore: Sendable {
         logger.debug("closing consumer")
         client.guard.closeAndWait()
         runCommands()  // e.g. a commit asked for just before the close
+        // Revoke (events, hook) before rd_kafka_consumer_close: inside it, the group coordinator no longer answers
+        // the hook's committed-offset queries.
+        let assigned = state.withLock { $0.assigned }
+        if configuration.consumptionStrategy.groupID != nil, !assigned.isEmpty {
+            notified(.revoked(assigned.sorted { ($0.topic, $0.partition.rawValue) < ($1.topic, $1.partition.rawValue) }))
+        }
+        revokedForClose.store(true, ordering: .relaxed)
         if let error = client.closeConsumer() {
             logger.warning("consumer close: \(error)")
         }

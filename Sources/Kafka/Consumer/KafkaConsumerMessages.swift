@@ -88,7 +88,11 @@ private final class IteratorStorage {
             // The assignment changed since the batch was checked (a revocation or a seek): drop what is stale.
             let epoch = core.currentEpoch
             if epoch != checkedEpoch {
+                // The assignment changed: the loop finished every message handed out so far (it asks for the
+                // next), so store them before a revocation's hook commits; then drop what is stale.
                 checkedEpoch = epoch
+                core.markProcessed(batch[..<index])
+                core.readerSeenEpoch.store(epoch, ordering: .releasing)
                 batch = Array(batch[..<index]) + core.stillValid(batch[index...], fetchedAt: fetchEpoch)
                 if index == batch.count { continue }
             }
@@ -104,6 +108,7 @@ private final class IteratorStorage {
         if index > 1 {
             core.markProcessed(batch[..<(index - 1)])
         }
+        core.readerWaiting.store(true, ordering: .releasing)  // no reader any more: a revocation need not wait
     }
 }
 
@@ -159,6 +164,10 @@ private final class BatchIteratorStorage {
         self.maxCount = max(maxCount, 1)
     }
 
+    deinit {
+        core.readerWaiting.store(true, ordering: .releasing)  // no reader any more: a revocation need not wait
+    }
+
     nonisolated(nonsending) func next() async throws -> [KafkaConsumerMessage]? {
         // The reader asks for more: the batch handed out last is processed.
         core.markProcessed(lastHandedOut[...])
@@ -176,6 +185,7 @@ private final class BatchIteratorStorage {
             let epoch = core.currentEpoch
             if epoch != checkedEpoch {
                 checkedEpoch = epoch
+                core.readerSeenEpoch.store(epoch, ordering: .releasing)  // the last batch is stored above
                 pending = core.stillValid(pending, fetchedAt: fetchEpoch)[...]
                 if pending.isEmpty { continue }
             }
