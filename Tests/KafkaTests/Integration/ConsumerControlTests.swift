@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Kafka
 import KafkaTesting
 import Synchronization
@@ -79,6 +82,42 @@ struct ConsumerControlTests {
                 if offsets.count == 60 { break }
             }
             #expect(offsets == Array(0..<10) + Array(50..<100))
+            await consumer.close()
+        }
+    }
+
+    @Test(
+        "seek to a timestamp starts at the first message at or after it",
+        .enabled(
+            if: getenv("KAFKA_BOOTSTRAP_SERVERS") != nil,
+            "needs a real broker: librdkafka 2.0.2's mock answers ListOffsets by timestamp with -1"
+        )
+    )
+    func seekToTimestamp() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let topic = uniqueName("control-time")
+            try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
+            let base: Int64 = 1_700_000_000_000
+            let producer = try KafkaProducer(
+                configuration: KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers]),
+                logger: testLogger
+            )
+            for i in 0..<10 {
+                let stamp = KafkaTimestamp(millisecondsSinceEpoch: base + Int64(i) * 1_000)
+                _ = try await producer.send(KafkaProducerMessage(topic: topic, partition: 0, value: "\(i)", timestamp: stamp))
+            }
+            await producer.close()
+            let consumer = try KafkaConsumer(configuration: fixedConfig(cluster, topic: topic), logger: testLogger)
+            let partition = KafkaTopicPartition(topic: topic, partition: 0)
+            var offsets: [Int64] = []
+            for try await message in consumer.messages {
+                offsets.append(message.offset.rawValue)
+                if offsets.count == 1 {
+                    try await consumer.seek(partition, to: KafkaTimestamp(millisecondsSinceEpoch: base + 4_500))
+                }
+                if message.offset.rawValue == 9 { break }
+            }
+            #expect(offsets == [0] + Array(5..<10))
             await consumer.close()
         }
     }
