@@ -256,11 +256,19 @@ final class ConsumerCore: Sendable {
     private func waitForReaderProgress() {
         let epoch = currentEpoch
         let deadline = ContinuousClock.now.advanced(by: configuration.maxPollInterval)
-        while !readerWaiting.load(ordering: .acquiring), readerSeenEpoch.load(ordering: .acquiring) < epoch {
-            guard state.withLock({ $0.isRunning }), ContinuousClock.now < deadline else { return }
+        serveCommands {
+            readerWaiting.load(ordering: .acquiring) || readerSeenEpoch.load(ordering: .acquiring) >= epoch
+                || !state.withLock({ $0.isRunning }) || ContinuousClock.now >= deadline
+        }
+    }
+
+    /// Runs queued commands on the poll thread, every millisecond, until `done` says so.
+    private func serveCommands(until done: () -> Bool) {
+        while !done() {
             runCommands()
             Self.sleep(milliseconds: 1)
         }
+        runCommands()
     }
 
     /// Runs a rebalance hook on a task and waits for it here, on the poll thread, so the rebalance completes only
@@ -278,15 +286,13 @@ final class ConsumerCore: Sendable {
             done.finished.store(true, ordering: .releasing)
         }
         var lastWarning = ContinuousClock.now
-        while !done.finished.load(ordering: .acquiring) {
-            runCommands()
-            Self.sleep(milliseconds: 1)
+        serveCommands {
             if ContinuousClock.now - lastWarning > .seconds(10) {
                 lastWarning = .now
                 logger.warning("a rebalance hook has been running for over 10 s; the rebalance waits for it")
             }
+            return done.finished.load(ordering: .acquiring)
         }
-        runCommands()
     }
 
     private func apply(_ action: ConsumerStateMachine<Waiter>.FetchAction) {

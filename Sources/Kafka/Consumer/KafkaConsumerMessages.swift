@@ -77,7 +77,7 @@ private final class IteratorStorage {
                 core.markProcessed(batch[...])
                 batch = []
                 index = 0
-                core.readerWaiting.store(true, ordering: .relaxed)
+                core.readerWaiting.store(true, ordering: .releasing)
                 guard let next = try await wrapped.next() else { return nil }
                 core.readerWaiting.store(false, ordering: .relaxed)
                 core.bufferedMessages.wrappingSubtract(next.messages.count, ordering: .relaxed)
@@ -85,11 +85,11 @@ private final class IteratorStorage {
                 fetchEpoch = next.epoch
                 checkedEpoch = next.epoch
             }
-            // The assignment changed since the batch was checked (a revocation or a seek): drop what is stale.
             let epoch = core.currentEpoch
             if epoch != checkedEpoch {
-                // The assignment changed: the loop finished every message handed out so far (it asks for the
-                // next), so store them before a revocation's hook commits; then drop what is stale.
+                // The assignment changed (a revocation or a seek): the loop finished every message handed out so
+                // far (it asks for the next), so store them before a revocation's hook commits; then drop what is
+                // stale.
                 checkedEpoch = epoch
                 core.markProcessed(batch[..<index])
                 core.readerSeenEpoch.store(epoch, ordering: .releasing)
@@ -174,7 +174,7 @@ private final class BatchIteratorStorage {
         lastHandedOut = []
         while true {
             if pending.isEmpty {
-                core.readerWaiting.store(true, ordering: .relaxed)
+                core.readerWaiting.store(true, ordering: .releasing)
                 guard let next = try await wrapped.next() else { return nil }
                 core.readerWaiting.store(false, ordering: .relaxed)
                 core.bufferedMessages.wrappingSubtract(next.messages.count, ordering: .relaxed)

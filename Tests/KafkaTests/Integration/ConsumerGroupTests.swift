@@ -327,21 +327,11 @@ struct ConsumerGroupTests {
         try await waitUntil("checkpoint reached") { checkpoint.isReached }
         try cluster.setGroupCoordinator(groupID: group, broker: 3)
         checkpoint.release()
-        try await producer.produce(topic: topic, partitions: 4, range: 500..<1_000)
-        try await waitUntil("every message read") { log.distinct(offsets: 0..<1_000) == 4_000 }
-        await producer.close()
-
-        // Commits reach the new coordinator.
-        try await expectCommitted(consumer, topic: topic, partitions: 4, offset: 1_000)
-        await consumer.close()
-        try await reading.value
-        await cluster.shutdown()
-
-        let entries = log.entries
-        expectEveryMessageRead(entries, partitions: 4, perPartition: 1_000)
-        expectNewMessagesInOrder(entries)
-        report("coordinator moves", entries)
-        #expect(events.lost == 0, "the member stayed in the group")
+        // Commits reach the coordinator (the new one, after a move).
+        try await finishAfterFault(
+            cluster, producer: producer, consumer: consumer, topic: topic,
+            log: log, reading: reading, events: events, label: "coordinator moves"
+        )
     }
 
     @Test(
@@ -377,10 +367,32 @@ struct ConsumerGroupTests {
         try cluster.setPartitionLeader(topic: topic, partition: 3, broker: 3)
         try cluster.setBrokerDown(1)
         checkpoint.release()
+        // Commits reach the coordinator (the new one, after a move).
+        try await finishAfterFault(
+            cluster, producer: producer, consumer: consumer, topic: topic,
+            log: log, reading: reading, events: events, label: "leader down"
+        )
+    }
+}
+
+// MARK: - Helpers
+
+extension ConsumerGroupTests {
+    /// The second half of a fault test: 500 more messages per partition after the fault, all read and committed,
+    /// nothing lost, new messages in order, and the member never lost its partitions.
+    func finishAfterFault(
+        _ cluster: EmbeddedCluster,
+        producer: NumberedProducer,
+        consumer: KafkaConsumer,
+        topic: String,
+        log: ReadLog,
+        reading: Task<Void, any Error>,
+        events: EventLog,
+        label: String
+    ) async throws {
         try await producer.produce(topic: topic, partitions: 4, range: 500..<1_000)
         try await waitUntil("every message read") { log.distinct(offsets: 0..<1_000) == 4_000 }
         await producer.close()
-
         try await expectCommitted(consumer, topic: topic, partitions: 4, offset: 1_000)
         await consumer.close()
         try await reading.value
@@ -389,12 +401,10 @@ struct ConsumerGroupTests {
         let entries = log.entries
         expectEveryMessageRead(entries, partitions: 4, perPartition: 1_000)
         expectNewMessagesInOrder(entries)
-        report("leader down", entries)
+        report(label, entries)
         #expect(events.lost == 0, "the member stayed in the group")
     }
 }
-
-// MARK: - Helpers
 
 extension ConsumerGroupTests {
     /// A group member's configuration: from the beginning, with a short session timeout and fast heartbeats.
