@@ -112,7 +112,7 @@ case "produce":
     case "enqueue", "batch", "reports":
         // Fire-and-forget; the timer stops when flush says every message was delivered. "reports" attaches a
         // reader of every delivery report; the others read only failures.
-        let reader = Task {
+        let reader = Task.detached {
             var failures = 0
             for await report in producer.deliveryReports {
                 if case .failure = report.result { failures += 1 }

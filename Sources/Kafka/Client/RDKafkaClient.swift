@@ -184,19 +184,22 @@ extension RDKafkaClient {
     }
 
     /// Serves the main queue for up to `timeoutMilliseconds` (0: only what is ready), handing delivery reports to
-    /// `body` in batches. Returns how many messages were reported. Timeout 0 from any thread; otherwise poll thread.
+    /// `body` one event (one produce request's batch) at a time. Returns how many messages were reported. Timeout 0
+    /// from any thread; otherwise poll thread.
     ///
-    /// A successful report is built only when `wantsSuccess(opaque)` says so (building one costs a topic string
-    /// and an allocation; a fire-and-forget producer that reads only failures skips it). Failures are always built.
+    /// A message's opaque is its id shifted left by one, with the low bit set for an awaiting send. Reports of
+    /// awaiting sends go to `body`'s second array (reused between calls); the others to its first (a new array per
+    /// call, for the caller to keep), where a success is built only when `streamSuccesses` (building one costs a
+    /// topic string and room; a producer that reads only failures skips it). Report ids are the messages' ids.
     @discardableResult
     func serveDeliveryReports(
         timeoutMilliseconds: Int32,
-        wantsSuccess: (UInt64) -> Bool,
-        _ body: ([KafkaDeliveryReport]) -> Void
+        streamSuccesses: Bool,
+        _ body: (_ streamed: [KafkaDeliveryReport], _ awaited: [KafkaDeliveryReport]) -> Void
     ) -> Int {
         var served = 0
         var timeout = timeoutMilliseconds
-        var reports: [KafkaDeliveryReport] = []
+        var awaited: [KafkaDeliveryReport] = []
         while let event = rd_kafka_queue_poll(queue, timeout) {
             timeout = 0
             // Per event: the event's messages keep their topic alive, so a cached pointer cannot be reused.
@@ -206,7 +209,9 @@ extension RDKafkaClient {
                 _ = callbacks.serveLogOrError(event, rk: pointer)
                 continue
             }
-            reports.removeAll(keepingCapacity: true)
+            var streamed: [KafkaDeliveryReport] = []
+            if streamSuccesses { streamed.reserveCapacity(rd_kafka_event_message_count(event)) }
+            awaited.removeAll(keepingCapacity: true)
             withUnsafeTemporaryAllocation(of: UnsafePointer<rd_kafka_message_t>?.self, capacity: 256) { buffer in
                 while true {
                     let count = rd_kafka_event_message_array(event, buffer.baseAddress, buffer.count)
@@ -215,23 +220,27 @@ extension RDKafkaClient {
                     for i in 0..<count {
                         guard let message = buffer[i] else { continue }
                         let opaque = UInt64(UInt(bitPattern: message.pointee._private))
-                        guard message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR || wantsSuccess(opaque) else { continue }
-                        reports.append(Self.deliveryReport(message, opaque: opaque, topicCache: &topicCache))
+                        if opaque & 1 == 1 {
+                            awaited.append(Self.deliveryReport(message, id: opaque >> 1, topicCache: &topicCache))
+                        } else if streamSuccesses || message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                            streamed.append(Self.deliveryReport(message, id: opaque >> 1, topicCache: &topicCache))
+                        }
                     }
                 }
             }
-            body(reports)
+            body(streamed, awaited)
         }
         return served
     }
 
+    @inline(__always)
     private static func deliveryReport(
         _ message: UnsafePointer<rd_kafka_message_t>,
-        opaque: UInt64,
+        id: UInt64,
         topicCache: inout (OpaquePointer, String)?
     ) -> KafkaDeliveryReport {
         let m = message.pointee
-        let id = KafkaProducerMessageID(rawValue: opaque)
+        let id = KafkaProducerMessageID(rawValue: id)
         var topic = ""
         if let rkt = m.rkt {
             if let cached = topicCache, cached.0 == rkt {

@@ -32,30 +32,38 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
 
     /// Returns the consumer's messages one by one.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        private let storage: IteratorStorage
+        @usableFromInline
+        let storage: IteratorStorage
 
-        fileprivate init(storage: IteratorStorage) {
+        init(storage: IteratorStorage) {
             self.storage = storage
         }
 
         /// The next message; `nil` once the consumer is closed (or, with
         /// ``KafkaConsumerConfiguration/stopAtEndOfPartitions``, every partition was read to its end).
         /// - Throws: a fatal ``KafkaError`` that stopped the consumer.
+        @inlinable
         public mutating func next() async throws -> KafkaConsumerMessage? {
-            try await storage.next()
+            if let message = storage.nextBuffered() { return message }
+            return try await storage.next()
         }
 
         /// The next message, on the caller's actor: a message from the current batch is handed over without
         /// leaving it (`for try await` uses this).
+        @inlinable
         public mutating func next(isolation actor: isolated (any Actor)?) async throws -> KafkaConsumerMessage? {
-            try await storage.next()
+            // Inlined into the caller's loop, a message of the current batch costs one synchronous call and no
+            // async one (each async call costs a task-allocator frame).
+            if let message = storage.nextBuffered() { return message }
+            return try await storage.next()
         }
     }
 }
 
 /// The iterator's state. A class so that its `deinit` (the loop ended) stores the progress made in the current
 /// batch *before* the wrapped iterator goes away and its termination starts the consumer's close.
-private final class IteratorStorage {
+@usableFromInline
+final class IteratorStorage {
     private var wrapped: SendableBatchIterator<KafkaConsumerMessages.Producer.AsyncIterator>
     private let core: ConsumerCore
     private var batch: [KafkaConsumerMessage] = []
@@ -70,6 +78,18 @@ private final class IteratorStorage {
         self.core = core
     }
 
+    /// The next message of the current batch, when there is one and the assignment did not change since the
+    /// batch was last checked; `nil` sends the caller to ``next()``.
+    @usableFromInline
+    func nextBuffered() -> KafkaConsumerMessage? {
+        guard index < batch.count, core.currentEpoch == checkedEpoch else { return nil }
+        handedOut &+= 1
+        core.readerProgress.store(handedOut, ordering: .relaxed)
+        defer { index += 1 }
+        return batch[index]
+    }
+
+    @usableFromInline
     nonisolated(nonsending) func next() async throws -> KafkaConsumerMessage? {
         while true {
             while index == batch.count {

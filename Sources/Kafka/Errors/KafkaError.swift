@@ -14,28 +14,129 @@ internal import CLibrdkafka
 /// }
 /// ```
 public struct KafkaError: Error, Sendable {
+    /// The fields, behind one reference (copy-on-write): an error is one word wherever it travels, e.g. in every
+    /// delivery report's `Result`, which would otherwise be sized for ~120 bytes of fields.
+    private final class Storage: @unchecked Sendable {
+        // @unchecked: mutated only through `KafkaError`'s setters, after `isKnownUniquelyReferenced`.
+        var code: Code
+        var message: String
+        var isRetriable: Bool
+        var isFatal: Bool
+        var topic: String?
+        var partition: KafkaPartition?
+        var configurationKey: String?
+        var configurationValue: String?
+        var underlying: (any Error & Sendable)?
+        var file: String
+        var line: Int
+
+        init(
+            code: Code,
+            message: String,
+            isRetriable: Bool,
+            isFatal: Bool,
+            topic: String?,
+            partition: KafkaPartition?,
+            configurationKey: String?,
+            configurationValue: String?,
+            underlying: (any Error & Sendable)?,
+            file: String,
+            line: Int
+        ) {
+            self.code = code
+            self.message = message
+            self.isRetriable = isRetriable
+            self.isFatal = isFatal
+            self.topic = topic
+            self.partition = partition
+            self.configurationKey = configurationKey
+            self.configurationValue = configurationValue
+            self.underlying = underlying
+            self.file = file
+            self.line = line
+        }
+
+        func copy() -> Storage {
+            Storage(
+                code: code,
+                message: message,
+                isRetriable: isRetriable,
+                isFatal: isFatal,
+                topic: topic,
+                partition: partition,
+                configurationKey: configurationKey,
+                configurationValue: configurationValue,
+                underlying: underlying,
+                file: file,
+                line: line
+            )
+        }
+    }
+
+    private var storage: Storage
+
+    private var writable: Storage {
+        mutating get {
+            if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+            return storage
+        }
+    }
+
     /// What kind of failure this is.
-    public var code: Code
+    public var code: Code {
+        get { storage.code }
+        set { writable.code = newValue }
+    }
     /// A human readable description of the failure, from librdkafka or from this library.
-    public var message: String
+    public var message: String {
+        get { storage.message }
+        set { writable.message = newValue }
+    }
     /// Whether retrying the operation may succeed (a transient broker or network condition).
-    public var isRetriable: Bool
+    public var isRetriable: Bool {
+        get { storage.isRetriable }
+        set { writable.isRetriable = newValue }
+    }
     /// Whether the client can no longer be used (for example an idempotent producer that lost its guarantees).
-    public var isFatal: Bool
+    public var isFatal: Bool {
+        get { storage.isFatal }
+        set { writable.isFatal = newValue }
+    }
     /// The topic the failure concerns, where that applies.
-    public var topic: String?
+    public var topic: String? {
+        get { storage.topic }
+        set { writable.topic = newValue }
+    }
     /// The partition the failure concerns, where that applies.
-    public var partition: KafkaPartition?
+    public var partition: KafkaPartition? {
+        get { storage.partition }
+        set { writable.partition = newValue }
+    }
     /// The configuration key the failure concerns, for ``Code/invalidConfiguration``.
-    public var configurationKey: String?
+    public var configurationKey: String? {
+        get { storage.configurationKey }
+        set { writable.configurationKey = newValue }
+    }
     /// The configuration value that was rejected, for ``Code/invalidConfiguration``.
-    public var configurationValue: String?
+    public var configurationValue: String? {
+        get { storage.configurationValue }
+        set { writable.configurationValue = newValue }
+    }
     /// The error that caused this one, if any.
-    public var underlying: (any Error & Sendable)?
+    public var underlying: (any Error & Sendable)? {
+        get { storage.underlying }
+        set { writable.underlying = newValue }
+    }
     /// The source file that raised the error, for diagnostics.
-    public var file: String
+    public var file: String {
+        get { storage.file }
+        set { writable.file = newValue }
+    }
     /// The source line that raised the error, for diagnostics.
-    public var line: Int
+    public var line: Int {
+        get { storage.line }
+        set { writable.line = newValue }
+    }
 
     package init(
         code: Code,
@@ -50,17 +151,19 @@ public struct KafkaError: Error, Sendable {
         file: String = #fileID,
         line: Int = #line
     ) {
-        self.code = code
-        self.message = message
-        self.isRetriable = isRetriable
-        self.isFatal = isFatal
-        self.topic = topic
-        self.partition = partition
-        self.configurationKey = configurationKey
-        self.configurationValue = configurationValue
-        self.underlying = underlying
-        self.file = file
-        self.line = line
+        self.storage = Storage(
+            code: code,
+            message: message,
+            isRetriable: isRetriable,
+            isFatal: isFatal,
+            topic: topic,
+            partition: partition,
+            configurationKey: configurationKey,
+            configurationValue: configurationValue,
+            underlying: underlying,
+            file: file,
+            line: line
+        )
     }
 }
 

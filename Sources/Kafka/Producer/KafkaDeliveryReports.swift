@@ -31,8 +31,10 @@ public struct KafkaDeliveryReports: AsyncSequence, Sendable {
     /// Returns the reports one by one, in the order librdkafka reported them.
     public struct AsyncIterator: AsyncIteratorProtocol {
         var wrapped: SendableBatchIterator<Producer.AsyncIterator>
-        private var batch: [KafkaDeliveryReport] = []
-        private var index = 0
+        @usableFromInline
+        var batch: [KafkaDeliveryReport] = []
+        @usableFromInline
+        var index = 0
 
         init(wrapped: Producer.AsyncIterator) {
             self.wrapped = SendableBatchIterator(wrapped)
@@ -40,16 +42,30 @@ public struct KafkaDeliveryReports: AsyncSequence, Sendable {
 
         /// The next report, on the caller's actor (`for await` uses this): a report from the current batch is
         /// handed over without leaving it.
+        @inlinable
         public mutating func next(isolation actor: isolated (any Actor)?) async -> KafkaDeliveryReport? {
-            await nextReport()
+            // Inlined into the caller's loop, a report of the current batch costs no async call (each one costs
+            // a task-allocator frame).
+            if let report = nextBuffered() { return report }
+            return await nextBatch()
         }
 
         /// The next report, or `nil` once the producer is closed and every report was handed out.
+        @inlinable
         public mutating func next() async -> KafkaDeliveryReport? {
-            await nextReport()
+            if let report = nextBuffered() { return report }
+            return await nextBatch()
         }
 
-        private nonisolated(nonsending) mutating func nextReport() async -> KafkaDeliveryReport? {
+        @usableFromInline
+        mutating func nextBuffered() -> KafkaDeliveryReport? {
+            guard index < batch.count else { return nil }
+            defer { index += 1 }
+            return batch[index]
+        }
+
+        @usableFromInline
+        nonisolated(nonsending) mutating func nextBatch() async -> KafkaDeliveryReport? {
             while index == batch.count {
                 // NIOAsyncSequenceProducer's iterator does not throw.
                 guard let next = try? await wrapped.next() else { return nil }

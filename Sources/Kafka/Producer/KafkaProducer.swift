@@ -112,12 +112,7 @@ public final actor KafkaProducer: Service {
     public nonisolated(nonsending) func enqueue<Messages: Sequence, Key, Value>(
         contentsOf messages: Messages
     ) async throws -> [KafkaProducerMessageID] where Messages.Element == KafkaProducerMessage<Key, Value> {
-        var ids: [KafkaProducerMessageID] = []
-        ids.reserveCapacity(messages.underestimatedCount)
-        for message in messages {
-            ids.append(try await core.enqueue(message))
-        }
-        return ids
+        try await core.enqueue(contentsOf: messages)
     }
 
     /// Waits until every message sent so far is delivered or failed.

@@ -4,8 +4,7 @@
 enum ProduceOutcome {
     case queued
     case queueFull
-    // indirect: a KafkaError is ~150 bytes, and every produce returns an outcome; boxed, the enum is one word.
-    indirect case failed(KafkaError)
+    case failed(KafkaError)  // one word: KafkaError keeps its fields behind a reference
 }
 
 extension KafkaProducerMessage {

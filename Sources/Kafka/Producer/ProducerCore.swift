@@ -182,6 +182,31 @@ final class ProducerCore: Sendable {
     ) -> ProduceOutcome {
         guard client.guard.enter() else { return .failed(KafkaError.shutdown("send")) }
         defer { client.guard.exit() }
+        return produceEntered(
+            topic: topic,
+            partition: partition,
+            key: key,
+            value: value,
+            headers: headers,
+            timestamp: timestamp,
+            opaque: opaque,
+            id: id
+        )
+    }
+
+    /// ``produceAttempt(topic:partition:key:value:headers:timestamp:opaque:id:)`` for a caller that entered the
+    /// handle's guard already (a batch enters it once).
+    @usableFromInline
+    func produceEntered(
+        topic: String,
+        partition: KafkaPartition,
+        key: UnsafeRawBufferPointer?,
+        value: UnsafeRawBufferPointer?,
+        headers: [KafkaHeader],
+        timestamp: KafkaTimestamp?,
+        opaque: UInt64,
+        id: UInt64
+    ) -> ProduceOutcome {
         func attempt() -> ProduceOutcome {
             client.produce(
                 topic: topic,
@@ -201,6 +226,103 @@ final class ProducerCore: Sendable {
         }
         return outcome
     }
+
+    // MARK: Batches
+
+    /// Where a synchronous run over a batch stopped.
+    @usableFromInline
+    enum BatchStop<Key: KafkaContiguousBytes, Value: KafkaContiguousBytes> {
+        /// Every message from the start index on is queued.
+        case done
+        /// The report reader is behind: wait for it, then go on from `index`.
+        case readerBehind(index: Int)
+        /// The message at `index` (a copy of it, with the id it was given) was not queued: the slow path takes it.
+        case notQueued(index: Int, message: KafkaProducerMessage<Key, Value>, id: UInt64, outcome: ProduceOutcome)
+    }
+
+    /// Queues many messages: runs synchronously over contiguous storage, entering the handle's guard once, and
+    /// takes the async slow path (wait for room, for the report reader, or throw) only for a message that needs it.
+    @inlinable
+    nonisolated(nonsending) func enqueue<Messages: Sequence, Key, Value>(
+        contentsOf messages: Messages
+    ) async throws -> [KafkaProducerMessageID] where Messages.Element == KafkaProducerMessage<Key, Value> {
+        var ids: [KafkaProducerMessageID] = []
+        ids.reserveCapacity(messages.underestimatedCount)
+        var start = 0
+        while true {
+            let stop = messages.withContiguousStorageIfAvailable { buffer in
+                produceRun(buffer, from: start, ids: &ids)
+            }
+            switch stop {
+            case nil:
+                // Not contiguous: one by one.
+                for message in messages { ids.append(try await enqueue(message)) }
+                return ids
+            case .done?:
+                return ids
+            case .readerBehind(let index)?:
+                await waitForReportReader()
+                start = index
+            case .notQueued(let index, let message, let id, let outcome)?:
+                try await produceAfter(outcome, message, opaque: id << 1, id: id)
+                ids.append(KafkaProducerMessageID(rawValue: id))
+                start = index + 1
+            }
+        }
+    }
+
+    /// Produces `buffer[start...]` synchronously until done or a message needs the slow path.
+    @inlinable
+    func produceRun<Key, Value>(
+        _ buffer: UnsafeBufferPointer<KafkaProducerMessage<Key, Value>>,
+        from start: Int,
+        ids: inout [KafkaProducerMessageID]
+    ) -> BatchStop<Key, Value> {
+        guard start < buffer.count else { return .done }
+        guard enterHandle() else {
+            return .notQueued(
+                index: start,
+                message: buffer[start],
+                id: nextMessageID(),
+                outcome: shutdownOutcome()
+            )
+        }
+        defer { exitHandle() }
+        guard let base = buffer.baseAddress else { return .done }
+        for index in start..<buffer.count {
+            if reportsSaturated { return .readerBehind(index: index) }
+            let id = nextMessageID()
+            // Borrowed through the pointer: a copy of the message (three retains and releases) costs more than
+            // the rest of this loop's Swift side.
+            let message = UnsafePointer(base + index)
+            let outcome = message.pointee.withRawParts { key, value in
+                produceEntered(
+                    topic: message.pointee.topic,
+                    partition: message.pointee.partition,
+                    key: key,
+                    value: value,
+                    headers: message.pointee.headers,
+                    timestamp: message.pointee.timestamp,
+                    opaque: id << 1,
+                    id: id
+                )
+            }
+            guard case .queued = outcome else {
+                return .notQueued(index: index, message: message.pointee, id: id, outcome: outcome)
+            }
+            ids.append(KafkaProducerMessageID(rawValue: id))
+        }
+        return .done
+    }
+
+    @usableFromInline
+    func enterHandle() -> Bool { client.guard.enter() }
+
+    @usableFromInline
+    func shutdownOutcome() -> ProduceOutcome { .failed(KafkaError.shutdown("send")) }
+
+    @usableFromInline
+    func exitHandle() { client.guard.exit() }
 
     /// Waits for the report of awaitable message `id` (it may have come already).
     @usableFromInline
@@ -279,44 +401,35 @@ final class ProducerCore: Sendable {
             return -1
         }
         defer { serving.store(false, ordering: .releasing) }
-        let allToStream = reportMode == .all
         return client.serveDeliveryReports(
             timeoutMilliseconds: timeoutMilliseconds,
-            wantsSuccess: { opaque in opaque & 1 == 1 || allToStream }
-        ) { deliver($0) }
+            streamSuccesses: reportMode == .all
+        ) { deliver(streamed: $0, awaited: $1) }
     }
 
-    private func deliver(_ raw: [KafkaDeliveryReport]) {
-        var resumes: [(SendWaiter, Result<KafkaDelivery, KafkaError>)] = []
-        var forStream: [KafkaDeliveryReport] = []
-        var failures = 0
-        var firstFailure: KafkaError?
-        registry.withLock { registry in
-            for report in raw {
-                let id = report.id.rawValue >> 1
-                if report.id.rawValue & 1 == 1 {
-                    if let waiter = registry.complete(id, with: report.result) { resumes.append((waiter, report.result)) }
-                    continue
-                }
-                switch (reportMode, report.result) {
-                case (.all, _), (.failures, .failure):
-                    forStream.append(KafkaDeliveryReport(id: KafkaProducerMessageID(rawValue: id), result: report.result))
-                case (.none, .failure(let error)):
-                    failures += 1
-                    if firstFailure == nil { firstFailure = error }
-                default:
-                    break
+    private func deliver(streamed: [KafkaDeliveryReport], awaited: [KafkaDeliveryReport]) {
+        if !awaited.isEmpty {
+            var resumes: [(SendWaiter, Result<KafkaDelivery, KafkaError>)] = []
+            registry.withLock { registry in
+                for report in awaited {
+                    if let waiter = registry.complete(report.id.rawValue, with: report.result) {
+                        resumes.append((waiter, report.result))
+                    }
                 }
             }
+            for (waiter, result) in resumes {
+                waiter.resume(with: result.mapError { $0 as any Error })
+            }
         }
-        for (waiter, result) in resumes {
-            waiter.resume(with: result.mapError { $0 as any Error })
-        }
-        if !forStream.isEmpty, case .stopProducing = reportSource.yield(contentsOf: CollectionOfOne(forStream)) {
-            reportFlow.stop()
-        }
-        if let firstFailure {
-            logger.warning("\(failures) message(s) not delivered, e.g.: \(firstFailure)")
+        if !streamed.isEmpty {
+            if reportMode == .none {
+                // Nobody reads reports: the failures (only those were built) are logged.
+                if case .failure(let error) = streamed[0].result {
+                    logger.warning("\(streamed.count) message(s) not delivered, e.g.: \(error)")
+                }
+            } else if case .stopProducing = reportSource.yield(contentsOf: CollectionOfOne(streamed)) {
+                reportFlow.stop()
+            }
         }
         resumeQueueSpaceWaiters()
     }
