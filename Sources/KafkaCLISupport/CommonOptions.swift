@@ -12,7 +12,7 @@ import Darwin
 /// Flags shared by `kafka-send` and `kafka-tail`, spelled as kcat spells them.
 public struct CommonOptions: ParsableArguments {
     @Option(
-        name: .customShort("b"),
+        name: .customShort("b", allowingJoined: true),
         help: ArgumentHelp(
             "Bootstrap broker(s), host:port[,host:port...].",
             discussion: "Default: $KAFKA_BOOTSTRAP_SERVERS, else localhost:9092."
@@ -21,13 +21,13 @@ public struct CommonOptions: ParsableArguments {
     public var brokers: String?
 
     @Option(
-        name: .customShort("X"),
+        name: .customShort("X", allowingJoined: true),
         help: ArgumentHelp("Any librdkafka property, as prop=value. Repeatable; wins over -F.", valueName: "prop=value")
     )
     public var properties: [String] = []
 
     @Option(
-        name: .customShort("F"),
+        name: .customShort("F", allowingJoined: true),
         help: ArgumentHelp("Read librdkafka properties from a file of prop=value lines (# comments).", valueName: "file")
     )
     public var configFile: String?
