@@ -10,7 +10,7 @@ import Darwin
 #endif
 
 /// Flags shared by `kafka-send` and `kafka-tail`, spelled as kcat spells them.
-public struct CommonOptions: ParsableArguments {
+public struct CommonOptions: ParsableArguments, Sendable {
     @Option(
         name: .customShort("b", allowingJoined: true),
         help: ArgumentHelp(

@@ -38,7 +38,7 @@ struct KafkaSend: AsyncParsableCommand {
     @Option(name: .customShort("t", allowingJoined: true), help: "Topic to send to (with -J, the default for lines without \"topic\").")
     var topic: String?
 
-    @Option(name: .customShort("p", allowingJoined: true), help: "Partition to send to (default: the partitioner picks; -1 as well).")
+    @Option(name: .customShort("p", allowingJoined: true), parsing: .unconditional, help: "Partition to send to (default: the partitioner picks; -1 as well).")
     var partition: String?
 
     @Option(name: .customShort("k", allowingJoined: true), help: "Key for every message.")

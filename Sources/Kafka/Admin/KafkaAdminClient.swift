@@ -32,7 +32,6 @@ public struct KafkaAdminClient: Sendable {
         p.set("client.id", "swift-kafka-admin")
         p.set("group.id", group ?? "swift-kafka-unjoined-\(UInt64.random(in: 0...UInt64.max))")
         p.set("enable.auto.commit", false)
-        p.set("allow.auto.create.topics", false)
         p.set(contentsOf: librdkafkaOverrides.sorted(by: { $0.key < $1.key }))
         return p
     }
