@@ -95,7 +95,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["Kafka", "KafkaTesting", "KafkaCLISupport"],
+            dependencies: [
+                "Kafka", "KafkaTesting", "KafkaCLISupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

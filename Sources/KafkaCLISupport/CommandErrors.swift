@@ -11,7 +11,8 @@ public func friendlyParseError(_ error: any Error, for command: any ParsableComm
         ("-G", "-G needs a group id"), ("-o", "-o needs an offset"), ("-c", "-c needs a count"),
         ("-f", "-f needs a format"), ("-z", "-z needs a codec"),
     ]
-    for (flag, meaning) in meanings where message.hasPrefix("Missing value for '\(flag) ") {
+    for (flag, meaning) in meanings
+    where message.hasPrefix("Missing value for '\(flag) ") || message.hasPrefix("Missing value for '\(flag)'") {
         return ValidationError(meaning)
     }
     return error

@@ -22,6 +22,7 @@ public struct LineNumberMap: Sendable {
     private struct Segment: Sendable {
         var firstID: UInt64
         var firstLine: Int
+        var count: UInt64
         var source: String?
     }
     private var segments: [Segment] = []
@@ -35,9 +36,10 @@ public struct LineNumberMap: Sendable {
             segment.source == position.source
         {
             self.last = (id, position.line)
+            segments[segments.count - 1].count += 1
             return
         }
-        segments.append(Segment(firstID: id, firstLine: position.line, source: position.source))
+        segments.append(Segment(firstID: id, firstLine: position.line, count: 1, source: position.source))
         last = (id, position.line)
     }
 
@@ -51,8 +53,7 @@ public struct LineNumberMap: Sendable {
         }
         guard low > 0 else { return nil }
         let segment = segments[low - 1]
-        let end = low < segments.count ? segments[low].firstID : (last.map { $0.id + 1 } ?? 0)
-        guard id < end else { return nil }
+        guard id < segment.firstID + segment.count else { return nil }
         return InputPosition(source: segment.source, line: segment.firstLine + Int(id - segment.firstID))
     }
 }

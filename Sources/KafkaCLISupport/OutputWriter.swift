@@ -57,6 +57,12 @@ private func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {
     bytes.withUnsafeBytes { writeAll(fd: fd, $0) }
 }
 
+/// Makes writes to a closed pipe fail with EPIPE instead of killing the process (SIGPIPE), so a reader that
+/// goes away (`| head`) can be noticed and handled quietly.
+public func ignoreBrokenPipe() {
+    signal(SIGPIPE, SIG_IGN)
+}
+
 /// Writes a message (and a newline, unless `newline` is false) to stderr.
 public func printError(_ message: String, newline: Bool = true) {
     _ = writeAll(fd: 2, Array((newline ? message + "\n" : message).utf8))

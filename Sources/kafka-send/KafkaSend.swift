@@ -120,6 +120,7 @@ struct KafkaSend: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ignoreBrokenPipe()
         let logger = common.makeLogger(label: "kafka-send")
         let interactive = isTerminal(2) && !common.quiet
         let showProgress = interactive || common.verbosity > 0

@@ -176,6 +176,7 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
     }
 
     func run() async throws {
+        ignoreBrokenPipe()
         let logger = common.makeLogger(label: "kafka-tail")
         let properties: [String: String]
         do {
