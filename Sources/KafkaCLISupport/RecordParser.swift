@@ -13,8 +13,8 @@ public struct RecordParser: Sendable {
         case json
     }
 
-    /// The message type sent: key and value are slices of the input (no copy for plain and keyed records).
-    public typealias Message = KafkaProducerMessage<ArraySlice<UInt8>, ArraySlice<UInt8>>
+    /// The message type sent: for plain and keyed records, key and value are views into the input chunk (no copy).
+    public typealias Message = KafkaProducerMessage<RecordBytes, RecordBytes>
 
     public var mode: Mode
     /// `-t`.
@@ -44,55 +44,60 @@ public struct RecordParser: Sendable {
         self.emptyIsNull = emptyIsNull
     }
 
-    /// The message for the record `storage[range]`.
+    /// The message for the record at `range` of `chunk`.
     /// - Throws: ``LineError`` for bad JSON, a missing key delimiter, no topic.
-    public func message(from storage: [UInt8], _ range: Range<Int>) throws(LineError) -> Message {
-        var key: ArraySlice<UInt8>? = fixedKey.map { ArraySlice($0) }
-        var value: ArraySlice<UInt8>?
-        var topic = self.topic
-        var partition = self.partition
-        var headers = self.headers
-        var timestamp: KafkaTimestamp? = nil
+    public func message(in chunk: RecordChunk, _ range: Range<Int>) throws(LineError) -> Message {
         switch mode {
         case .plain:
-            value = storage[range]
+            guard let topic else { throw LineError("no topic: give -t") }
+            let value: RecordBytes? = emptyIsNull && range.isEmpty ? nil : chunk[range]
+            return Message(topic: topic, partition: targetPartition, key: fixedKeyBytes, value: value, headers: headers)
         case .keyed(let delimiter):
-            guard let at = firstIndex(of: delimiter, in: storage, range) else {
+            guard let topic else { throw LineError("no topic: give -t") }
+            guard let at = firstIndex(of: delimiter, in: chunk, range) else {
                 throw LineError("no key delimiter '\(shown(delimiter))' in the line (-K)")
             }
-            key = storage[range.lowerBound..<at]
-            value = storage[(at + delimiter.count)..<range.upperBound]
+            let keyRange = range.lowerBound..<at
+            let valueRange = (at + delimiter.count)..<range.upperBound
+            let key: RecordBytes? = emptyIsNull && keyRange.isEmpty ? nil : chunk[keyRange]
+            let value: RecordBytes? = emptyIsNull && valueRange.isEmpty ? nil : chunk[valueRange]
+            return Message(topic: topic, partition: targetPartition, key: key, value: value, headers: headers)
         case .json:
-            let input = try InputMessage.parseJSONLine(Array(storage[range]))
-            if let k = input.key { key = ArraySlice(k) }
-            value = input.value.map { ArraySlice($0) }
-            if topic == nil { topic = input.topic }
-            if partition == nil { partition = input.partition }
-            headers += input.headers
-            timestamp = input.timestamp.map { KafkaTimestamp(millisecondsSinceEpoch: $0) }
+            let input = try InputMessage.parseJSONLine(chunk.copy(range))
+            guard let topic = self.topic ?? input.topic else {
+                throw LineError("no topic: give -t, or \"topic\" in the JSON line")
+            }
+            let partition = self.partition ?? input.partition
+            return Message(
+                topic: topic,
+                partition: partition.map { KafkaPartition(rawValue: $0) } ?? .unassigned,
+                key: nonEmpty(input.key).map(RecordBytes.init) ?? fixedKeyBytes,
+                value: nonEmpty(input.value).map(RecordBytes.init),
+                headers: headers + input.headers,
+                timestamp: input.timestamp.map { KafkaTimestamp(millisecondsSinceEpoch: $0) }
+            )
         }
-        if emptyIsNull {
-            if key?.isEmpty == true { key = nil }
-            if value?.isEmpty == true { value = nil }
-        }
-        guard let topic else { throw LineError("no topic: give -t, or \"topic\" in the JSON line") }
-        return Message(
-            topic: topic,
-            partition: partition.map { KafkaPartition(rawValue: $0) } ?? .unassigned,
-            key: key,
-            value: value,
-            headers: headers,
-            timestamp: timestamp
-        )
     }
 
-    private func firstIndex(of delimiter: [UInt8], in storage: [UInt8], _ range: Range<Int>) -> Int? {
+    private var fixedKeyBytes: RecordBytes? {
+        nonEmpty(fixedKey).map(RecordBytes.init)
+    }
+
+    private var targetPartition: KafkaPartition {
+        partition.map { KafkaPartition(rawValue: $0) } ?? .unassigned
+    }
+
+    /// `bytes`, or `nil` for empty bytes with `-Z`.
+    private func nonEmpty(_ bytes: [UInt8]?) -> [UInt8]? {
+        guard let bytes else { return nil }
+        return emptyIsNull && bytes.isEmpty ? nil : bytes
+    }
+
+    private func firstIndex(of delimiter: [UInt8], in chunk: RecordChunk, _ range: Range<Int>) -> Int? {
         guard !delimiter.isEmpty, range.count >= delimiter.count else { return nil }
         var records: [Range<Int>] = []
         let splitter = RecordSplitter(delimiter: delimiter)
-        _ = storage.withUnsafeBytes { bytes in
-            splitter.split(UnsafeRawBufferPointer(rebasing: bytes[range]), from: 0, into: &records)
-        }
+        _ = chunk[range].withUnsafeBytes { bytes in splitter.split(bytes, from: 0, into: &records) }
         return records.first.map { range.lowerBound + $0.upperBound }
     }
 }

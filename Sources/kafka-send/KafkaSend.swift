@@ -228,8 +228,10 @@ struct KafkaSend: AsyncParsableCommand {
 
         let (tally, interrupted) = state.withLock { state in
             var tally = state.tally
+            let sources: [String?] = files.isEmpty ? [nil] : files
             for (id, reason) in state.reportFailures {
-                tally.note(state.lines.position(of: id), reason)
+                let position = state.lines.position(of: id).map { InputPosition(source: sources[$0.source], line: $0.line) }
+                tally.note(position, reason)
             }
             return (tally, stop.isTriggered)
         }
@@ -251,8 +253,11 @@ struct KafkaSend: AsyncParsableCommand {
     ) async throws -> SendOutcome {
         let sources: [String?] = files.isEmpty ? [nil] : files
         var remaining = count ?? Int.max
+        var lines = LineNumberMap()
+        defer { state.withLock { $0.lines = lines } }
         var preparedTopics: Set<String> = parser.topic.map { [$0] } ?? []
-        for source in sources {
+        var lastTopic = parser.topic ?? ""
+        for (sourceIndex, source) in sources.enumerated() {
             let fd: Int32
             if let source {
                 do {
@@ -268,35 +273,55 @@ struct KafkaSend: AsyncParsableCommand {
             let reader = RecordReader(fd: fd, delimiter: delimiter)
             stop.onTrigger { reader.stop() }
             var line = 0
+            var runStart: (id: UInt64, line: Int) = (0, 0)
+            var runLength: UInt64 = 0
+            defer { if runLength > 0 { lines.record(firstID: runStart.id, line: runStart.line, count: runLength, source: sourceIndex) } }
             while let chunk = try await reader.next() {
+                // Counts are published once per chunk: the per-message path takes no lock.
+                var read = 0
+                var queued = 0
+                defer {
+                    state.withLock { state in
+                        state.tally.read += read
+                        state.tally.queued += queued
+                    }
+                }
                 for range in chunk.records {
                     line += 1
-                    let position = InputPosition(source: source, line: line)
-                    state.withLock { $0.tally.read += 1 }
+                    read += 1
                     let message: RecordParser.Message
                     do {
-                        message = try parser.message(from: chunk.storage, range)
+                        message = try parser.message(in: chunk, range)
                     } catch {
+                        let position = InputPosition(source: source, line: line)
                         if let verdict = badLine(position, error.description, state: state) { return verdict }
                         continue
                     }
-                    if !preparedTopics.contains(message.topic) {
-                        preparedTopics.insert(message.topic)
-                        producer.prepare(topics: [message.topic])
+                    // (-J lines name their own topics; the common case, one topic, costs a string comparison.)
+                    if message.topic != lastTopic {
+                        lastTopic = message.topic
+                        if preparedTopics.insert(message.topic).inserted { producer.prepare(topics: [message.topic]) }
                     }
                     do {
-                        let id = try await producer.enqueue(message)
-                        state.withLock { state in
-                            state.tally.queued += 1
-                            state.lines.record(id: id.rawValue, position)
+                        let id = try await producer.enqueue(message).rawValue
+                        // Ids and lines advance together: only a break in the run is recorded.
+                        if id != runStart.id &+ runLength || line != runStart.line + Int(runLength) {
+                            if runLength > 0 { lines.record(firstID: runStart.id, line: runStart.line, count: runLength, source: sourceIndex) }
+                            runStart = (id, line)
+                            runLength = 0
                         }
+                        runLength += 1
+                        queued += 1
                     } catch {
+                        let position = InputPosition(source: source, line: line)
                         if let verdict = badLine(position, "\(error)", state: state) { return verdict }
                         continue
                     }
                     remaining -= 1
                     if remaining == 0 { return .completed }
                 }
+                // The messages were views into the chunk: it must live until the last one was enqueued.
+                withExtendedLifetime(chunk) {}
                 if stop.isTriggered { return .interrupted }
             }
             if stop.isTriggered { return .interrupted }

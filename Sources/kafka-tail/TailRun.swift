@@ -35,7 +35,10 @@ struct TailRun: Sendable {
         }
         config.clientID = "kafka-tail"
         config.stopAtEndOfPartitions = command.exitAtEnd
-        config.librdkafkaOverrides = properties
+        // A deeper prefetch than librdkafka's default: with many partitions, 2.0.2's consumer queue otherwise hits
+        // queued.min.messages (counted over all partitions) and backs off fetching for a second at a time. kcat's
+        // per-partition queues do not. The memory bound stays queued.max.messages.kbytes. -X overrides it.
+        config.librdkafkaOverrides = ["queued.min.messages": "1000000"].merging(properties) { _, given in given }
         let consumer: KafkaConsumer
         do {
             consumer = try KafkaConsumer(configuration: config, rebalanceHandler: rebalance, logger: logger)

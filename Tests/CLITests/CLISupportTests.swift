@@ -38,27 +38,51 @@ struct CLISupportTests {
         let reader = RecordReader(fd: fd, delimiter: Array("--|--".utf8), chunkSize: 7)
         var records: [String] = []
         while let chunk = try await reader.next() {
-            records += chunk.records.map { String(decoding: chunk.storage[$0], as: UTF8.self) }
+            records += chunk.records.map { String(decoding: chunk[$0].bytes, as: UTF8.self) }
         }
         #expect(records == (0..<500).map { "record \($0)" } + ["tail"])
+    }
+
+    /// What a parsed message holds, copied while its chunk is alive (views into a chunk die with it).
+    private struct Parsed {
+        var topic: String
+        var partition: KafkaPartition
+        var key: RecordBytes?
+        var value: RecordBytes?
+        var timestamp: KafkaTimestamp?
+    }
+
+    private func parse(_ parser: RecordParser, _ text: String) throws(LineError) -> Parsed {
+        let bytes = Array(text.utf8)
+        let chunk = RecordChunk(copying: bytes, records: [0..<bytes.count])
+        let message = try parser.message(in: chunk, 0..<bytes.count)
+        let parsed = Parsed(
+            topic: message.topic,
+            partition: message.partition,
+            key: message.key.map { RecordBytes($0.bytes) },
+            value: message.value.map { RecordBytes($0.bytes) },
+            timestamp: message.timestamp
+        )
+        withExtendedLifetime(chunk) {}
+        return parsed
     }
 
     @Test("-K splits at the first delimiter; a line without it is an error; -Z turns empty into NULL; -k is the default key")
     func keyedRecords() throws {
         let parser = RecordParser(mode: .keyed(delimiter: Array("::".utf8)), topic: "t", fixedKey: Array("fixed".utf8))
-        let storage = Array("k::v::w".utf8)
-        let message = try parser.message(from: storage, 0..<storage.count)
-        #expect(message.key.map(Array.init) == Array("k".utf8))
-        #expect(message.value.map(Array.init) == Array("v::w".utf8))
-        let plain = Array("no delimiter".utf8)
-        #expect(throws: LineError("no key delimiter '::' in the line (-K)")) { try parser.message(from: plain, 0..<plain.count) }
+        let message = try parse(parser, "k::v::w")
+        #expect(message.key?.bytes == Array("k".utf8))
+        #expect(message.value?.bytes == Array("v::w".utf8))
+        #expect(throws: LineError("no key delimiter '::' in the line (-K)")) { try parse(parser, "no delimiter") }
         let nulls = RecordParser(mode: .keyed(delimiter: [0x3A]), topic: "t", emptyIsNull: true)
-        let empty = Array(":".utf8)
-        let tombstone = try nulls.message(from: empty, 0..<1)
+        let tombstone = try parse(nulls, ":")
         #expect(tombstone.key == nil && tombstone.value == nil)
+        let empty = try parse(RecordParser(mode: .keyed(delimiter: [0x3A]), topic: "t"), ":")
+        #expect(empty.key?.count == 0 && empty.value?.count == 0)
         let fixed = RecordParser(mode: .plain, topic: "t", partition: 3, fixedKey: Array("fixed".utf8))
-        let m = try fixed.message(from: storage, 0..<3)
-        #expect(m.key.map(Array.init) == Array("fixed".utf8))
+        let m = try parse(fixed, "k::")
+        #expect(m.key?.bytes == Array("fixed".utf8))
+        #expect(m.value?.bytes == Array("k::".utf8))
         #expect(m.partition == KafkaPartition(rawValue: 3))
     }
 
@@ -76,12 +100,14 @@ struct CLISupportTests {
         #expect(object.value == nil)
         #expect(object.headers.map(\.key) == ["b", "a"])
         let parser = RecordParser(mode: .json, topic: "override", partition: 0)
-        let message = try parser.message(from: line, 0..<line.count)
+        let message = try parse(parser, String(decoding: line, as: UTF8.self))
         #expect(message.topic == "override")
         #expect(message.partition == KafkaPartition(rawValue: 0))
         #expect(message.timestamp == KafkaTimestamp(millisecondsSinceEpoch: 17))
+        #expect(message.key?.bytes == [0, 1, 255])
+        #expect(message.value?.bytes == Array(#"{"x": [1, 2]}"#.utf8))
         #expect(throws: LineError("no topic: give -t, or \"topic\" in the JSON line")) {
-            try RecordParser(mode: .json, topic: nil).message(from: Array(#"{"payload":"x"}"#.utf8), 0..<15)
+            try parse(RecordParser(mode: .json, topic: nil), #"{"payload":"x"}"#)
         }
     }
 
@@ -211,16 +237,24 @@ struct CLISupportTests {
     @Test("the line map gives each message id its input position, across skipped lines and files")
     func lineNumbers() {
         var map = LineNumberMap()
-        for line in 1...5 { map.record(id: UInt64(100 + line), InputPosition(source: nil, line: line)) }
-        map.record(id: 107, InputPosition(source: nil, line: 7))  // line 6 skipped, id 106 refused
-        map.record(id: 108, InputPosition(source: "f", line: 1))
-        #expect(map.position(of: 101) == InputPosition(source: nil, line: 1))
-        #expect(map.position(of: 105) == InputPosition(source: nil, line: 5))
+        for line in 1...5 { map.record(id: UInt64(100 + line), line: line) }
+        map.record(id: 107, line: 7)  // line 6 skipped, id 106 refused
+        map.record(id: 108, line: 1, source: 1)
+        #expect(map.position(of: 101)! == (0, 1))
+        #expect(map.position(of: 105)! == (0, 5))
         #expect(map.position(of: 106) == nil)
-        #expect(map.position(of: 107) == InputPosition(source: nil, line: 7))
-        #expect(map.position(of: 108)?.description == "f: line 1")
+        #expect(map.position(of: 107)! == (0, 7))
+        #expect(map.position(of: 108)! == (1, 1))
         #expect(map.position(of: 109) == nil)
         #expect(map.position(of: 1) == nil)
+        #expect(InputPosition(source: "f", line: 1).description == "f: line 1")
+        var runs = LineNumberMap()
+        runs.record(firstID: 10, line: 1, count: 1_000)
+        runs.record(firstID: 1_010, line: 1_001, count: 5)  // continues the run
+        runs.record(firstID: 1_016, line: 1_007, count: 2)  // id 1_015 refused, line 1_006 skipped
+        #expect(runs.position(of: 1_014)! == (0, 1_005))
+        #expect(runs.position(of: 1_015) == nil)
+        #expect(runs.position(of: 1_017)! == (0, 1_008))
     }
 
     @Test("e@ts: a partition stops at its first message at or after the time")
