@@ -10,9 +10,9 @@ import Darwin
 #endif
 
 /// Flags shared by `kafka-send` and `kafka-tail`, spelled as kcat spells them.
-public struct CommonOptions: ParsableArguments {
+public struct CommonOptions: ParsableArguments, Sendable {
     @Option(
-        name: .customShort("b"),
+        name: .customShort("b", allowingJoined: true),
         help: ArgumentHelp(
             "Bootstrap broker(s), host:port[,host:port...].",
             discussion: "Default: $KAFKA_BOOTSTRAP_SERVERS, else localhost:9092."
@@ -21,10 +21,16 @@ public struct CommonOptions: ParsableArguments {
     public var brokers: String?
 
     @Option(
-        name: .customShort("X"),
-        help: ArgumentHelp("Any librdkafka property, as prop=value. Repeatable.", valueName: "prop=value")
+        name: .customShort("X", allowingJoined: true),
+        help: ArgumentHelp("Any librdkafka property, as prop=value. Repeatable; wins over -F.", valueName: "prop=value")
     )
     public var properties: [String] = []
+
+    @Option(
+        name: .customShort("F", allowingJoined: true),
+        help: ArgumentHelp("Read librdkafka properties from a file of prop=value lines (# comments).", valueName: "file")
+    )
+    public var configFile: String?
 
     @Flag(name: .customShort("v"), help: "More diagnostics on stderr (repeat for more).")
     public var verbosity: Int
@@ -40,10 +46,19 @@ public struct CommonOptions: ParsableArguments {
         return [raw]
     }
 
-    /// The `-X` properties as a dictionary.
-    /// - Throws: `ValidationError` naming the malformed entry.
-    public func librdkafkaProperties() throws -> [String: String] {
+    /// The librdkafka properties: the `-F` file's, then the `-X` ones (which win).
+    /// - Throws: ``CLIError`` naming the malformed entry, or the file that cannot be read.
+    public func librdkafkaProperties() throws(CLIError) -> [String: String] {
         var result: [String: String] = [:]
+        if let configFile {
+            let text: String
+            do {
+                text = try readTextFile(configFile)
+            } catch {
+                throw CLIError("-F: \(error)")
+            }
+            for (key, value) in try parseConfigFile(text, path: configFile) { result[key] = value }
+        }
         for entry in properties {
             let (key, value) = try parseProperty(entry)
             result[key] = value
@@ -59,18 +74,14 @@ public struct CommonOptions: ParsableArguments {
     }
 }
 
-/// Parses one `prop=value` entry (`-X`); the value may itself contain `=`.
-/// - Throws: `ValidationError` when there is no `=` or the name is empty.
-public func parseProperty(_ entry: String) throws -> (String, String) {
-    guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
-        throw ValidationError("-X needs prop=value, got '\(entry)'")
-    }
-    return (String(entry[..<equals]), String(entry[entry.index(after: equals)...]))
-}
-
 /// The value of an environment variable, if set and not empty.
 public func environment(_ name: String) -> String? {
     guard let raw = getenv(name) else { return nil }
     let value = String(cString: raw)
     return value.isEmpty ? nil : value
+}
+
+/// Whether file descriptor `fd` is a terminal.
+public func isTerminal(_ fd: Int32) -> Bool {
+    isatty(fd) == 1
 }

@@ -54,23 +54,33 @@ public final class OutputWriter: Sendable {
 }
 
 private func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {
-    bytes.withUnsafeBytes { raw in
-        var offset = 0
-        while offset < raw.count {
-            let n = systemWrite(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += n
-        }
-        return true
-    }
+    bytes.withUnsafeBytes { writeAll(fd: fd, $0) }
 }
 
-/// Writes a line to stderr.
-public func printError(_ message: String) {
-    _ = writeAll(fd: 2, Array((message + "\n").utf8))
+/// Makes writes to a closed pipe fail with EPIPE instead of killing the process (SIGPIPE), so a reader that
+/// goes away (`| head`) can be noticed and handled quietly.
+public func ignoreBrokenPipe() {
+    signal(SIGPIPE, SIG_IGN)
+}
+
+/// Writes a message (and a newline, unless `newline` is false) to stderr.
+public func printError(_ message: String, newline: Bool = true) {
+    _ = writeAll(fd: 2, Array((newline ? message + "\n" : message).utf8))
+}
+
+/// Writes `bytes` to `fd`, all of them (retrying on EINTR and short writes).
+/// - Returns: `false` when a write failed (e.g. EPIPE: the reader of the pipe went away).
+public func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    var offset = 0
+    while offset < bytes.count {
+        let n = systemWrite(fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
+        if n < 0 {
+            if errno == EINTR { continue }
+            return false
+        }
+        offset += n
+    }
+    return true
 }
 
 private func systemWrite(_ fd: Int32, _ pointer: UnsafeRawPointer?, _ count: Int) -> Int {

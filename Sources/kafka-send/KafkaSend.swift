@@ -1,50 +1,165 @@
 import ArgumentParser
 import Kafka
 import KafkaCLISupport
+import Logging
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 @main
 struct KafkaSend: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kafka-send",
-        abstract: "Send each line of standard input to a Kafka topic as one message.",
+        abstract: "Send lines (or JSON lines, or whole files) to Kafka, one message each, like kcat -P.",
         discussion: """
-            Exits 0 once every message was delivered; otherwise prints how many failed and why, and exits 1.
+            Reads standard input, or the files given, record by record (-D, default newline). Exits 0 once every \
+            message was delivered; otherwise prints how many failed and the first reasons with their line numbers, \
+            and exits 1. A malformed line (bad JSON, no -K delimiter, a value over message.max.bytes) stops the \
+            input there, after delivering every message before it; --skip-bad-lines goes on and counts them.
 
             Examples:
-              printf 'a\\nb\\nc\\n' | kafka-send -b localhost:9092 -t greetings
-              kafka-send -t greetings -k user-1 -H source=cli < messages.txt
+              printf 'a\\nb\\n' | kafka-send -b localhost:9092 -t greetings
+              kafka-send -t users -K: < id-colon-name.txt
+              kafka-send -t events -H source=cli -z lz4 events-*.log
+              kafka-send -t blobs --file-as-message photo.jpg
+              kafka-tail -t orders -o beginning -e -J | kafka-send -J -t orders-copy
+              echo '{"key":"k1","payload":null}' | kafka-send -J -t compacted    # a tombstone
             """
     )
 
     @OptionGroup var common: CommonOptions
 
-    @Option(name: .customShort("t"), help: "Topic to send to.")
-    var topic: String
+    @Option(name: .customShort("t", allowingJoined: true), help: "Topic to send to (with -J, the default for lines without \"topic\").")
+    var topic: String?
 
-    @Option(name: .customShort("p"), help: "Partition to send to (default: the partitioner picks).")
-    var partition: Int32?
+    @Option(name: .customShort("p", allowingJoined: true), parsing: .unconditional, help: "Partition to send to (default: the partitioner picks; -1 as well).")
+    var partition: String?
 
-    @Option(name: .customShort("k"), help: "Key for every message.")
+    @Option(name: .customShort("k", allowingJoined: true), help: "Key for every message.")
     var key: String?
 
-    @Option(name: .customShort("H"), help: ArgumentHelp("Header name=value for every message. Repeatable.", valueName: "name=value"))
+    @Option(name: .customShort("K", allowingJoined: true), help: ArgumentHelp("Split each line into key, delimiter, value.", valueName: "delim"))
+    var keyDelimiter: String?
+
+    @Option(name: .customShort("D", allowingJoined: true), help: ArgumentHelp("Message delimiter (multi-byte allowed; \\n \\t \\xNN).", valueName: "delim"))
+    var delimiter: String = "\\n"
+
+    @Option(name: .customShort("H", allowingJoined: true), help: ArgumentHelp("Header name=value (name alone: NULL value). Repeatable.", valueName: "name=value"))
     var headers: [String] = []
 
-    func validate() throws {
-        if topic.isEmpty { throw ValidationError("-t needs a topic name") }
-        if let partition, partition < 0 { throw ValidationError("partition must be a number >= 0") }
-        for header in headers where !header.contains("=") {
-            throw ValidationError("-H needs name=value, got '\(header)'")
+    @Option(name: .customShort("z", allowingJoined: true), help: "Compression codec: none, gzip, snappy, lz4, zstd.")
+    var codec: String?
+
+    @Option(name: .customShort("c", allowingJoined: true), help: "Stop after this many messages.")
+    var count: Int?
+
+    @Flag(name: .customShort("Z"), help: "Send an empty key or value as NULL (an empty value is a tombstone).")
+    var emptyIsNull = false
+
+    @Flag(name: .customShort("l"), help: "Read the files line by line (the default; accepted for kcat users).")
+    var lineMode = false
+
+    @Flag(name: [.customShort("J"), .customLong("json")], help: "Each line is a JSON object {topic, partition, key, payload, headers, ts}.")
+    var json = false
+
+    @Flag(name: .customLong("file-as-message"), help: "Send each file (or all of stdin) as one message.")
+    var fileAsMessage = false
+
+    @Flag(name: .customLong("skip-bad-lines"), help: "Skip malformed lines (and count them) instead of stopping.")
+    var skipBadLines = false
+
+    @Argument(help: "Files to read instead of standard input.")
+    var files: [String] = []
+
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if let send = command as? KafkaSend {
+                try await send.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: friendlyParseError(error, for: KafkaSend.self))
         }
     }
 
+    func validate() throws {
+        if let topic, topic.isEmpty { throw ValidationError("-t needs a topic") }
+        if topic == nil && !json { throw ValidationError("-t needs a topic (kafka-send -t TOPIC)") }
+        _ = try partitionNumber()
+        if let keyDelimiter, keyDelimiter.isEmpty { throw ValidationError("-K needs a delimiter") }
+        if keyDelimiter != nil && json { throw ValidationError("-K cannot be combined with -J (JSON lines carry their key)") }
+        if keyDelimiter != nil && fileAsMessage { throw ValidationError("-K cannot be combined with --file-as-message") }
+        if json && fileAsMessage { throw ValidationError("-J cannot be combined with --file-as-message") }
+        if fileAsMessage && lineMode { throw ValidationError("-l cannot be combined with --file-as-message") }
+        if let count, count < 1 { throw ValidationError("-c needs a count >= 1") }
+        do {
+            if try unescape(delimiter).isEmpty { throw ValidationError("-D needs a delimiter") }
+            if let keyDelimiter, try unescape(keyDelimiter).isEmpty { throw ValidationError("-K needs a delimiter") }
+            if let codec { _ = try parseCompressionCodec(codec) }
+            for header in headers { _ = try parseHeaderArgument(header) }
+            _ = try common.librdkafkaProperties()
+        } catch let error as CLIError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    private func partitionNumber() throws -> Int32? {
+        guard let partition else { return nil }
+        guard let number = Int32(partition), number >= -1 else {
+            throw ValidationError("partition must be a number (-p \(partition))")
+        }
+        return number == -1 ? nil : number
+    }
+
     func run() async throws {
+        ignoreBrokenPipe()
         let logger = common.makeLogger(label: "kafka-send")
+        let interactive = isTerminal(2) && !common.quiet
+        let showProgress = interactive || common.verbosity > 0
+        let parser: RecordParser
+        let recordDelimiter: [UInt8]?
         var config = KafkaProducerConfiguration(bootstrapServers: common.bootstrapServers)
+        do {
+            let mode: RecordParser.Mode
+            if json {
+                mode = .json
+            } else if let keyDelimiter {
+                mode = .keyed(delimiter: try unescape(keyDelimiter))
+            } else {
+                mode = .plain
+            }
+            parser = RecordParser(
+                mode: mode,
+                topic: topic,
+                partition: try partitionNumber(),
+                fixedKey: key.map { Array($0.utf8) },
+                headers: try headers.map { entry in
+                    let (name, value) = try parseHeaderArgument(entry)
+                    return value.map { KafkaHeader(key: name, value: $0) } ?? KafkaHeader(key: name, value: nil)
+                },
+                emptyIsNull: emptyIsNull
+            )
+            recordDelimiter = fileAsMessage ? nil : try unescape(delimiter)
+            // kcat's defaults: librdkafka's (no idempotence); -X enable.idempotence=true turns it on.
+            var overrides = ["enable.idempotence": "false"]
+            if let codec { overrides["compression.type"] = codec }
+            overrides.merge(try common.librdkafkaProperties()) { _, new in new }
+            config.librdkafkaOverrides = overrides
+        } catch let error as CLIError {
+            printError("kafka-send: \(error)")
+            throw ExitCode(2)
+        }
         config.clientID = "kafka-send"
-        config.librdkafkaOverrides = try common.librdkafkaProperties()
-        config.deliveryReports = .failuresOnly
+        // Every report is read only when the progress line needs the delivered count.
+        config.deliveryReports = showProgress ? .all : .failuresOnly
         let producer: KafkaProducer
         do {
             producer = try KafkaProducer(configuration: config, logger: logger)
@@ -52,74 +167,176 @@ struct KafkaSend: AsyncParsableCommand {
             printError("kafka-send: \(error)")
             throw ExitCode(2)
         }
-        let headerList = try headers.map { entry -> KafkaHeader in
-            let (name, value) = try parseProperty(entry)
-            return KafkaHeader(key: name, value: value)
-        }
-        let topic = self.topic
-        let partition = partition.map { KafkaPartition(rawValue: $0) } ?? .unassigned
-        let key = self.key
 
-        // Failed deliveries arrive on deliveryReports; ids follow the lines (one id per line), so the first id
-        // queued gives every report its line number.
-        let baseID = Mutex<UInt64?>(nil)
+        if let topic { producer.prepare(topics: [topic]) }
+        let state = SharedSendState()
+        let start = ContinuousClock.now
         let reportReader = Task {
-            var failed: [(line: Int, error: any Error)] = []
-            var count = 0
             for await report in producer.deliveryReports {
-                guard case .failure(let error) = report.result else { continue }
-                count += 1
-                if failed.count < 5 {
-                    let base = baseID.withLock { $0 } ?? 0
-                    failed.append((Int(report.id.rawValue &- base) + 1, error))
-                }
-            }
-            return (count, failed)
-        }
-
-        var sent = 0
-        var refused: [(line: Int, error: any Error)] = []
-        var refusedCount = 0
-        do {
-            var lineNumber = 0
-            let reader = LineReader(fd: 0)
-            while let records = try await reader.nextRecords() {
-                for bytes in records {
-                    lineNumber += 1
-                    sent += 1
-                    let message = KafkaProducerMessage(
-                        topic: topic,
-                        partition: partition,
-                        key: key,
-                        value: bytes,
-                        headers: headerList
-                    )
-                    do {
-                        let id = try await producer.enqueue(message)
-                        let line = UInt64(lineNumber)
-                        baseID.withLock { if $0 == nil { $0 = id.rawValue - (line - 1) } }
-                    } catch {
-                        refusedCount += 1
-                        if refused.count < 5 { refused.append((lineNumber, error)) }
+                state.withLock { state in
+                    switch report.result {
+                    case .success: state.tally.delivered += 1
+                    case .failure(let error):
+                        state.tally.failed += 1
+                        if state.reportFailures.count < SendTally.keptProblems {
+                            state.reportFailures.append((report.id.rawValue, "\(error)"))
+                        }
                     }
                 }
             }
+        }
+        let progress = Task {
+            guard showProgress else { return }
+            var last = (time: ContinuousClock.now, queued: 0)
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interactive ? .milliseconds(500) : .seconds(2))
+                let now = ContinuousClock.now
+                let tally = state.withLock { $0.tally }
+                let seconds = (now - last.time).seconds
+                let rate = seconds > 0 ? Double(tally.queued - last.queued) / seconds : 0
+                last = (now, tally.queued)
+                let line = tally.progressLine(messagesPerSecond: rate)
+                if interactive { printError("\r\u{1B}[K" + line, newline: false) } else { printError("kafka-send: " + line) }
+            }
+        }
+        let stop = StopSwitch()
+        let signals = Task {
+            var seen = 0
+            for await signal in await terminationSignals() {
+                seen += 1
+                if seen > 1 { terminateNow(status: 130) }  // a second Ctrl-C: the user does not want to wait for the delivery
+                logger.info("\(signal): delivering what was read, then stopping")
+                stop.trigger()
+            }
+        }
+
+        var outcome = SendOutcome.completed
+        do {
+            outcome = try await sendAll(producer: producer, parser: parser, delimiter: recordDelimiter, state: state, stop: stop)
         } catch {
             printError("kafka-send: \(error)")
-            await producer.close()
-            throw ExitCode(1)
+            outcome = .inputFailed
         }
+        // Deliver everything queued: librdkafka fails what it cannot deliver within message.timeout.ms.
+        try? await producer.flush(timeout: .seconds(24 * 3600))
         await producer.close()
-        let (failedCount, failed) = await reportReader.value
-        let failureCount = refusedCount + failedCount
-        let failures = (refused + failed).sorted { $0.line < $1.line }.prefix(5)
-        if failureCount > 0 {
-            printError("kafka-send: \(failureCount) of \(sent) messages were not delivered")
-            for failure in failures {
-                printError("  line \(failure.line): \(failure.error)")
+        await reportReader.value
+        signals.cancel()
+        progress.cancel()
+        await progress.value
+        if interactive { printError("\r\u{1B}[K", newline: false) }
+
+        let (tally, interrupted) = state.withLock { state in
+            var tally = state.tally
+            for (id, reason) in state.reportFailures {
+                tally.note(state.lines.position(of: id), reason)
             }
-            throw ExitCode(1)
+            return (tally, stop.isTriggered)
         }
-        if common.verbosity > 0 { printError("kafka-send: \(sent) messages delivered to \(topic)") }
+        let ok = tally.failed == 0 && outcome != .badLine && outcome != .inputFailed
+        if !ok || showProgress || skipBadLines && tally.skipped > 0 {
+            let lines = tally.summary(topic: topic, elapsedSeconds: (ContinuousClock.now - start).seconds, interrupted: interrupted)
+            for line in lines { printError("kafka-send: \(line)") }
+        }
+        if !ok { throw ExitCode(1) }
+    }
+
+    /// Reads every input and queues its records; returns why it stopped.
+    private func sendAll(
+        producer: KafkaProducer,
+        parser: RecordParser,
+        delimiter: [UInt8]?,
+        state: SharedSendState,
+        stop: StopSwitch
+    ) async throws -> SendOutcome {
+        let sources: [String?] = files.isEmpty ? [nil] : files
+        var remaining = count ?? Int.max
+        var preparedTopics: Set<String> = parser.topic.map { [$0] } ?? []
+        for source in sources {
+            let fd: Int32
+            if let source {
+                do {
+                    fd = try openForReading(source)
+                } catch {
+                    printError("kafka-send: \(error)")
+                    return .inputFailed
+                }
+            } else {
+                fd = 0
+            }
+            defer { if source != nil { closeFile(fd) } }
+            let reader = RecordReader(fd: fd, delimiter: delimiter)
+            stop.onTrigger { reader.stop() }
+            var line = 0
+            while let chunk = try await reader.next() {
+                for range in chunk.records {
+                    line += 1
+                    let position = InputPosition(source: source, line: line)
+                    state.withLock { $0.tally.read += 1 }
+                    let message: RecordParser.Message
+                    do {
+                        message = try parser.message(from: chunk.storage, range)
+                    } catch {
+                        if let verdict = badLine(position, error.description, state: state) { return verdict }
+                        continue
+                    }
+                    if !preparedTopics.contains(message.topic) {
+                        preparedTopics.insert(message.topic)
+                        producer.prepare(topics: [message.topic])
+                    }
+                    do {
+                        let id = try await producer.enqueue(message)
+                        state.withLock { state in
+                            state.tally.queued += 1
+                            state.lines.record(id: id.rawValue, position)
+                        }
+                    } catch {
+                        if let verdict = badLine(position, "\(error)", state: state) { return verdict }
+                        continue
+                    }
+                    remaining -= 1
+                    if remaining == 0 { return .completed }
+                }
+                if stop.isTriggered { return .interrupted }
+            }
+            if stop.isTriggered { return .interrupted }
+        }
+        return .completed
+    }
+
+    /// Handles a line that cannot be sent: stop (the default), or skip it with `--skip-bad-lines`.
+    private func badLine(_ position: InputPosition, _ reason: String, state: SharedSendState) -> SendOutcome? {
+        state.withLock { state in
+            state.tally.note(position, reason)
+            if skipBadLines { state.tally.skipped += 1 }
+        }
+        return skipBadLines ? nil : .badLine
+    }
+}
+
+/// Why reading stopped.
+enum SendOutcome {
+    case completed, interrupted, badLine, inputFailed
+}
+
+/// What the reading loop and the delivery report reader share.
+struct SendState {
+    var tally = SendTally()
+    var lines = LineNumberMap()
+    var reportFailures: [(id: UInt64, reason: String)] = []
+}
+
+/// ``SendState`` behind a lock, shared by reference.
+final class SharedSendState: Sendable {
+    private let state = Mutex(SendState())
+
+    func withLock<T>(_ body: (inout SendState) -> T) -> T {
+        state.withLock { body(&$0) }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

@@ -1,146 +1,328 @@
 import ArgumentParser
 import Kafka
 import KafkaCLISupport
+import Logging
 
 @main
-struct KafkaTail: AsyncParsableCommand {
+struct KafkaTail: AsyncParsableCommand, Sendable {
     static let configuration = CommandConfiguration(
         commandName: "kafka-tail",
-        abstract: "Print the messages of Kafka topics, one value per line.",
+        abstract: "Print the messages of Kafka topics (like kcat -C), list metadata (-L), offsets (-Q), a group's lag.",
         discussion: """
-            Without -G, reads every partition of the topics (or the one given with -p) from -o. With -G, joins the
-            consumer group and reads its share, committing offsets as it goes.
+            Without -G, reads every partition of the topics (or the one given with -p) from -o (default: end). With \
+            -G, joins the consumer group and reads its share; -o then overrides the committed offsets at the first \
+            assignment, -e exits once every assigned partition was read to its end, and what was printed is \
+            committed, also on Ctrl-C or SIGTERM. A closed stdout (| head) ends it quietly.
+
+            Output: the payload per line by default; -f for kcat's format tokens (%s %S %R %k %K %T %h %t %p %o, \
+            \\n \\t \\xNN escapes, plus %d{strftime}); -J for kcat's JSON envelope (bytes that are not UTF-8 in \
+            base64, with "key_encoding"/"payload_encoding"/"headers_encoding": "base64").
 
             Examples:
-              kafka-tail -b localhost:9092 -t greetings -o beginning -e
-              kafka-tail -t greetings -G audit -o beginning
+              kafka-tail -b localhost:9092 -t orders -o beginning -e
+              kafka-tail -t orders -o -10 -e -f 'p%p @%o %k: %s\\n'
+              kafka-tail -t orders -o beginning -e -J | kafka-send -J -t orders-copy
+              kafka-tail -G audit orders payments -o beginning
+              kafka-tail -t '^orders-.*' -o beginning -e
+              kafka-tail -t orders -o s@1700000000000 -o e@1700003600000
+              kafka-tail -L                          # brokers, topics, partitions, leaders, replicas, ISRs
+              kafka-tail -Q -t orders                # low/high watermarks per partition
+              kafka-tail --lag -G audit -t orders
+              kafka-tail --reset-offsets earliest -G audit -t orders --execute
             """
     )
 
     @OptionGroup var common: CommonOptions
 
-    @Option(name: .customShort("t"), help: "Topic to read. Repeatable.")
-    var topics: [String] = []
+    @Option(name: .customShort("t", allowingJoined: true), help: "Topic to read, or ^regex. Repeatable.")
+    var topicOptions: [String] = []
 
-    @Option(name: .customShort("p"), help: "Only this partition (without -G).")
-    var partition: Int32?
+    @Argument(help: "More topics (as kcat -G takes them).")
+    var topicArguments: [String] = []
+
+    @Option(name: .customShort("p", allowingJoined: true), help: "Only this partition (without -G).")
+    var partition: String?
 
     @Option(
-        name: .customShort("o"),
-        help: "Start at: beginning, end, stored, an offset N, or -N (N before the end). Default: end."
+        name: .customShort("o", allowingJoined: true),
+        parsing: .unconditionalSingleValue,
+        help: ArgumentHelp(
+            "Start at beginning, end, stored, N, -N (N before the end), s@ts; stop at e@ts. Default: end (-G: stored).",
+            valueName: "offset"
+        )
     )
-    var offset: String = "end"
+    var offsets: [String] = []
 
-    @Flag(name: .customShort("e"), help: "Exit once every partition was read to its end.")
+    @Flag(name: .customShort("e"), help: "Exit once every assigned partition was read to its end.")
     var exitAtEnd = false
 
-    @Option(name: .customShort("G"), help: "Consumer group to join.")
-    var group: String?
-
-    @Option(name: .customShort("c"), help: "Exit after this many messages.")
+    @Option(name: .customShort("c", allowingJoined: true), help: "Exit after printing this many messages.")
     var count: Int?
+
+    @Option(name: .customShort("G", allowingJoined: true), help: "Consumer group to join (or, with --lag and --reset-offsets, to inspect).")
+    var group: String?
 
     @Flag(name: .customShort("u"), help: "Unbuffered output: write each message as it arrives.")
     var unbuffered = false
 
-    func validate() throws {
-        if topics.isEmpty { throw ValidationError("-t needs a topic") }
-        if let partition, partition < 0 { throw ValidationError("partition must be a number >= 0") }
-        if partition != nil && group != nil { throw ValidationError("-p cannot be used with -G") }
-        if let count, count < 1 { throw ValidationError("-c needs a count >= 1") }
-        _ = try startOffset()
+    @Option(name: .customShort("f", allowingJoined: true), help: "Output format (kcat's tokens, see above).")
+    var format: String?
+
+    @Flag(name: [.customShort("J"), .customLong("json")], help: "One JSON object per message (kcat's envelope); JSON for -L, -Q, --lag.")
+    var json = false
+
+    @Option(name: .customShort("K", allowingJoined: true), help: ArgumentHelp("Print the key, this delimiter, then the payload.", valueName: "delim"))
+    var keyDelimiter: String?
+
+    @Option(name: .customShort("D", allowingJoined: true), help: ArgumentHelp("Message delimiter on output (default \\n).", valueName: "delim"))
+    var delimiter: String?
+
+    @Flag(name: .customShort("Z"), help: "Print NULL keys and values as NULL (instead of nothing).")
+    var printNull = false
+
+    @Flag(name: .customShort("L"), help: "List metadata: brokers, topics, partitions, leaders, replicas, ISRs.")
+    var listMetadata = false
+
+    @Flag(name: .customShort("Q"), help: "Query offsets: low/high watermarks per partition (by time with -o s@ts).")
+    var queryOffsets = false
+
+    @Flag(name: .customLong("lag"), help: "Show the committed offset and lag per partition of group -G.")
+    var lag = false
+
+    @Option(name: .customLong("reset-offsets"), help: ArgumentHelp("Set group -G's offsets: earliest, latest, OFFSET or @timestamp (dry run without --execute).", valueName: "target"))
+    var resetOffsets: String?
+
+    @Flag(name: .customLong("execute"), help: "Commit the offsets --reset-offsets computed.")
+    var execute = false
+
+    @Flag(name: .customLong("commit"), help: "With -G: commit what was printed on exit, and fail if that commit fails.")
+    var commitOnExit = false
+
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if let tail = command as? KafkaTail {
+                try await tail.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: friendlyParseError(error, for: KafkaTail.self))
+        }
     }
 
-    private func startOffset() throws -> KafkaOffset {
+    var topics: [String] { topicOptions + topicArguments }
+
+    func validate() throws {
+        let modes = [listMetadata, queryOffsets, lag, resetOffsets != nil].filter { $0 }.count
+        if modes > 1 { throw ValidationError("-L, -Q, --lag and --reset-offsets cannot be combined") }
+        if topics.contains(where: \.isEmpty) { throw ValidationError("-t needs a topic") }
+        if let group, group.isEmpty { throw ValidationError("-G needs a group id") }
+        _ = try partitionNumber()
+        if let count, count < 1 { throw ValidationError("-c needs a count >= 1") }
+        if execute && resetOffsets == nil { throw ValidationError("--execute goes with --reset-offsets") }
+        if commitOnExit && group == nil { throw ValidationError("--commit needs -G group") }
+        if format != nil && json { throw ValidationError("-f and -J cannot be combined") }
+        if format != nil && keyDelimiter != nil { throw ValidationError("-f and -K cannot be combined (use %k in -f)") }
         do {
-            return try parseOffsetArgument(offset)
+            for topic in topics { try TopicPattern(topic).validate() }
+            if let format { _ = try MessageFormat(format) }
+            if let keyDelimiter, try unescape(keyDelimiter).isEmpty { throw ValidationError("-K needs a delimiter") }
+            if let delimiter, try unescape(delimiter).isEmpty { throw ValidationError("-D needs a delimiter") }
+            if let resetOffsets { _ = try ResetTarget(parsing: resetOffsets) }
+            _ = try common.librdkafkaProperties()
+        } catch let error as CLIError {
+            throw ValidationError(error.description)
+        }
+        let selection = try offsetSelection()
+        if listMetadata { return }
+        if queryOffsets {
+            if topics.isEmpty { throw ValidationError("-Q needs a topic (-t TOPIC, or kcat's -t TOPIC:PARTITION:TS)") }
+            if case .offset? = selection.start { throw ValidationError("-Q takes only -o s@ts (offsets for a time)") }
+            if selection.stopAt != nil { throw ValidationError("-Q takes only -o s@ts (offsets for a time)") }
+            return
+        }
+        if lag || resetOffsets != nil {
+            let flag = lag ? "--lag" : "--reset-offsets"
+            if group == nil { throw ValidationError("\(flag) needs -G group") }
+            if topics.isEmpty { throw ValidationError("\(flag) needs a topic (-t TOPIC)") }
+            if topics.contains(where: { TopicPattern($0).isRegex }) { throw ValidationError("\(flag) needs topic names, not ^regex") }
+            return
+        }
+        if topics.isEmpty {
+            if exitAtEnd || group != nil { throw ValidationError("-e and -G need a topic (-t TOPIC)") }
+            throw ValidationError("-t needs a topic (kafka-tail -t TOPIC)")
+        }
+        if partition != nil && group != nil { throw ValidationError("-p cannot be used with -G (the group assigns partitions)") }
+        if partition != nil && topics.contains(where: { TopicPattern($0).isRegex }) {
+            throw ValidationError("-p cannot be used with a ^regex topic")
+        }
+    }
+
+    private func partitionNumber() throws -> Int32? {
+        guard let partition else { return nil }
+        guard let number = Int32(partition), number >= 0 else {
+            throw ValidationError("partition must be a number (-p \(partition))")
+        }
+        return number
+    }
+
+    private func offsetSelection() throws -> OffsetSelection {
+        do {
+            return try parseOffsetSelection(offsets)
         } catch {
             throw ValidationError(error.description)
         }
     }
 
     func run() async throws {
+        ignoreBrokenPipe()
         let logger = common.makeLogger(label: "kafka-tail")
-        let start = try startOffset()
-        let strategy: KafkaConsumerConfiguration.ConsumptionStrategy
-        if let group {
-            strategy = .group(id: group, topics: topics)
-        } else if let partition {
-            var partitions: [KafkaTopicPartition: KafkaOffset] = [:]
-            for topic in topics {
-                partitions[KafkaTopicPartition(topic: topic, partition: KafkaPartition(rawValue: partition))] = start
-            }
-            strategy = .partitions(partitions)
-        } else {
-            strategy = .topics(topics, startingAt: start)
-        }
-        var config = KafkaConsumerConfiguration(bootstrapServers: common.bootstrapServers, consumptionStrategy: strategy)
-        config.clientID = "kafka-tail"
-        config.stopAtEndOfPartitions = exitAtEnd
-        if group != nil {
-            config.autoOffsetReset = start == .beginning ? .earliest : .latest
-        }
-        config.librdkafkaOverrides = try common.librdkafkaProperties()
-        let consumer: KafkaConsumer
+        let properties: [String: String]
         do {
-            consumer = try KafkaConsumer(configuration: config, logger: logger)
+            properties = try common.librdkafkaProperties()
         } catch {
             printError("kafka-tail: \(error)")
             throw ExitCode(2)
         }
-
-        let output = OutputWriter(unbuffered: unbuffered)
-        let limit = count
-        let result: Result<Int, any Error> = await withTaskGroup(of: Result<Int, any Error>?.self) { group in
-            group.addTask {
-                if let signal = await waitForTerminationSignal() {
-                    logger.info("\(signal): closing")
-                    await consumer.close()
-                }
-                return nil
-            }
-            group.addTask {
-                // Flushes output at least every 100 ms while messages trickle in.
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(100))
-                    output.flush()
-                }
-                return nil
-            }
-            group.addTask {
-                var printed = 0
-                do {
-                    for try await message in consumer.messages {
-                        if let value = message.value {
-                            value.withUnsafeReadableBytes { output.write($0) }
-                        } else {
-                            output.write("")
-                        }
-                        printed += 1
-                        if output.hasFailed { break }  // stdout closed (e.g. piped to head)
-                        if let limit, printed >= limit { break }
-                    }
-                    return .success(printed)
-                } catch {
-                    return .failure(error)
-                }
-            }
-            // The signal and flush tasks return nil; the reading task's result decides.
-            var outcome: Result<Int, any Error> = .success(0)
-            for await result in group {
-                if let result {
-                    outcome = result
-                    break
-                }
-            }
-            group.cancelAll()
-            return outcome
+        let admin = KafkaAdminClient(bootstrapServers: common.bootstrapServers, librdkafkaOverrides: properties, logger: logger)
+        do {
+            try admin.validate()
+        } catch {
+            printError("kafka-tail: \(error)")
+            throw ExitCode(2)
         }
-        await consumer.close()
-        output.flush()
-        if case .failure(let error) = result {
+        do {
+            if listMetadata {
+                try await runListMetadata(admin)
+            } else if queryOffsets {
+                try await runQueryOffsets(admin)
+            } else if lag, let group {
+                try await runLag(admin, group: group)
+            } else if let resetOffsets, let group {
+                try await runResetOffsets(admin, group: group, target: try ResetTarget(parsing: resetOffsets))
+            } else {
+                try await TailRun(command: self, admin: admin, properties: properties, logger: logger).run()
+            }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
             printError("kafka-tail: \(error)")
             throw ExitCode(1)
         }
     }
+
+    // MARK: -L, -Q, --lag, --reset-offsets
+
+    private func runListMetadata(_ admin: KafkaAdminClient) async throws {
+        let metadata = try await admin.metadata(topics: topics.isEmpty ? nil : topics)
+        let text = json
+            ? ClusterReports.metadataJSON(metadata, query: topics.isEmpty ? nil : topics.joined(separator: ","))
+            : ClusterReports.metadataTable(metadata)
+        writeStandardOutput(text)
+    }
+
+    /// The partitions of the named topics (only `-p` when given).
+    func partitions(of names: [String], admin: KafkaAdminClient) async throws -> [KafkaTopicPartition] {
+        let metadata = try await admin.metadata(topics: names)
+        var result: [KafkaTopicPartition] = []
+        let only = try partitionNumber()
+        for topic in metadata.topics {
+            if let error = topic.error { throw KafkaTailError("topic \(topic.name): \(error.name)") }
+            for p in topic.partitions where only == nil || p.id.rawValue == only {
+                result.append(KafkaTopicPartition(topic: topic.name, partition: p.id))
+            }
+        }
+        if let only, result.isEmpty { throw KafkaTailError("partition \(only) does not exist in \(names.joined(separator: ", "))") }
+        return result
+    }
+
+    private func runQueryOffsets(_ admin: KafkaAdminClient) async throws {
+        var plain: [String] = []
+        var timed: [(KafkaTopicPartition, KafkaTimestamp)] = []
+        for topic in topics {
+            // kcat's -Q -t topic:partition:timestamp
+            let parts = topic.split(separator: ":", omittingEmptySubsequences: false)
+            if parts.count == 3, let p = Int32(parts[1]), let ts = Int64(parts[2]) {
+                timed.append((KafkaTopicPartition(topic: String(parts[0]), partition: KafkaPartition(rawValue: p)), KafkaTimestamp(millisecondsSinceEpoch: ts)))
+            } else {
+                plain.append(topic)
+            }
+        }
+        var timestamp: KafkaTimestamp? = nil
+        if case .timestamp(let ts)? = try offsetSelection().start { timestamp = ts }
+        var rows: [ClusterReports.OffsetsRow] = []
+        if !plain.isEmpty {
+            let list = try await partitions(of: plain, admin: admin)
+            let marks = try await admin.watermarks(of: list)
+            var times: [KafkaTopicPartition: KafkaOffset] = [:]
+            if let timestamp { times = try await admin.offsets(at: timestamp, for: list) }
+            for partition in list {
+                guard let watermarks = marks[partition] else { continue }
+                rows.append(ClusterReports.OffsetsRow(partition: partition, watermarks: watermarks, offsetForTime: times[partition]))
+            }
+        }
+        var timedRows: [ClusterReports.OffsetsRow] = []
+        for (partition, ts) in timed {
+            let marks = try await admin.watermarks(of: [partition])
+            let offset = try await admin.offsets(at: ts, for: [partition])
+            if let watermarks = marks[partition] {
+                timedRows.append(ClusterReports.OffsetsRow(partition: partition, watermarks: watermarks, offsetForTime: offset[partition] ?? .end))
+            }
+        }
+        if json {
+            writeStandardOutput(ClusterReports.offsetsJSON(rows + timedRows))
+        } else {
+            if !rows.isEmpty { writeStandardOutput(ClusterReports.offsetsTable(rows, timestamp: timestamp)) }
+            if !timedRows.isEmpty {
+                writeStandardOutput(ClusterReports.offsetsTable(timedRows, timestamp: timed.first?.1))
+            }
+        }
+    }
+
+    private func runLag(_ admin: KafkaAdminClient, group: String) async throws {
+        let list = try await partitions(of: topics, admin: admin)
+        let committed = try await admin.committedOffsets(group: group, partitions: list)
+        let marks = try await admin.watermarks(of: list)
+        let rows = list.compactMap { partition -> ClusterReports.LagRow? in
+            guard let watermarks = marks[partition] else { return nil }
+            return ClusterReports.LagRow(partition: partition, committed: committed[partition] ?? .invalid, watermarks: watermarks)
+        }
+        writeStandardOutput(json ? ClusterReports.lagJSON(rows, group: group) : ClusterReports.lagTable(rows, group: group))
+    }
+
+    private func runResetOffsets(_ admin: KafkaAdminClient, group: String, target: ResetTarget) async throws {
+        let list = try await partitions(of: topics, admin: admin)
+        let committed = try await admin.committedOffsets(group: group, partitions: list)
+        let marks = try await admin.watermarks(of: list)
+        var times: [KafkaTopicPartition: KafkaOffset] = [:]
+        if case .timestamp(let ts) = target { times = try await admin.offsets(at: ts, for: list) }
+        var rows: [(partition: KafkaTopicPartition, current: KafkaOffset, new: Int64)] = []
+        for partition in list {
+            guard let watermarks = marks[partition] else { continue }
+            let new = ClusterReports.resetOffset(target, watermarks: watermarks, offsetForTime: times[partition])
+            rows.append((partition, committed[partition] ?? .invalid, new))
+        }
+        if execute {
+            do {
+                try await admin.commitOffsets(group: group, Dictionary(uniqueKeysWithValues: rows.map { ($0.partition, KafkaOffset(rawValue: $0.new)) }))
+            } catch {
+                printError("kafka-tail: could not commit the offsets of group \(group): \(error)")
+                printError("kafka-tail: (the broker refuses while the group has active members: stop its consumers first)")
+                throw ExitCode(1)
+            }
+        }
+        writeStandardOutput(ClusterReports.resetTable(rows, group: group, executed: execute))
+    }
+}
+
+/// A problem `kafka-tail` explains in its own words.
+struct KafkaTailError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+func writeStandardOutput(_ text: String) {
+    var text = text
+    text.withUTF8 { _ = writeAll(fd: 1, UnsafeRawBufferPointer($0)) }
 }

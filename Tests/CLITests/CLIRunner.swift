@@ -1,5 +1,8 @@
 import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Kafka
 import KafkaTesting
 
@@ -7,6 +10,7 @@ import KafkaTesting
 struct CLIResult {
     var status: Int32
     var stdout: String
+    var stdoutData: Data
     var stderr: String
 }
 
@@ -25,13 +29,39 @@ let binDirectory: URL = {
     return dir
 }()
 
+/// Starts a built CLI, with a pipe as its standard input that the caller writes and closes.
+func startCLIWithInput(_ name: String, _ arguments: [String]) throws -> (Process, input: FileHandle, Pipe, Pipe) {
+    ignoreSIGPIPE
+    let process = Process()
+    process.executableURL = binDirectory.appendingPathComponent(name)
+    process.arguments = arguments
+    var environment = ProcessInfo.processInfo.environment
+    environment.removeValue(forKey: "KAFKA_BOOTSTRAP_SERVERS")
+    process.environment = environment
+    let out = Pipe()
+    let err = Pipe()
+    let input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input
+    try process.run()
+    return (process, input.fileHandleForWriting, out, err)
+}
+
 /// Starts a built CLI.
-func startCLI(_ name: String, _ arguments: [String], stdin: Data? = nil) throws -> (Process, Pipe, Pipe) {
+func startCLI(
+    _ name: String,
+    _ arguments: [String],
+    stdin: Data? = nil,
+    environment extra: [String: String] = [:]
+) throws -> (Process, Pipe, Pipe) {
     let process = Process()
     process.executableURL = binDirectory.appendingPathComponent(name)
     process.arguments = arguments
     var environment = ProcessInfo.processInfo.environment
     environment.removeValue(forKey: "KAFKA_BOOTSTRAP_SERVERS")  // tests pass -b explicitly
+    environment.merge(extra) { _, new in new }
+    ignoreSIGPIPE
     process.environment = environment
     let out = Pipe()
     let err = Pipe()
@@ -42,15 +72,28 @@ func startCLI(_ name: String, _ arguments: [String], stdin: Data? = nil) throws 
     try process.run()
     let writer = input.fileHandleForWriting
     DispatchQueue.global().async {
-        if let stdin { writer.write(stdin) }
+        // A CLI that exits before reading all of its input (a usage error, a bad line) closes the pipe: the write
+        // fails with EPIPE, which must not kill the test process with SIGPIPE.
+        if let stdin { try? writer.write(contentsOf: stdin) }
         try? writer.close()
     }
     return (process, out, err)
 }
 
+/// Sends a signal to a running CLI.
+func signal(_ process: Process, _ signal: Int32) {
+    kill(process.processIdentifier, signal)
+}
+
 /// Runs a built CLI to completion (killing it after `timeout`), off the cooperative pool.
-func runCLI(_ name: String, _ arguments: [String], stdin: Data? = nil, timeout: Duration = .seconds(60)) async throws -> CLIResult {
-    let (process, out, err) = try startCLI(name, arguments, stdin: stdin)
+func runCLI(
+    _ name: String,
+    _ arguments: [String],
+    stdin: Data? = nil,
+    environment: [String: String] = [:],
+    timeout: Duration = .seconds(60)
+) async throws -> CLIResult {
+    let (process, out, err) = try startCLI(name, arguments, stdin: stdin, environment: environment)
     return await finish(process, out, err, timeout: timeout)
 }
 
@@ -83,6 +126,7 @@ func finish(_ process: Process, _ out: Pipe, _ err: Pipe, timeout: Duration = .s
                 returning: CLIResult(
                     status: process.terminationStatus,
                     stdout: String(decoding: stdout.data, as: UTF8.self),
+                    stdoutData: stdout.data,
                     stderr: String(decoding: stderr.data, as: UTF8.self)
                 )
             )
@@ -99,3 +143,9 @@ func uniqueName(_ prefix: String) -> String {
 private final class DataBox: @unchecked Sendable {
     var data = Data()
 }
+
+/// Writes to the pipe of a CLI that exited fail with EPIPE instead of killing the test process.
+private let ignoreSIGPIPE: Void = {
+    signal(SIGPIPE, SIG_IGN)
+    return ()
+}()

@@ -1,0 +1,114 @@
+public import Logging
+
+/// One-off questions to a cluster and a consumer group's offsets, without joining a group: metadata, watermarks,
+/// offsets by timestamp, committed offsets, and committing offsets for a group that has no active member.
+///
+/// ```swift
+/// let admin = KafkaAdminClient(bootstrapServers: ["localhost:9092"], logger: logger)
+/// let metadata = try await admin.metadata(topics: ["orders"])
+/// let marks = try await admin.watermarks(of: [KafkaTopicPartition(topic: "orders", partition: 0)])
+/// ```
+///
+/// - Important: Threads. Each call creates a short-lived librdkafka consumer handle on a thread of the library's
+///   own, makes its blocking requests there, and destroys the handle; Swift's cooperative thread pool is never
+///   blocked. Calls may run concurrently.
+public struct KafkaAdminClient: Sendable {
+    /// The bootstrap servers (`bootstrap.servers`).
+    public var bootstrapServers: [String]
+    /// Any other librdkafka property (security settings, timeouts), applied last.
+    public var librdkafkaOverrides: [String: String]
+    private let logger: Logger
+
+    /// A client for `bootstrapServers`; no connection is made before the first call.
+    public init(bootstrapServers: [String], librdkafkaOverrides: [String: String] = [:], logger: Logger) {
+        self.bootstrapServers = bootstrapServers
+        self.librdkafkaOverrides = librdkafkaOverrides
+        self.logger = logger
+    }
+
+    private func properties(group: String?) -> LibrdkafkaProperties {
+        var p = LibrdkafkaProperties()
+        p.set("bootstrap.servers", bootstrapServers.joined(separator: ","))
+        p.set("client.id", "swift-kafka-admin")
+        p.set("group.id", group ?? "swift-kafka-unjoined-\(UInt64.random(in: 0...UInt64.max))")
+        p.set("enable.auto.commit", false)
+        p.set(contentsOf: librdkafkaOverrides.sorted(by: { $0.key < $1.key }))
+        return p
+    }
+
+    /// Checks the properties against librdkafka.
+    /// - Throws: ``KafkaError`` with code ``KafkaError/Code/invalidConfiguration`` naming the key and the reason.
+    public func validate() throws(KafkaError) {
+        try ConfigurationChecks.checkBootstrapServers(bootstrapServers)
+        try properties(group: nil).validate()
+    }
+
+    /// The cluster's brokers and `topics` (every topic when `nil`). A topic that does not exist is listed with
+    /// the error ``KafkaError/Code/unknownTopicOrPartition``.
+    /// - Throws: ``KafkaError`` when no broker answered within `timeout`.
+    public func metadata(topics: [String]? = nil, timeout: Duration = .seconds(10)) async throws -> KafkaClusterMetadata {
+        let ms = Int32(clamping: timeout.kafkaMilliseconds)
+        return try await RDKafkaClient.withTemporaryConsumer(properties: properties(group: nil), logger: logger) {
+            client throws(KafkaError) in
+            try client.metadata(topics: topics, timeoutMilliseconds: ms)
+        }
+    }
+
+    /// The low and high watermarks of each partition, asked of its leader.
+    /// - Throws: ``KafkaError`` for the first partition that could not be queried (e.g. it does not exist).
+    public func watermarks(
+        of partitions: [KafkaTopicPartition],
+        timeout: Duration = .seconds(10)
+    ) async throws -> [KafkaTopicPartition: KafkaWatermarks] {
+        let ms = Int32(clamping: timeout.kafkaMilliseconds)
+        return try await RDKafkaClient.withTemporaryConsumer(properties: properties(group: nil), logger: logger) {
+            client throws(KafkaError) in
+            var result: [KafkaTopicPartition: KafkaWatermarks] = [:]
+            for partition in partitions {
+                result[partition] = try client.queryWatermarks(partition, timeoutMilliseconds: ms)
+            }
+            return result
+        }
+    }
+
+    /// For each partition, the offset of the first message whose timestamp is at or after `timestamp`, or
+    /// ``KafkaOffset/end`` where no message is that recent (ListOffsets by timestamp).
+    /// - Note: librdkafka 2.0.2's mock cluster answers every such request with -1 (``KafkaOffset/end``).
+    public func offsets(
+        at timestamp: KafkaTimestamp,
+        for partitions: [KafkaTopicPartition],
+        timeout: Duration = .seconds(10)
+    ) async throws -> [KafkaTopicPartition: KafkaOffset] {
+        let ms = Int32(clamping: timeout.kafkaMilliseconds)
+        return try await RDKafkaClient.withTemporaryConsumer(properties: properties(group: nil), logger: logger) {
+            client throws(KafkaError) in
+            try client.offsets(forTimes: partitions.map { ($0, timestamp.millisecondsSinceEpoch) }, timeoutMilliseconds: ms)
+        }
+    }
+
+    /// The offsets consumer group `group` committed for `partitions` (the offset of the next message to read),
+    /// ``KafkaOffset/invalid`` where it committed none.
+    public func committedOffsets(
+        group: String,
+        partitions: [KafkaTopicPartition],
+        timeout: Duration = .seconds(10)
+    ) async throws -> [KafkaTopicPartition: KafkaOffset] {
+        let ms = Int32(clamping: timeout.kafkaMilliseconds)
+        return try await RDKafkaClient.withTemporaryConsumer(properties: properties(group: group), logger: logger) {
+            client throws(KafkaError) in
+            try client.committed(partitions, timeoutMilliseconds: ms)
+        }
+    }
+
+    /// Commits `offsets` (each the offset of the next message to read) for consumer group `group`, without joining
+    /// it. The broker accepts this only while the group has no active member.
+    /// - Throws: ``KafkaError`` from the commit, e.g. `UNKNOWN_MEMBER_ID` or `REBALANCE_IN_PROGRESS` while members
+    ///   are active.
+    public func commitOffsets(group: String, _ offsets: [KafkaTopicPartition: KafkaOffset]) async throws {
+        let list = offsets.map { ($0.key, $0.value) }
+        try await RDKafkaClient.withTemporaryConsumer(properties: properties(group: group), logger: logger) {
+            client throws(KafkaError) in
+            try client.commit(list, wait: true)
+        }
+    }
+}

@@ -1,0 +1,28 @@
+/// A plain text table: a header row and rows, columns padded to their widest cell, two spaces apart.
+public struct TextTable: Sendable {
+    public var header: [String]
+    public var rows: [[String]] = []
+
+    public init(header: [String]) {
+        self.header = header
+    }
+
+    /// The table as lines of text (no trailing spaces), each ending with a newline.
+    public func render() -> String {
+        let all = [header] + rows
+        var widths = [Int](repeating: 0, count: header.count)
+        for row in all {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        }
+        var text = ""
+        for row in all {
+            var line = ""
+            for (i, cell) in row.enumerated() {
+                line += cell
+                if i < row.count - 1 { line += String(repeating: " ", count: widths[i] - cell.count + 2) }
+            }
+            text += line + "\n"
+        }
+        return text
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Kafka
+import KafkaCLISupport
+import KafkaTesting
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Group mode (-G): -o and -e work there too, what was printed is committed; --lag and --reset-offsets.
+@Suite("CLI consumer groups", .timeLimit(.minutes(3)))
+struct CLIGroupTests {
+    private func fill(_ b: String, _ topic: String, partitions sizes: [Int]) async throws {
+        for (p, n) in sizes.enumerated() where n > 0 {
+            let input = (0..<n).map { "p\(p)-\($0)" }.joined(separator: "\n") + "\n"
+            let send = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-p", "\(p)"], stdin: Data(input.utf8))
+            #expect(send.status == 0, "\(send.stderr)")
+        }
+    }
+
+    @Test("-G with -o beginning -e reads every partition of the topics (given after the flags) once and exits; --lag then shows everything committed")
+    func groupExitAtEnd() async throws {
+        try await withKafkaTestCluster { cluster in
+            let topic = uniqueName("cli-g-e")
+            try await cluster.createTopic(topic, partitions: 3, replicationFactor: 1)
+            let b = cluster.bootstrapServers
+            try await fill(b, topic, partitions: [5, 0, 12])
+            let group = uniqueName("g")
+            let properties = ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
+            let tail = try await runCLI("kafka-tail", ["-b", b, "-G", group, "-o", "beginning", "-e"] + properties + [topic])
+            #expect(tail.status == 0, "\(tail.stderr)")
+            let printed = tail.stdout.split(separator: "\n").map(String.init)
+            #expect(printed.count == 17)
+            #expect(Set(printed) == Set((0..<5).map { "p0-\($0)" } + (0..<12).map { "p2-\($0)" }))
+            let lag = try await runCLI("kafka-tail", ["-b", b, "--lag", "-G", group, "-t", topic, "-J"])
+            #expect(lag.status == 0, "\(lag.stderr)")
+            #expect(lag.stdout == """
+                {"group":"\(group)","topic":"\(topic)","partition":0,"committed":5,"high":5,"lag":0}
+                {"group":"\(group)","topic":"\(topic)","partition":1,"committed":-1,"high":0,"lag":0}
+                {"group":"\(group)","topic":"\(topic)","partition":2,"committed":12,"high":12,"lag":0}
+
+                """)
+        }
+    }
+
+    @Test("--reset-offsets: a dry run changes nothing; --execute commits; the group then reads from there")
+    func resetAndLag() async throws {
+        try await withKafkaTestCluster { cluster in
+            let topic = uniqueName("cli-reset")
+            try await cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
+            let b = cluster.bootstrapServers
+            try await fill(b, topic, partitions: [10, 4])
+            let group = uniqueName("g")
+            let dry = try await runCLI("kafka-tail", ["-b", b, "--reset-offsets", "latest", "-G", group, "-t", topic])
+            #expect(dry.status == 0, "\(dry.stderr)")
+            #expect(dry.stdout.contains("dry run"))
+            let before = try await runCLI("kafka-tail", ["-b", b, "--lag", "-G", group, "-t", topic])
+            #expect(before.stdout.contains("total lag: 14"), "\(before.stdout)")
+
+            let latest = try await runCLI("kafka-tail", ["-b", b, "--reset-offsets", "latest", "-G", group, "-t", topic, "--execute"])
+            #expect(latest.status == 0, "\(latest.stderr)")
+            let none = try await runCLI("kafka-tail", ["-b", b, "--lag", "-G", group, "-t", topic, "-J"])
+            #expect(none.stdout.contains(#""partition":0,"committed":10,"high":10,"lag":0"#), "\(none.stdout)")
+
+            let offset = try await runCLI("kafka-tail", ["-b", b, "--reset-offsets", "7", "-G", group, "-t", topic, "--execute"])
+            #expect(offset.status == 0, "\(offset.stderr)")
+            let after = try await runCLI("kafka-tail", ["-b", b, "--lag", "-G", group, "-t", topic])
+            // partition 0: 10 - 7; partition 1: 7 is clamped to its high watermark 4.
+            #expect(after.stdout.contains("total lag: 3"), "\(after.stdout)")
+            #expect(offset.stdout.contains(topic))
+
+            let read = try await runCLI(
+                "kafka-tail",
+                ["-b", b, "-G", group, "-t", topic, "-e", "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
+            )
+            #expect(read.status == 0, "\(read.stderr)")
+            #expect(read.stdout == "p0-7\np0-8\np0-9\n")
+        }
+    }
+
+    @Test("SIGTERM in group mode: stops, commits exactly what was printed, leaves the group, exits 0")
+    func terminateCommitsPrinted() async throws {
+        try await withKafkaTestCluster { cluster in
+            let topic = uniqueName("cli-g-term")
+            try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
+            let b = cluster.bootstrapServers
+            try await fill(b, topic, partitions: [25])
+            let group = uniqueName("g")
+            let (process, out, err) = try startCLI(
+                "kafka-tail",
+                ["-b", b, "-G", group, "-t", topic, "-o", "beginning", "-u", "-X", "session.timeout.ms=6000", "-X", "enable.auto.commit=false"]
+            )
+            defer { if process.isRunning { process.terminate() } }
+            // All 25 printed (-u: unbuffered), then it waits for more.
+            var seen = Data()
+            while seen.filter({ $0 == 0x0A }).count < 25 {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                seen.append(chunk)
+            }
+            process.terminate()  // SIGTERM
+            let result = await finish(process, out, err, timeout: .seconds(30))
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(seen.filter({ $0 == 0x0A }).count == 25)
+            let lag = try await runCLI("kafka-tail", ["-b", b, "--lag", "-G", group, "-t", topic, "-J"])
+            #expect(lag.stdout.contains(#""committed":25,"high":25,"lag":0"#), "\(lag.stdout)")
+        }
+    }
+}
