@@ -85,7 +85,10 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaTests",
-            dependencies: ["Kafka", "KafkaTesting", "CLibrdkafka"],
+            dependencies: [
+                "Kafka", "KafkaTesting", "CLibrdkafka",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

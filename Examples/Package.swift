@@ -7,6 +7,7 @@ let package = Package(
     dependencies: [
         .package(name: "swift-kafka", path: ".."),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
         .executableTarget(
@@ -15,6 +16,7 @@ let package = Package(
                 .product(name: "Kafka", package: "swift-kafka"),
                 .product(name: "KafkaTesting", package: "swift-kafka"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         )

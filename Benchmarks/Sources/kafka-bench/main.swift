@@ -1,6 +1,6 @@
 // kafka-bench: the Swift side of ../../shared/bench/compare.sh.
 //
-//   kafka-bench produce [--mode enqueue|await|batch] [--in-flight N] BOOTSTRAP TOPIC N SIZE [key=value ...]
+//   kafka-bench produce [--mode enqueue|batch|reports|await|await-tasks] [--in-flight N] BOOTSTRAP TOPIC N SIZE [key=value ...]
 //   kafka-bench consume [--mode loop|batch|slow] BOOTSTRAP TOPIC N [key=value ...]
 //
 // Prints one line with msgs_per_s=..., like the C tools. Trailing key=value pairs are librdkafka properties.
@@ -71,7 +71,7 @@ let args = Arguments(CommandLine.arguments)
 switch args.command {
 case "produce":
     guard args.positional.count == 4, let n = Int(args.positional[2]), let size = Int(args.positional[3]) else {
-        fail("usage: kafka-bench produce [--mode enqueue|await|batch] BOOTSTRAP TOPIC N SIZE [key=value ...]")
+        fail("usage: kafka-bench produce [--mode enqueue|batch|reports|await|await-tasks] BOOTSTRAP TOPIC N SIZE [key=value ...]")
     }
     let topic = args.positional[1]
     var config = KafkaProducerConfiguration(bootstrapServers: [args.positional[0]])
@@ -94,6 +94,23 @@ case "produce":
     let t0 = now()
     switch args.mode {
     case "await":
+        // Awaitable sends from args.inFlight tasks, each sending its share one after the other (like request
+        // handlers that each await their message): args.inFlight sends outstanding, no task created per send.
+        let workers = min(args.inFlight, n)
+        failed = try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in 0..<workers {
+                let share = n / workers + (worker < n % workers ? 1 : 0)
+                group.addTask {
+                    var failures = 0
+                    for _ in 0..<share where (try? await producer.send(message)) == nil { failures += 1 }
+                    return failures
+                }
+            }
+            var failures = 0
+            for try await count in group { failures += count }
+            return failures
+        }
+    case "await-tasks":
         // Awaitable sends, args.inFlight of them outstanding at any time.
         try await withThrowingTaskGroup(of: Bool.self) { group in
             var started = 0

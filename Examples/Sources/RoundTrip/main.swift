@@ -1,6 +1,6 @@
 // Sends three messages and reads them back through a consumer group (Greetings.swift), then produces the three
-// ways the producer offers (ProducerStyles.swift) and reads them back committing explicitly (ConsumerStyles.swift);
-// all are shown in the README.
+// ways the producer offers (ProducerStyles.swift) and reads them back committing explicitly (ConsumerStyles.swift),
+// then runs a producer and a consumer in a ServiceGroup (Services.swift); all are shown in the README.
 // Uses the cluster at $KAFKA_BOOTSTRAP_SERVERS, or starts an embedded one.
 import Kafka
 import KafkaTesting
@@ -14,4 +14,5 @@ try await sendAndReadGreetings(bootstrap: cluster.bootstrapServers, topic: topic
 try await produceThreeWays(bootstrap: cluster.bootstrapServers, topic: topic, logger: logger)
 // 3 greetings + 1 + 1,000 + 1,000 produced above.
 try await consumeWithCommits(bootstrap: cluster.bootstrapServers, topic: topic, expected: 2_004, logger: logger)
+try await runAsServices(bootstrap: cluster.bootstrapServers, topic: topic, logger: logger)
 await cluster.shutdown()

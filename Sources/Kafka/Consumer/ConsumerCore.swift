@@ -38,6 +38,9 @@ final class ConsumerCore: Sendable {
     /// The latest assignment epoch the loop's iterator has seen, after storing the offsets of every message the
     /// loop finished with.
     let readerSeenEpoch = Atomic<UInt64>(0)
+    /// The batch the per-message loop is working through, shared with a close, which cannot wait for the loop to
+    /// ask for its next message (the loop may be what called `close()`): see ``storeReaderProgressForClose()``.
+    private let readerCursor = Mutex(ReaderCursor())
     /// Set once the close ran the revocation itself (before `rd_kafka_consumer_close`); poll thread only.
     private let revokedForClose = Atomic<Bool>(false)
     /// Messages handed to the sequence's buffer and not yet taken by the loop's iterator.
@@ -71,18 +74,67 @@ final class ConsumerCore: Sendable {
     /// Stores, per partition, the offset after the last of `messages`: they were processed (at-least-once).
     /// Runs on the reader's task; one non-blocking `rd_kafka_offsets_store` per call.
     func markProcessed(_ messages: ArraySlice<KafkaConsumerMessage>) {
-        guard configuration.consumptionStrategy.groupID != nil, let first = messages.first else { return }
+        guard configuration.consumptionStrategy.groupID != nil, !messages.isEmpty else { return }
         // Offsets rise within a partition, and batches come in runs of one partition: keep the last of each run.
+        // Compared in place (by index): copying each message costs a retain and release of each of its buffers.
         var next: [KafkaTopicPartition: KafkaOffset] = [:]
-        var run = first
-        for message in messages.dropFirst() {
-            if message.partition != run.partition || message.topic != run.topic {
-                next[KafkaTopicPartition(topic: run.topic, partition: run.partition)] = KafkaOffset(rawValue: run.offset.rawValue + 1)
-            }
-            run = message
+        func keep(_ index: Int) {
+            next[KafkaTopicPartition(topic: messages[index].topic, partition: messages[index].partition)] =
+                KafkaOffset(rawValue: messages[index].offset.rawValue + 1)
         }
-        next[KafkaTopicPartition(topic: run.topic, partition: run.partition)] = KafkaOffset(rawValue: run.offset.rawValue + 1)
+        var last = messages.startIndex
+        for index in messages.indices.dropFirst() {
+            if messages[index].partition != messages[last].partition || messages[index].topic != messages[last].topic {
+                keep(last)
+            }
+            last = index
+        }
+        keep(last)
         client.storeOffsets(next.map { ($0.key, $0.value) })
+    }
+
+    /// The per-message loop's iterator took `messages` as its batch, after `handedOutBefore` messages in all; the
+    /// first `processed` of them are stored already.
+    func readerTook(_ messages: [KafkaConsumerMessage], handedOutBefore: UInt64, processed: Int) {
+        readerCursor.withLock { cursor in
+            cursor.messages = messages
+            cursor.handedOutBefore = handedOutBefore
+            cursor.stored = processed
+        }
+    }
+
+    /// The per-message loop finished with the first `count` messages of its batch: stores their offsets, unless a
+    /// close took over (it stored what the loop had finished with when it began).
+    func readerProcessed(upTo count: Int) {
+        readerCursor.withLock { cursor in
+            guard !cursor.closing, count > cursor.stored, count <= cursor.messages.count else { return }
+            markProcessed(cursor.messages[cursor.stored..<count])
+            cursor.stored = count
+        }
+    }
+
+    /// The per-message loop ended, having finished with the first `processed` messages of its batch (not with the
+    /// last one it took): stores them; a close that follows stores nothing more.
+    func readerEnded(processed: Int) {
+        readerProcessed(upTo: processed)
+        readerCursor.withLock { $0.closing = true }
+    }
+
+    /// A close begins: stores the offsets of every message the per-message loop finished with (all it took but
+    /// the one in its hands, or all of them if it is waiting for more); from here on the loop stores nothing.
+    private func storeReaderProgressForClose() {
+        readerCursor.withLock { cursor in
+            guard !cursor.closing else { return }  // the loop ended and stored its progress itself
+            cursor.closing = true
+            let handedOut = readerProgress.load(ordering: .acquiring)
+            guard handedOut > cursor.handedOutBefore else { return }
+            var finished = Int(handedOut - cursor.handedOutBefore)
+            if !readerWaiting.load(ordering: .acquiring) { finished -= 1 }
+            finished = min(finished, cursor.messages.count)
+            guard finished > cursor.stored else { return }
+            markProcessed(cursor.messages[cursor.stored..<finished])
+            cursor.stored = finished
+        }
     }
 
     /// Messages fetched and not yet taken by the loop: in the consumer's buffer, and in librdkafka's consumer queue.
@@ -483,6 +535,10 @@ final class ConsumerCore: Sendable {
 
     private func finishClose(source: Source, failure: (any Error)?) {
         logger.debug("closing consumer")
+        storeReaderProgressForClose()
+        // The loop gets no further message: what it would take now could not be committed any more.
+        let assignedAtClose = state.withLock { $0.assigned }
+        updateFilter { $0.revoke(Array(assignedAtClose)) }
         client.guard.closeAndWait()
         runCommands()  // e.g. a commit asked for just before the close
         // Revoke (events, hook) before rd_kafka_consumer_close: inside it, the group coordinator no longer answers
@@ -510,6 +566,15 @@ final class ConsumerCore: Sendable {
         for waiter in waiters { waiter.resume() }
         logger.debug("consumer closed")
     }
+}
+
+/// See ``ConsumerCore/readerTook(_:handedOutBefore:processed:)``.
+private struct ReaderCursor {
+    var messages: [KafkaConsumerMessage] = []
+    var handedOutBefore: UInt64 = 0
+    /// How many of `messages` have their offsets stored.
+    var stored = 0
+    var closing = false
 }
 
 /// A control call queued for the poll thread.

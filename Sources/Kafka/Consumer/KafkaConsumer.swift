@@ -115,8 +115,13 @@ public final actor KafkaConsumer: Service {
         core.bufferedCounts()
     }
 
-    /// Commits the stored offsets, leaves the group, frees the handle, and ends ``messages`` (after the messages
-    /// already handed over). Safe to call more than once; later calls wait for the first.
+    /// Commits what the loop finished with, leaves the group, frees the handle, and ends ``messages``. Safe to call
+    /// more than once; later calls wait for the first.
+    ///
+    /// It need not wait for the loop: a message counts as finished once the loop asked for the one after it, so the
+    /// message the loop is handling when the close begins is not committed (the group's next member reads it
+    /// again: at-least-once), and the loop gets no further message, whether it calls `close()` itself or a
+    /// graceful shutdown or another task does.
     public func close() async {
         await core.close()
     }

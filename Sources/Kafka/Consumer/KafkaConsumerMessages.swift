@@ -94,7 +94,7 @@ final class IteratorStorage {
         while true {
             while index == batch.count {
                 // Every message of the batch was taken, and the reader asks for more: the batch is processed.
-                core.markProcessed(batch[...])
+                core.readerProcessed(upTo: batch.count)
                 batch = []
                 index = 0
                 core.readerWaiting.store(true, ordering: .releasing)
@@ -104,6 +104,7 @@ final class IteratorStorage {
                 batch = next.messages
                 fetchEpoch = next.epoch
                 checkedEpoch = next.epoch
+                core.readerTook(batch, handedOutBefore: handedOut, processed: 0)
             }
             let epoch = core.currentEpoch
             if epoch != checkedEpoch {
@@ -111,9 +112,10 @@ final class IteratorStorage {
                 // far (it asks for the next), so store them before a revocation's hook commits; then drop what is
                 // stale.
                 checkedEpoch = epoch
-                core.markProcessed(batch[..<index])
+                core.readerProcessed(upTo: index)
                 core.readerSeenEpoch.store(epoch, ordering: .releasing)
                 batch = Array(batch[..<index]) + core.stillValid(batch[index...], fetchedAt: fetchEpoch)
+                core.readerTook(batch, handedOutBefore: handedOut &- UInt64(index), processed: index)
                 if index == batch.count { continue }
             }
             handedOut &+= 1
@@ -125,9 +127,7 @@ final class IteratorStorage {
 
     deinit {
         // The loop ended: messages before the last one handed out were processed; the last one may not have been.
-        if index > 1 {
-            core.markProcessed(batch[..<(index - 1)])
-        }
+        core.readerEnded(processed: max(index - 1, 0))
         core.readerWaiting.store(true, ordering: .releasing)  // no reader any more: a revocation need not wait
     }
 }
