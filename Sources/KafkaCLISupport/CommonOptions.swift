@@ -2,11 +2,11 @@ public import ArgumentParser
 public import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Flags shared by `kafka-send` and `kafka-tail`, spelled as kcat spells them.
@@ -28,7 +28,10 @@ public struct CommonOptions: ParsableArguments, Sendable {
 
     @Option(
         name: .customShort("F", allowingJoined: true),
-        help: ArgumentHelp("Read librdkafka properties from a file of prop=value lines (# comments).", valueName: "file")
+        help: ArgumentHelp(
+            "Read librdkafka properties from a file of prop=value lines (# comments).",
+            valueName: "file"
+        )
     )
     public var configFile: String?
 

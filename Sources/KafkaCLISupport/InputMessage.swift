@@ -91,7 +91,9 @@ public struct InputMessage: Equatable, Sendable {
         }
     }
 
-    private static func bytes(of value: JSONValue, named name: String, base64: Bool, line: [UInt8]) throws(LineError) -> [UInt8]? {
+    private static func bytes(of value: JSONValue, named name: String, base64: Bool, line: [UInt8]) throws(LineError)
+        -> [UInt8]?
+    {
         switch value.kind {
         case .null:
             return nil

@@ -2,11 +2,11 @@ public import Kafka
 import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// kcat's `-f` output format: literal text with backslash escapes (see ``unescape(_:)``) and the tokens
@@ -45,7 +45,9 @@ public struct MessageFormat: Sendable {
                 i += 1
                 continue
             }
-            guard i + 1 < bytes.count else { throw CLIError("-f: '%' at the end of the format (use %% for a percent sign)") }
+            guard i + 1 < bytes.count else {
+                throw CLIError("-f: '%' at the end of the format (use %% for a percent sign)")
+            }
             let token = bytes[i + 1]
             i += 2
             let piece: Piece
@@ -72,7 +74,8 @@ public struct MessageFormat: Sendable {
                 piece = .date(String(decoding: bytes[(i + 1)..<close], as: UTF8.self))
                 i = close + 1
             default:
-                let shown = (0x21..<0x7F).contains(token) ? String(UnicodeScalar(token)) : "\\x\(String(token, radix: 16))"
+                let shown =
+                    (0x21..<0x7F).contains(token) ? String(UnicodeScalar(token)) : "\\x\(String(token, radix: 16))"
                 throw CLIError(
                     "-f: unknown token '%\(shown)' (known: %s %S %R %k %K %T %h %t %p %o %d{...} %%)"
                 )
@@ -134,7 +137,9 @@ public struct MessageFormat: Sendable {
             case .offset: appendDecimal(message.offset.rawValue, to: &output)
             case .date(let format):
                 if let timestamp = message.timestamp {
-                    output.append(contentsOf: formatTime(millisecondsSinceEpoch: timestamp.millisecondsSinceEpoch, format))
+                    output.append(
+                        contentsOf: formatTime(millisecondsSinceEpoch: timestamp.millisecondsSinceEpoch, format)
+                    )
                 }
             }
         }

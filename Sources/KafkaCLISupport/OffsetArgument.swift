@@ -29,7 +29,9 @@ public func parseOffsetSelection(_ values: [String]) throws(OffsetArgumentError)
     var selection = OffsetSelection()
     for value in values {
         if value.hasPrefix("e@") {
-            guard selection.stopAt == nil else { throw OffsetArgumentError(value: value, reason: "only one e@ts may be given") }
+            guard selection.stopAt == nil else {
+                throw OffsetArgumentError(value: value, reason: "only one e@ts may be given")
+            }
             selection.stopAt = try parseTimestamp(String(value.dropFirst(2)), in: value)
             continue
         }

@@ -1,11 +1,11 @@
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Buffered writes to a file descriptor (stdout by default); `flush()` pushes them out. A closed pipe (EPIPE) is
@@ -85,10 +85,10 @@ public func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
 
 private func systemWrite(_ fd: Int32, _ pointer: UnsafeRawPointer?, _ count: Int) -> Int {
     #if canImport(Darwin)
-    return Darwin.write(fd, pointer, count)
+        return Darwin.write(fd, pointer, count)
     #elseif canImport(Musl)
-    return Musl.write(fd, pointer, count)
+        return Musl.write(fd, pointer, count)
     #else
-    return Glibc.write(fd, pointer, count)
+        return Glibc.write(fd, pointer, count)
     #endif
 }

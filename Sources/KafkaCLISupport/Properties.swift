@@ -53,7 +53,9 @@ extension StringProtocol {
     func trimmingASCIIWhitespace() -> SubSequence {
         var start = startIndex
         var end = endIndex
-        while start < end, self[start] == " " || self[start] == "\t" || self[start] == "\r" { start = index(after: start) }
+        while start < end, self[start] == " " || self[start] == "\t" || self[start] == "\r" {
+            start = index(after: start)
+        }
         while end > start {
             let before = index(before: end)
             guard self[before] == " " || self[before] == "\t" || self[before] == "\r" else { break }

@@ -1,13 +1,13 @@
-public import Kafka
 import Dispatch
+public import Kafka
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Records read in one go, in one buffer this object owns: a record is handed on as a ``RecordBytes`` view into
@@ -31,7 +31,9 @@ public final class RecordChunk: @unchecked Sendable {
     /// A chunk holding a copy of `storage` (for tests and small inputs).
     public convenience init(copying storage: [UInt8], records: [Range<Int>]) {
         let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(storage.count, 1), alignment: 1)
-        storage.withUnsafeBytes { if let base = $0.baseAddress { bytes.baseAddress?.copyMemory(from: base, byteCount: $0.count) } }
+        storage.withUnsafeBytes {
+            if let base = $0.baseAddress { bytes.baseAddress?.copyMemory(from: base, byteCount: $0.count) }
+        }
         self.init(owning: bytes, count: storage.count, records: records)
     }
 
@@ -245,4 +247,3 @@ public struct ReadError: Error, CustomStringConvertible {
     public var errno: Int32
     public var description: String { "reading input failed: \(String(cString: strerror(errno)))" }
 }
-

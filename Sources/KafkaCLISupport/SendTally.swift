@@ -40,7 +40,9 @@ public struct SendTally: Sendable {
         if skipped > 0 { head += ", \(skipped) bad line\(skipped == 1 ? "" : "s") skipped" }
         if interrupted { head += " (interrupted: input not read to its end)" }
         lines.append(head)
-        if undelivered > 0 { lines.append("\(undelivered) message\(undelivered == 1 ? " was" : "s were") not delivered") }
+        if undelivered > 0 {
+            lines.append("\(undelivered) message\(undelivered == 1 ? " was" : "s were") not delivered")
+        }
         for problem in problems {
             lines.append("  \(problem.position.map { "\($0): " } ?? "")\(problem.reason)")
         }

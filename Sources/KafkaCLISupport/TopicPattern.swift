@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A topic argument: a name, or a `^`-prefixed POSIX extended regular expression (as librdkafka takes it for
@@ -29,7 +29,9 @@ public struct TopicPattern: Sendable {
         guard rc == 0 else {
             var message = [CChar](repeating: 0, count: 256)
             regerror(rc, &regex, &message, message.count)
-            throw CLIError("-t '\(text)': invalid regular expression: \(String(decoding: message.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+            throw CLIError(
+                "-t '\(text)': invalid regular expression: \(String(decoding: message.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))"
+            )
         }
     }
 

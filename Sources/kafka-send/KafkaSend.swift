@@ -5,11 +5,11 @@ import Logging
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 @main
@@ -35,22 +35,38 @@ struct KafkaSend: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(name: .customShort("t", allowingJoined: true), help: "Topic to send to (with -J, the default for lines without \"topic\").")
+    @Option(
+        name: .customShort("t", allowingJoined: true),
+        help: "Topic to send to (with -J, the default for lines without \"topic\")."
+    )
     var topic: String?
 
-    @Option(name: .customShort("p", allowingJoined: true), parsing: .unconditional, help: "Partition to send to (default: the partitioner picks; -1 as well).")
+    @Option(
+        name: .customShort("p", allowingJoined: true),
+        parsing: .unconditional,
+        help: "Partition to send to (default: the partitioner picks; -1 as well)."
+    )
     var partition: String?
 
     @Option(name: .customShort("k", allowingJoined: true), help: "Key for every message.")
     var key: String?
 
-    @Option(name: .customShort("K", allowingJoined: true), help: ArgumentHelp("Split each line into key, delimiter, value.", valueName: "delim"))
+    @Option(
+        name: .customShort("K", allowingJoined: true),
+        help: ArgumentHelp("Split each line into key, delimiter, value.", valueName: "delim")
+    )
     var keyDelimiter: String?
 
-    @Option(name: .customShort("D", allowingJoined: true), help: ArgumentHelp("Message delimiter (multi-byte allowed; \\n \\t \\xNN).", valueName: "delim"))
+    @Option(
+        name: .customShort("D", allowingJoined: true),
+        help: ArgumentHelp("Message delimiter (multi-byte allowed; \\n \\t \\xNN).", valueName: "delim")
+    )
     var delimiter: String = "\\n"
 
-    @Option(name: .customShort("H", allowingJoined: true), help: ArgumentHelp("Header name=value (name alone: NULL value). Repeatable.", valueName: "name=value"))
+    @Option(
+        name: .customShort("H", allowingJoined: true),
+        help: ArgumentHelp("Header name=value (name alone: NULL value). Repeatable.", valueName: "name=value")
+    )
     var headers: [String] = []
 
     @Option(name: .customShort("z", allowingJoined: true), help: "Compression codec: none, gzip, snappy, lz4, zstd.")
@@ -65,7 +81,10 @@ struct KafkaSend: AsyncParsableCommand {
     @Flag(name: .customShort("l"), help: "Read the files line by line (the default; accepted for kcat users).")
     var lineMode = false
 
-    @Flag(name: [.customShort("J"), .customLong("json")], help: "Each line is a JSON object {topic, partition, key, payload, headers, ts}.")
+    @Flag(
+        name: [.customShort("J"), .customLong("json")],
+        help: "Each line is a JSON object {topic, partition, key, payload, headers, ts}."
+    )
     var json = false
 
     @Flag(name: .customLong("file-as-message"), help: "Send each file (or all of stdin) as one message.")
@@ -95,8 +114,12 @@ struct KafkaSend: AsyncParsableCommand {
         if topic == nil && !json { throw ValidationError("-t needs a topic (kafka-send -t TOPIC)") }
         _ = try partitionNumber()
         if let keyDelimiter, keyDelimiter.isEmpty { throw ValidationError("-K needs a delimiter") }
-        if keyDelimiter != nil && json { throw ValidationError("-K cannot be combined with -J (JSON lines carry their key)") }
-        if keyDelimiter != nil && fileAsMessage { throw ValidationError("-K cannot be combined with --file-as-message") }
+        if keyDelimiter != nil && json {
+            throw ValidationError("-K cannot be combined with -J (JSON lines carry their key)")
+        }
+        if keyDelimiter != nil && fileAsMessage {
+            throw ValidationError("-K cannot be combined with --file-as-message")
+        }
         if json && fileAsMessage { throw ValidationError("-J cannot be combined with --file-as-message") }
         if fileAsMessage && lineMode { throw ValidationError("-l cannot be combined with --file-as-message") }
         if let count, count < 1 { throw ValidationError("-c needs a count >= 1") }
@@ -196,7 +219,11 @@ struct KafkaSend: AsyncParsableCommand {
                 let rate = seconds > 0 ? Double(tally.queued - last.queued) / seconds : 0
                 last = (now, tally.queued)
                 let line = tally.progressLine(messagesPerSecond: rate)
-                if interactive { printError("\r\u{1B}[K" + line, newline: false) } else { printError("kafka-send: " + line) }
+                if interactive {
+                    printError("\r\u{1B}[K" + line, newline: false)
+                } else {
+                    printError("kafka-send: " + line)
+                }
             }
         }
         let stop = StopSwitch()
@@ -204,7 +231,8 @@ struct KafkaSend: AsyncParsableCommand {
             var seen = 0
             for await signal in await terminationSignals() {
                 seen += 1
-                if seen > 1 { terminateNow(status: 130) }  // a second Ctrl-C: the user does not want to wait for the delivery
+                // A second Ctrl-C: the user does not want to wait for the delivery.
+                if seen > 1 { terminateNow(status: 130) }
                 logger.info("\(signal): delivering what was read, then stopping")
                 stop.trigger()
             }
@@ -212,7 +240,13 @@ struct KafkaSend: AsyncParsableCommand {
 
         var outcome = SendOutcome.completed
         do {
-            outcome = try await sendAll(producer: producer, parser: parser, delimiter: recordDelimiter, state: state, stop: stop)
+            outcome = try await sendAll(
+                producer: producer,
+                parser: parser,
+                delimiter: recordDelimiter,
+                state: state,
+                stop: stop
+            )
         } catch {
             printError("kafka-send: \(error)")
             outcome = .inputFailed
@@ -230,14 +264,20 @@ struct KafkaSend: AsyncParsableCommand {
             var tally = state.tally
             let sources: [String?] = files.isEmpty ? [nil] : files
             for (id, reason) in state.reportFailures {
-                let position = state.lines.position(of: id).map { InputPosition(source: sources[$0.source], line: $0.line) }
+                let position = state.lines.position(of: id).map {
+                    InputPosition(source: sources[$0.source], line: $0.line)
+                }
                 tally.note(position, reason)
             }
             return (tally, stop.isTriggered)
         }
         let ok = tally.failed == 0 && outcome != .badLine && outcome != .inputFailed
         if !ok || showProgress || skipBadLines && tally.skipped > 0 {
-            let lines = tally.summary(topic: topic, elapsedSeconds: (ContinuousClock.now - start).seconds, interrupted: interrupted)
+            let lines = tally.summary(
+                topic: topic,
+                elapsedSeconds: (ContinuousClock.now - start).seconds,
+                interrupted: interrupted
+            )
             for line in lines { printError("kafka-send: \(line)") }
         }
         if !ok { throw ExitCode(1) }
@@ -275,7 +315,11 @@ struct KafkaSend: AsyncParsableCommand {
             var line = 0
             var runStart: (id: UInt64, line: Int) = (0, 0)
             var runLength: UInt64 = 0
-            defer { if runLength > 0 { lines.record(firstID: runStart.id, line: runStart.line, count: runLength, source: sourceIndex) } }
+            defer {
+                if runLength > 0 {
+                    lines.record(firstID: runStart.id, line: runStart.line, count: runLength, source: sourceIndex)
+                }
+            }
             while let chunk = try await reader.next() {
                 // Counts are published once per chunk: the per-message path takes no lock.
                 var read = 0
@@ -306,7 +350,14 @@ struct KafkaSend: AsyncParsableCommand {
                         let id = try await producer.enqueue(message).rawValue
                         // Ids and lines advance together: only a break in the run is recorded.
                         if id != runStart.id &+ runLength || line != runStart.line + Int(runLength) {
-                            if runLength > 0 { lines.record(firstID: runStart.id, line: runStart.line, count: runLength, source: sourceIndex) }
+                            if runLength > 0 {
+                                lines.record(
+                                    firstID: runStart.id,
+                                    line: runStart.line,
+                                    count: runLength,
+                                    source: sourceIndex
+                                )
+                            }
                             runStart = (id, line)
                             runLength = 0
                         }

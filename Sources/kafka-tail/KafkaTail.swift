@@ -59,7 +59,10 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
     @Option(name: .customShort("c", allowingJoined: true), help: "Exit after printing this many messages.")
     var count: Int?
 
-    @Option(name: .customShort("G", allowingJoined: true), help: "Consumer group to join (or, with --lag and --reset-offsets, to inspect).")
+    @Option(
+        name: .customShort("G", allowingJoined: true),
+        help: "Consumer group to join (or, with --lag and --reset-offsets, to inspect)."
+    )
     var group: String?
 
     @Flag(name: .customShort("u"), help: "Unbuffered output: write each message as it arrives.")
@@ -68,13 +71,22 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
     @Option(name: .customShort("f", allowingJoined: true), help: "Output format (kcat's tokens, see above).")
     var format: String?
 
-    @Flag(name: [.customShort("J"), .customLong("json")], help: "One JSON object per message (kcat's envelope); JSON for -L, -Q, --lag.")
+    @Flag(
+        name: [.customShort("J"), .customLong("json")],
+        help: "One JSON object per message (kcat's envelope); JSON for -L, -Q, --lag."
+    )
     var json = false
 
-    @Option(name: .customShort("K", allowingJoined: true), help: ArgumentHelp("Print the key, this delimiter, then the payload.", valueName: "delim"))
+    @Option(
+        name: .customShort("K", allowingJoined: true),
+        help: ArgumentHelp("Print the key, this delimiter, then the payload.", valueName: "delim")
+    )
     var keyDelimiter: String?
 
-    @Option(name: .customShort("D", allowingJoined: true), help: ArgumentHelp("Message delimiter on output (default \\n).", valueName: "delim"))
+    @Option(
+        name: .customShort("D", allowingJoined: true),
+        help: ArgumentHelp("Message delimiter on output (default \\n).", valueName: "delim")
+    )
     var delimiter: String?
 
     @Flag(name: .customShort("Z"), help: "Print NULL keys and values as NULL (instead of nothing).")
@@ -89,7 +101,13 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
     @Flag(name: .customLong("lag"), help: "Show the committed offset and lag per partition of group -G.")
     var lag = false
 
-    @Option(name: .customLong("reset-offsets"), help: ArgumentHelp("Set group -G's offsets: earliest, latest, OFFSET or @timestamp (dry run without --execute).", valueName: "target"))
+    @Option(
+        name: .customLong("reset-offsets"),
+        help: ArgumentHelp(
+            "Set group -G's offsets: earliest, latest, OFFSET or @timestamp (dry run without --execute).",
+            valueName: "target"
+        )
+    )
     var resetOffsets: String?
 
     @Flag(name: .customLong("execute"), help: "Commit the offsets --reset-offsets computed.")
@@ -146,14 +164,18 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
             let flag = lag ? "--lag" : "--reset-offsets"
             if group == nil { throw ValidationError("\(flag) needs -G group") }
             if topics.isEmpty { throw ValidationError("\(flag) needs a topic (-t TOPIC)") }
-            if topics.contains(where: { TopicPattern($0).isRegex }) { throw ValidationError("\(flag) needs topic names, not ^regex") }
+            if topics.contains(where: { TopicPattern($0).isRegex }) {
+                throw ValidationError("\(flag) needs topic names, not ^regex")
+            }
             return
         }
         if topics.isEmpty {
             if exitAtEnd || group != nil { throw ValidationError("-e and -G need a topic (-t TOPIC)") }
             throw ValidationError("-t needs a topic (kafka-tail -t TOPIC)")
         }
-        if partition != nil && group != nil { throw ValidationError("-p cannot be used with -G (the group assigns partitions)") }
+        if partition != nil && group != nil {
+            throw ValidationError("-p cannot be used with -G (the group assigns partitions)")
+        }
         if partition != nil && topics.contains(where: { TopicPattern($0).isRegex }) {
             throw ValidationError("-p cannot be used with a ^regex topic")
         }
@@ -185,7 +207,11 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
             printError("kafka-tail: \(error)")
             throw ExitCode(2)
         }
-        let admin = KafkaAdminClient(bootstrapServers: common.bootstrapServers, librdkafkaOverrides: properties, logger: logger)
+        let admin = KafkaAdminClient(
+            bootstrapServers: common.bootstrapServers,
+            librdkafkaOverrides: properties,
+            logger: logger
+        )
         do {
             try admin.validate()
         } catch {
@@ -216,7 +242,8 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
 
     private func runListMetadata(_ admin: KafkaAdminClient) async throws {
         let metadata = try await admin.metadata(topics: topics.isEmpty ? nil : topics)
-        let text = json
+        let text =
+            json
             ? ClusterReports.metadataJSON(metadata, query: topics.isEmpty ? nil : topics.joined(separator: ","))
             : ClusterReports.metadataTable(metadata)
         writeStandardOutput(text)
@@ -233,7 +260,9 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
                 result.append(KafkaTopicPartition(topic: topic.name, partition: p.id))
             }
         }
-        if let only, result.isEmpty { throw KafkaTailError("partition \(only) does not exist in \(names.joined(separator: ", "))") }
+        if let only, result.isEmpty {
+            throw KafkaTailError("partition \(only) does not exist in \(names.joined(separator: ", "))")
+        }
         return result
     }
 
@@ -244,7 +273,12 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
             // kcat's -Q -t topic:partition:timestamp
             let parts = topic.split(separator: ":", omittingEmptySubsequences: false)
             if parts.count == 3, let p = Int32(parts[1]), let ts = Int64(parts[2]) {
-                timed.append((KafkaTopicPartition(topic: String(parts[0]), partition: KafkaPartition(rawValue: p)), KafkaTimestamp(millisecondsSinceEpoch: ts)))
+                timed.append(
+                    (
+                        KafkaTopicPartition(topic: String(parts[0]), partition: KafkaPartition(rawValue: p)),
+                        KafkaTimestamp(millisecondsSinceEpoch: ts)
+                    )
+                )
             } else {
                 plain.append(topic)
             }
@@ -259,7 +293,13 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
             if let timestamp { times = try await admin.offsets(at: timestamp, for: list) }
             for partition in list {
                 guard let watermarks = marks[partition] else { continue }
-                rows.append(ClusterReports.OffsetsRow(partition: partition, watermarks: watermarks, offsetForTime: times[partition]))
+                rows.append(
+                    ClusterReports.OffsetsRow(
+                        partition: partition,
+                        watermarks: watermarks,
+                        offsetForTime: times[partition]
+                    )
+                )
             }
         }
         var timedRows: [ClusterReports.OffsetsRow] = []
@@ -267,7 +307,13 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
             let marks = try await admin.watermarks(of: [partition])
             let offset = try await admin.offsets(at: ts, for: [partition])
             if let watermarks = marks[partition] {
-                timedRows.append(ClusterReports.OffsetsRow(partition: partition, watermarks: watermarks, offsetForTime: offset[partition] ?? .end))
+                timedRows.append(
+                    ClusterReports.OffsetsRow(
+                        partition: partition,
+                        watermarks: watermarks,
+                        offsetForTime: offset[partition] ?? .end
+                    )
+                )
             }
         }
         if json {
@@ -286,9 +332,15 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
         let marks = try await admin.watermarks(of: list)
         let rows = list.compactMap { partition -> ClusterReports.LagRow? in
             guard let watermarks = marks[partition] else { return nil }
-            return ClusterReports.LagRow(partition: partition, committed: committed[partition] ?? .invalid, watermarks: watermarks)
+            return ClusterReports.LagRow(
+                partition: partition,
+                committed: committed[partition] ?? .invalid,
+                watermarks: watermarks
+            )
         }
-        writeStandardOutput(json ? ClusterReports.lagJSON(rows, group: group) : ClusterReports.lagTable(rows, group: group))
+        writeStandardOutput(
+            json ? ClusterReports.lagJSON(rows, group: group) : ClusterReports.lagTable(rows, group: group)
+        )
     }
 
     private func runResetOffsets(_ admin: KafkaAdminClient, group: String, target: ResetTarget) async throws {
@@ -305,10 +357,15 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
         }
         if execute {
             do {
-                try await admin.commitOffsets(group: group, Dictionary(uniqueKeysWithValues: rows.map { ($0.partition, KafkaOffset(rawValue: $0.new)) }))
+                try await admin.commitOffsets(
+                    group: group,
+                    Dictionary(uniqueKeysWithValues: rows.map { ($0.partition, KafkaOffset(rawValue: $0.new)) })
+                )
             } catch {
                 printError("kafka-tail: could not commit the offsets of group \(group): \(error)")
-                printError("kafka-tail: (the broker refuses while the group has active members: stop its consumers first)")
+                printError(
+                    "kafka-tail: (the broker refuses while the group has active members: stop its consumers first)"
+                )
                 throw ExitCode(1)
             }
         }

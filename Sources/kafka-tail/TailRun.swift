@@ -51,7 +51,14 @@ struct TailRun: Sendable {
         let brokers = command.json ? await leaderMap(topics: topics) : [:]
         let counter = PrintedCounter()
         let reading = Task {
-            try await readLoop(consumer: consumer, output: output, brokers: brokers, stopAt: selection.stopAt, control: control, counter: counter)
+            try await readLoop(
+                consumer: consumer,
+                output: output,
+                brokers: brokers,
+                stopAt: selection.stopAt,
+                control: control,
+                counter: counter
+            )
         }
         let signals = Task {
             for await signal in await terminationSignals() {
@@ -71,11 +78,16 @@ struct TailRun: Sendable {
                 try? await Task.sleep(for: .seconds(2))
                 let now = ContinuousClock.now
                 let total = counter.value
-                let seconds = Double((now - last.time).components.seconds) + Double((now - last.time).components.attoseconds) / 1e18
+                let seconds =
+                    Double((now - last.time).components.seconds) + Double((now - last.time).components.attoseconds)
+                    / 1e18
                 let rate = seconds > 0 ? Double(total - last.count) / seconds : 0
                 last = (now, total)
                 let behind = (try? await consumer.lag(timeout: .seconds(1)))?.values.reduce(0, +)
-                printError("\r\u{1B}[Kkafka-tail: \(Int(rate)) msg/s, printed \(total)" + (behind.map { ", lag \($0)" } ?? ""), newline: false)
+                printError(
+                    "\r\u{1B}[Kkafka-tail: \(Int(rate)) msg/s, printed \(total)" + (behind.map { ", lag \($0)" } ?? ""),
+                    newline: false
+                )
             }
         }
         let result = await reading.result
@@ -143,8 +155,13 @@ struct TailRun: Sendable {
                         continue
                     }
                 }
-                output.render(message, broker: brokers[KafkaTopicPartition(topic: message.topic, partition: message.partition)] ?? -1, into: &buffer)
-                printed[KafkaTopicPartition(topic: message.topic, partition: message.partition)] = message.offset.rawValue
+                output.render(
+                    message,
+                    broker: brokers[KafkaTopicPartition(topic: message.topic, partition: message.partition)] ?? -1,
+                    into: &buffer
+                )
+                printed[KafkaTopicPartition(topic: message.topic, partition: message.partition)] =
+                    message.offset.rawValue
                 remaining -= 1
                 printedCount += 1
                 if unbuffered || buffer.count >= 64 * 1024 {
@@ -206,13 +223,17 @@ struct TailRun: Sendable {
     }
 
     /// What to read without a group: every partition of the topics (or -p), from the start position.
-    private func fixedStrategy(topics: [String], start: StartPosition) async throws -> KafkaConsumerConfiguration.ConsumptionStrategy {
+    private func fixedStrategy(topics: [String], start: StartPosition) async throws
+        -> KafkaConsumerConfiguration.ConsumptionStrategy
+    {
         let only = command.partition.flatMap { Int32($0) }
         switch start {
         case .offset(let offset):
             guard let only else { return .topics(topics, startingAt: offset) }
             var map: [KafkaTopicPartition: KafkaOffset] = [:]
-            for topic in topics { map[KafkaTopicPartition(topic: topic, partition: KafkaPartition(rawValue: only))] = offset }
+            for topic in topics {
+                map[KafkaTopicPartition(topic: topic, partition: KafkaPartition(rawValue: only))] = offset
+            }
             return .partitions(map)
         case .timestamp(let timestamp):
             let list = try await command.partitions(of: topics, admin: admin)
@@ -268,7 +289,9 @@ struct TailRun: Sendable {
     /// Each partition's leader, for the `broker` member of -J (the broker messages are fetched from).
     private func leaderMap(topics: [String]) async -> [KafkaTopicPartition: Int32] {
         let named = topics.filter { !TopicPattern($0).isRegex }
-        guard let metadata = try? await admin.metadata(topics: named.count == topics.count ? named : nil) else { return [:] }
+        guard let metadata = try? await admin.metadata(topics: named.count == topics.count ? named : nil) else {
+            return [:]
+        }
         var map: [KafkaTopicPartition: Int32] = [:]
         for topic in metadata.topics {
             for partition in topic.partitions {

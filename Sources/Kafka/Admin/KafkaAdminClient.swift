@@ -46,7 +46,8 @@ public struct KafkaAdminClient: Sendable {
     /// The cluster's brokers and `topics` (every topic when `nil`). A topic that does not exist is listed with
     /// the error ``KafkaError/Code/unknownTopicOrPartition``.
     /// - Throws: ``KafkaError`` when no broker answered within `timeout`.
-    public func metadata(topics: [String]? = nil, timeout: Duration = .seconds(10)) async throws -> KafkaClusterMetadata {
+    public func metadata(topics: [String]? = nil, timeout: Duration = .seconds(10)) async throws -> KafkaClusterMetadata
+    {
         let ms = Int32(clamping: timeout.kafkaMilliseconds)
         return try await RDKafkaClient.withTemporaryConsumer(properties: properties(group: nil), logger: logger) {
             client throws(KafkaError) in
@@ -82,7 +83,10 @@ public struct KafkaAdminClient: Sendable {
         let ms = Int32(clamping: timeout.kafkaMilliseconds)
         return try await RDKafkaClient.withTemporaryConsumer(properties: properties(group: nil), logger: logger) {
             client throws(KafkaError) in
-            try client.offsets(forTimes: partitions.map { ($0, timestamp.millisecondsSinceEpoch) }, timeoutMilliseconds: ms)
+            try client.offsets(
+                forTimes: partitions.map { ($0, timestamp.millisecondsSinceEpoch) },
+                timeoutMilliseconds: ms
+            )
         }
     }
 

@@ -30,7 +30,13 @@ public struct KafkaClusterMetadata: Hashable, Sendable {
         /// The broker's error for this partition (e.g. leader not available), if any.
         public var error: KafkaError.Code?
 
-        public init(id: KafkaPartition, leader: Int32, replicas: [Int32], inSyncReplicas: [Int32], error: KafkaError.Code?) {
+        public init(
+            id: KafkaPartition,
+            leader: Int32,
+            replicas: [Int32],
+            inSyncReplicas: [Int32],
+            error: KafkaError.Code?
+        ) {
             self.id = id
             self.leader = leader
             self.replicas = replicas

@@ -22,7 +22,8 @@ extension RDKafkaClient {
         return empty
     }
 
-    private func metadataRequest(topic: String?, timeoutMilliseconds: Int32) throws(KafkaError) -> KafkaClusterMetadata {
+    private func metadataRequest(topic: String?, timeoutMilliseconds: Int32) throws(KafkaError) -> KafkaClusterMetadata
+    {
         var rkt: OpaquePointer? = nil
         if let topic {
             guard let handle = rd_kafka_topic_new(pointer, topic, nil) else {
@@ -34,14 +35,20 @@ extension RDKafkaClient {
         var metadata: UnsafePointer<rd_kafka_metadata>? = nil
         let err = rd_kafka_metadata(pointer, topic == nil ? 1 : 0, rkt, &metadata, timeoutMilliseconds)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
-            throw KafkaError.librdkafka(err, message: "metadata request failed: \(String(cString: rd_kafka_err2str(err)))", topic: topic)
+            throw KafkaError.librdkafka(
+                err,
+                message: "metadata request failed: \(String(cString: rd_kafka_err2str(err)))",
+                topic: topic
+            )
         }
         defer { rd_kafka_metadata_destroy(metadata) }
         let md = metadata.pointee
         var brokers: [KafkaClusterMetadata.Broker] = []
         for i in 0..<Int(md.broker_cnt) {
             guard let b = md.brokers?[i] else { continue }
-            brokers.append(KafkaClusterMetadata.Broker(id: b.id, host: b.host.map { String(cString: $0) } ?? "", port: b.port))
+            brokers.append(
+                KafkaClusterMetadata.Broker(id: b.id, host: b.host.map { String(cString: $0) } ?? "", port: b.port)
+            )
         }
         func code(_ err: rd_kafka_resp_err_t) -> KafkaError.Code? {
             err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError.Code(rdKafkaCode: err.rawValue)
@@ -66,7 +73,11 @@ extension RDKafkaClient {
             }
             partitions.sort { $0.id < $1.id }
             topics.append(
-                KafkaClusterMetadata.Topic(name: t.topic.map { String(cString: $0) } ?? "", partitions: partitions, error: code(t.err))
+                KafkaClusterMetadata.Topic(
+                    name: t.topic.map { String(cString: $0) } ?? "",
+                    partitions: partitions,
+                    error: code(t.err)
+                )
             )
         }
         return KafkaClusterMetadata(
