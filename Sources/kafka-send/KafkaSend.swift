@@ -173,7 +173,15 @@ struct KafkaSend: AsyncParsableCommand {
             recordDelimiter = fileAsMessage ? nil : try unescape(delimiter)
             // kcat's defaults: librdkafka's (no idempotence); -X enable.idempotence=true turns it on.
             var overrides = ["enable.idempotence": "false"]
-            if let codec { overrides["compression.type"] = codec }
+            if let codec {
+                switch codec {
+                case "gzip": config.compression = .gzip
+                case "snappy": config.compression = .snappy
+                case "lz4": config.compression = .lz4
+                case "zstd": config.compression = .zstd
+                default: config.compression = .none
+                }
+            }
             overrides.merge(try common.librdkafkaProperties()) { _, new in new }
             config.librdkafkaOverrides = overrides
         } catch let error as CLIError {

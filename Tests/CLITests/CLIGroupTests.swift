@@ -108,3 +108,72 @@ struct CLIGroupTests {
         }
     }
 }
+
+/// Topic selection and start positions in group mode.
+@Suite("CLI topic selection", .timeLimit(.minutes(3)))
+struct CLITopicSelectionTests {
+    @Test("^regex topics without -G read every matching topic, and nothing else")
+    func regexTopics() async throws {
+        try await withKafkaTestCluster { cluster in
+            let prefix = uniqueName("cli-rx")
+            let b = cluster.bootstrapServers
+            for suffix in ["a", "b", "other"] {
+                try await cluster.createTopic("\(prefix)-\(suffix)", partitions: 1, replicationFactor: 1)
+                let send = try await runCLI("kafka-send", ["-b", b, "-t", "\(prefix)-\(suffix)"], stdin: Data("\(suffix)\n".utf8))
+                #expect(send.status == 0, "\(send.stderr)")
+            }
+            let tail = try await runCLI("kafka-tail", ["-b", b, "-t", "^\(prefix)-[ab]$", "-o", "beginning", "-e", "-f", "%t %s\\n"])
+            #expect(tail.status == 0, "\(tail.stderr)")
+            #expect(Set(tail.stdout.split(separator: "\n").map(String.init)) == ["\(prefix)-a a", "\(prefix)-b b"])
+        }
+    }
+
+    @Test("-G with -o -N starts each partition N before its end, whatever the group committed")
+    func groupRelativeStart() async throws {
+        try await withKafkaTestCluster { cluster in
+            let topic = uniqueName("cli-g-tail")
+            try await cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
+            let b = cluster.bootstrapServers
+            for p in 0..<2 {
+                let input = (0..<6).map { "p\(p)-\($0)" }.joined(separator: "\n") + "\n"
+                let send = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-p", "\(p)"], stdin: Data(input.utf8))
+                #expect(send.status == 0, "\(send.stderr)")
+            }
+            let group = uniqueName("g")
+            // The group has committed offset 1 everywhere; -o -2 must win over it.
+            let reset = try await runCLI("kafka-tail", ["-b", b, "--reset-offsets", "1", "-G", group, "-t", topic, "--execute"])
+            #expect(reset.status == 0, "\(reset.stderr)")
+            let tail = try await runCLI(
+                "kafka-tail",
+                ["-b", b, "-G", group, "-t", topic, "-o", "-2", "-e", "-X", "session.timeout.ms=6000"]
+            )
+            #expect(tail.status == 0, "\(tail.stderr)")
+            #expect(Set(tail.stdout.split(separator: "\n").map(String.init)) == ["p0-4", "p0-5", "p1-4", "p1-5"])
+            #expect(tail.stdout.split(separator: "\n").count == 4)
+        }
+    }
+
+    @Test("--reset-offsets @timestamp (needs a real broker: the mock answers ListOffsets by timestamp with -1)")
+    func resetToTimestamp() async throws {
+        try await withKafkaTestCluster { cluster in
+            guard !cluster.isEmbedded else {
+                print("skipped: --reset-offsets @ts needs ListOffsets by timestamp, which the embedded (mock) cluster does not answer")
+                return
+            }
+            let topic = uniqueName("cli-reset-ts")
+            try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
+            let b = cluster.bootstrapServers
+            let lines = (0..<10).map { #"{"ts":\#(1_700_000_000_000 + $0 * 1_000),"payload":"m\#($0)"}"# }
+            let send = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-J"], stdin: Data((lines.joined(separator: "\n") + "\n").utf8))
+            #expect(send.status == 0, "\(send.stderr)")
+            let group = uniqueName("g")
+            let reset = try await runCLI(
+                "kafka-tail",
+                ["-b", b, "--reset-offsets", "@1700000003000", "-G", group, "-t", topic, "--execute"]
+            )
+            #expect(reset.status == 0, "\(reset.stderr)")
+            let lag = try await runCLI("kafka-tail", ["-b", b, "--lag", "-G", group, "-t", topic, "-J"])
+            #expect(lag.stdout.contains(#""committed":3,"high":10,"lag":7"#), "\(lag.stdout)")
+        }
+    }
+}
