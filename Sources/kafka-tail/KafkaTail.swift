@@ -364,7 +364,8 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
             } catch {
                 printError("kafka-tail: could not commit the offsets of group \(group): \(error)")
                 printError(
-                    "kafka-tail: (the broker refuses while the group has active members: stop its consumers first)"
+                    "kafka-tail: (a broker refuses this while the group has active members: stop them first;"
+                        + " librdkafka's mock cluster refuses it for any group that ever had a member)"
                 )
                 throw ExitCode(1)
             }
