@@ -47,28 +47,40 @@ public struct RecordParser: Sendable {
     /// The message for the record at `range` of `chunk`.
     /// - Throws: ``LineError`` for bad JSON, a missing key delimiter, no topic.
     public func message(in chunk: RecordChunk, _ range: Range<Int>) throws(LineError) -> Message {
+        var message = template()
+        try fill(&message, in: chunk, range)
+        return message
+    }
+
+    /// A message with what every record shares (topic, partition, fixed key, headers), for ``fill(_:in:_:)``.
+    public func template() -> Message {
+        Message(topic: topic ?? "", partition: targetPartition, key: fixedKeyBytes, value: nil, headers: headers)
+    }
+
+    /// Makes `message` (from ``template()``, or the previous record) the message for the record at `range` of
+    /// `chunk`. Plain and keyed records change only the key and value in place: the send path pays no copy of the
+    /// topic or headers per message.
+    /// - Throws: ``LineError`` for bad JSON, a missing key delimiter, no topic.
+    public func fill(_ message: inout Message, in chunk: RecordChunk, _ range: Range<Int>) throws(LineError) {
         switch mode {
         case .plain:
-            guard let topic else { throw LineError("no topic: give -t") }
-            let value: RecordBytes? = emptyIsNull && range.isEmpty ? nil : chunk[range]
-            return Message(topic: topic, partition: targetPartition, key: fixedKeyBytes, value: value, headers: headers)
+            guard topic != nil else { throw LineError("no topic: give -t") }
+            message.value = emptyIsNull && range.isEmpty ? nil : chunk[range]
         case .keyed(let delimiter):
-            guard let topic else { throw LineError("no topic: give -t") }
-            guard let at = firstIndex(of: delimiter, in: chunk, range) else {
-                throw LineError("no key delimiter '\(shown(delimiter))' in the line (-K)")
-            }
-            let keyRange = range.lowerBound..<at
-            let valueRange = (at + delimiter.count)..<range.upperBound
-            let key: RecordBytes? = emptyIsNull && keyRange.isEmpty ? nil : chunk[keyRange]
-            let value: RecordBytes? = emptyIsNull && valueRange.isEmpty ? nil : chunk[valueRange]
-            return Message(topic: topic, partition: targetPartition, key: key, value: value, headers: headers)
+            guard topic != nil else { throw LineError("no topic: give -t") }
+            let at = chunk[range].withUnsafeBytes { RecordSplitter.firstIndex(of: delimiter, in: $0) }
+            guard let at else { throw LineError("no key delimiter '\(shown(delimiter))' in the line (-K)") }
+            let keyRange = range.lowerBound..<(range.lowerBound + at)
+            let valueRange = (keyRange.upperBound + delimiter.count)..<range.upperBound
+            message.key = emptyIsNull && keyRange.isEmpty ? nil : chunk[keyRange]
+            message.value = emptyIsNull && valueRange.isEmpty ? nil : chunk[valueRange]
         case .json:
             let input = try InputMessage.parseJSONLine(chunk.copy(range))
             guard let topic = self.topic ?? input.topic else {
                 throw LineError("no topic: give -t, or \"topic\" in the JSON line")
             }
             let partition = self.partition ?? input.partition
-            return Message(
+            message = Message(
                 topic: topic,
                 partition: partition.map { KafkaPartition(rawValue: $0) } ?? .unassigned,
                 key: nonEmpty(input.key).map(RecordBytes.init) ?? fixedKeyBytes,
@@ -93,13 +105,6 @@ public struct RecordParser: Sendable {
         return emptyIsNull && bytes.isEmpty ? nil : bytes
     }
 
-    private func firstIndex(of delimiter: [UInt8], in chunk: RecordChunk, _ range: Range<Int>) -> Int? {
-        guard !delimiter.isEmpty, range.count >= delimiter.count else { return nil }
-        var records: [Range<Int>] = []
-        let splitter = RecordSplitter(delimiter: delimiter)
-        _ = chunk[range].withUnsafeBytes { bytes in splitter.split(bytes, from: 0, into: &records) }
-        return records.first.map { range.lowerBound + $0.upperBound }
-    }
 }
 
 /// A delimiter as the user would type it (`\n`, `\t`, `\xNN` for other control bytes).

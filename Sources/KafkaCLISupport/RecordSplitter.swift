@@ -45,6 +45,23 @@ public struct RecordSplitter: Sendable {
         return recordStart
     }
 
+    /// Where `delimiter` first occurs in `bytes`, if it does.
+    public static func firstIndex(of delimiter: [UInt8], in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let first = delimiter.first, let base = bytes.baseAddress else { return nil }
+        var i = 0
+        while i + delimiter.count <= bytes.count {
+            guard let found = memchr(base + i, Int32(first), bytes.count - i) else { return nil }
+            let at = base.distance(to: UnsafeRawPointer(found))
+            guard at + delimiter.count <= bytes.count else { return nil }
+            let matches =
+                delimiter.count == 1
+                || delimiter.withUnsafeBytes { d in d.baseAddress.map { memcmp(base + at, $0, d.count) == 0 } ?? false }
+            if matches { return at }
+            i = at + 1
+        }
+        return nil
+    }
+
     /// Splits a whole input: every record, the last one without a trailing delimiter included (an input that ends
     /// with the delimiter has no empty last record).
     public func splitAll(_ bytes: [UInt8]) -> [[UInt8]] {

@@ -321,6 +321,8 @@ struct KafkaSend: AsyncParsableCommand {
             let reader = RecordReader(fd: fd, delimiter: delimiter)
             stop.onTrigger { reader.stop() }
             var line = 0
+            // One message, refilled per record: plain and keyed records change only its key and value.
+            var message = parser.template()
             var runStart: (id: UInt64, line: Int) = (0, 0)
             var runLength: UInt64 = 0
             defer {
@@ -341,9 +343,8 @@ struct KafkaSend: AsyncParsableCommand {
                 for range in chunk.records {
                     line += 1
                     read += 1
-                    let message: RecordParser.Message
                     do {
-                        message = try parser.message(in: chunk, range)
+                        try parser.fill(&message, in: chunk, range)
                     } catch {
                         let position = InputPosition(source: source, line: line)
                         if let verdict = badLine(position, error.description, state: state) { return verdict }

@@ -24,6 +24,13 @@ struct CLISupportTests {
         let lines = RecordSplitter(delimiter: [0x0A])
         #expect(lines.splitAll(Array("1\n2\n\n3".utf8)).map { String(decoding: $0, as: UTF8.self) } == ["1", "2", "", "3"])
         #expect(RecordSplitter(delimiter: nil).splitAll(Array("a\nb".utf8)) == [Array("a\nb".utf8)])
+        func first(_ delimiter: String, _ text: String) -> Int? {
+            Array(text.utf8).withUnsafeBytes { RecordSplitter.firstIndex(of: Array(delimiter.utf8), in: $0) }
+        }
+        #expect(first("::", "a:b::c::") == 3)
+        #expect(first("::", "a:b:") == nil)
+        #expect(first(":", ":x") == 0)
+        #expect(first("ab", "") == nil)
     }
 
     @Test("the record reader finds records across reads, with a delimiter split between two reads")
