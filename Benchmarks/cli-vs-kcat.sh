@@ -3,18 +3,20 @@
 #
 #   Benchmarks/cli-vs-kcat.sh [-n MESSAGES] [-s SIZE] [-r REPS] [-b BIN_DIR]
 #
-# Needs: kcat (1.7.1 in Debian 12: `apt-get install kcat`), /usr/bin/time, python3, and the librdkafka mock cluster
+# Needs: kcat (1.7.1 in Debian 12: `apt-get install kcat`), /usr/bin/time, bc, python3, and the librdkafka mock cluster
 # launcher of ../shared/bench (built here with `make -C ../shared/bench`), or a running cluster given as
 # BOOTSTRAP=host:port (then topics cli_send (64 partitions) and cli_ds (64 partitions) must exist).
-# BIN_DIR holds release builds of kafka-send and kafka-tail (default .build/release; build them with
-# `swift build -c release --product kafka-send && swift build -c release --product kafka-tail`).
+# BIN_DIR holds release builds of kafka-send and kafka-tail (default .build/release), built as they are meant to ship:
+#   swift build -c release --static-swift-stdlib --product kafka-send
+#   swift build -c release --static-swift-stdlib --product kafka-tail
 #
 # Produce: N lines of SIZE bytes (plus the newline) from one file, to a 64-partition topic, keyless (default
 # partitioner), until every message is acknowledged. Both tools run with librdkafka's defaults.
 # Consume: N messages of SIZE bytes loaded once into a 64-partition topic (the 2.0.2 mock keeps ~5 MiB per
 # partition), read with `-o beginning -e` into /dev/null.
-# Whole-process wall time, REPS runs of each, A and B alternating; prints medians and the ratio kcat/ours
-# (above 1.0: ours is faster).
+# Whole-process wall time (date +%s%N around /usr/bin/time, which gives CPU time and peak RSS), REPS runs of each,
+# kcat and ours alternating; prints medians and the median of the per-pair ratios kcat/ours (above 1.0: ours is
+# faster).
 set -euo pipefail
 N=1000000 SIZE=100 REPS=5 BIN=.build/release
 while getopts n:s:r:b: opt; do
@@ -54,10 +56,13 @@ echo "cluster $B; input $N lines of $SIZE bytes ($(stat -c %s "$WORK/input") byt
 # Spread evenly (sticky partitioning would put up to 9 % of it in one partition, over the mock's retention).
 kcat -b "$B" -P -t cli_ds -X sticky.partitioning.linger.ms=0 <"$WORK/input"
 
-measure() { # label, command...
+measure() { # label, command... -> label wall_s user_s sys_s peak_rss_kib
   local label=$1; shift
-  /usr/bin/time -f "%e %U %S %M" -o "$WORK/t" "$@" || { echo "$label failed" >&2; exit 1; }
-  printf '%s %s\n' "$label" "$(tail -1 "$WORK/t")" >>"$WORK/rows"
+  local start end
+  start=$(date +%s%N)
+  /usr/bin/time -f "%U %S %M" -o "$WORK/t" "$@" || { echo "$label failed" >&2; exit 1; }
+  end=$(date +%s%N)
+  printf '%s %s %s\n' "$label" "$(echo "($end - $start) / 1000000000" | bc -l)" "$(tail -1 "$WORK/t")" >>"$WORK/rows"
 }
 for _ in $(seq "$REPS"); do
   measure send_kcat sh -c "kcat -b '$B' -P -t cli_send <'$WORK/input'"
