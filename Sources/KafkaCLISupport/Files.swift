@@ -45,10 +45,3 @@ public func openForReading(_ path: String) throws -> Int32 {
 public func closeFile(_ fd: Int32) {
     _ = close(fd)
 }
-
-/// A file could not be written or read.
-public struct FileError: Error, CustomStringConvertible {
-    public var path: String
-    public var errno: Int32
-    public var description: String { "\(path): \(String(cString: strerror(errno)))" }
-}

@@ -212,11 +212,3 @@ public struct JSONParser {
         (0x20..<0x7F).contains(byte) ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16)
     }
 }
-
-/// Input that is not valid JSON.
-public struct JSONParseError: Error, CustomStringConvertible, Equatable {
-    public var message: String
-    /// 1-based column (byte) of the problem.
-    public var column: Int
-    public var description: String { "\(message) at column \(column)" }
-}

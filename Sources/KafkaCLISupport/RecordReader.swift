@@ -1,5 +1,4 @@
 import Dispatch
-public import Kafka
 import Synchronization
 
 #if canImport(Glibc)
@@ -9,82 +8,6 @@ import Synchronization
 #elseif canImport(Darwin)
     import Darwin
 #endif
-
-/// Records read in one go, in one buffer this object owns: a record is handed on as a ``RecordBytes`` view into
-/// it, without a copy, valid as long as the chunk is kept alive.
-public final class RecordChunk: @unchecked Sendable {
-    // @unchecked: `bytes` is written only while the reader fills it, before the chunk is handed out; after that it
-    // is read-only until `deinit` frees it.
-    private let bytes: UnsafeMutableRawBufferPointer
-    /// How many bytes of the buffer hold input.
-    public let count: Int
-    /// Where each record lies, in input order.
-    public let records: [Range<Int>]
-
-    /// Takes ownership of `bytes` (allocated with `UnsafeMutableRawBufferPointer.allocate`).
-    init(owning bytes: UnsafeMutableRawBufferPointer, count: Int, records: [Range<Int>]) {
-        self.bytes = bytes
-        self.count = count
-        self.records = records
-    }
-
-    /// A chunk holding a copy of `storage` (for tests and small inputs).
-    public convenience init(copying storage: [UInt8], records: [Range<Int>]) {
-        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(storage.count, 1), alignment: 1)
-        storage.withUnsafeBytes {
-            if let base = $0.baseAddress { bytes.baseAddress?.copyMemory(from: base, byteCount: $0.count) }
-        }
-        self.init(owning: bytes, count: storage.count, records: records)
-    }
-
-    deinit {
-        bytes.deallocate()
-    }
-
-    /// A view of the bytes of `range`, valid while this chunk is alive.
-    public subscript(range: Range<Int>) -> RecordBytes {
-        precondition(range.lowerBound >= 0 && range.upperBound <= count, "range outside the chunk")
-        return RecordBytes(view: UnsafeRawBufferPointer(rebasing: bytes[range]))
-    }
-
-    /// A copy of the bytes of `range`.
-    public func copy(_ range: Range<Int>) -> [UInt8] {
-        Array(UnsafeRawBufferPointer(rebasing: bytes[range]))
-    }
-}
-
-/// Message bytes: a view of some bytes of a ``RecordChunk`` (no copy), or an array of their own (decoded JSON,
-/// a fixed `-k` key).
-///
-/// - Important: A view is valid only while its chunk is alive: keep the chunk until the message was enqueued
-///   (librdkafka copies the bytes during the enqueue call). The view holds no reference to the chunk, which saves a
-///   retain and a release per message on the send path.
-public struct RecordBytes: KafkaContiguousBytes {
-    private let view: UnsafeRawBufferPointer
-    private let array: [UInt8]?
-
-    init(view: UnsafeRawBufferPointer) {
-        self.view = view
-        self.array = nil
-    }
-
-    /// Bytes of their own.
-    public init(_ array: [UInt8]) {
-        self.view = UnsafeRawBufferPointer(start: nil, count: 0)
-        self.array = array
-    }
-
-    /// The number of bytes.
-    public var count: Int { array?.count ?? view.count }
-
-    /// A copy of the bytes.
-    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
-
-    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        if let array { return try array.withUnsafeBytes(body) }
-        return try body(view)
-    }
-}
 
 /// Reads delimited records from a file descriptor. Every blocking `read(2)` runs on a dispatch queue of its own,
 /// never on Swift's cooperative thread pool, and the next chunk is read while the caller works on the current one.
@@ -240,10 +163,4 @@ private final class ReadJob: Sendable {
             if let ready { continuation.resume(with: ready) }
         }
     }
-}
-
-/// `read(2)` or `poll(2)` failed.
-public struct ReadError: Error, CustomStringConvertible {
-    public var errno: Int32
-    public var description: String { "reading input failed: \(String(cString: strerror(errno)))" }
 }

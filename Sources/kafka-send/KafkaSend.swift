@@ -398,30 +398,3 @@ struct KafkaSend: AsyncParsableCommand {
         return skipBadLines ? nil : .badLine
     }
 }
-
-/// Why reading stopped.
-enum SendOutcome {
-    case completed, interrupted, badLine, inputFailed
-}
-
-/// What the reading loop and the delivery report reader share.
-struct SendState {
-    var tally = SendTally()
-    var lines = LineNumberMap()
-    var reportFailures: [(id: UInt64, reason: String)] = []
-}
-
-/// ``SendState`` behind a lock, shared by reference.
-final class SharedSendState: Sendable {
-    private let state = Mutex(SendState())
-
-    func withLock<T>(_ body: (inout SendState) -> T) -> T {
-        state.withLock { body(&$0) }
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

@@ -374,12 +374,6 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
     }
 }
 
-/// A problem `kafka-tail` explains in its own words.
-struct KafkaTailError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
 func writeStandardOutput(_ text: String) {
     var text = text
     text.withUTF8 { _ = writeAll(fd: 1, UnsafeRawBufferPointer($0)) }

@@ -101,7 +101,14 @@ func runCLI(
 func finish(_ process: Process, _ out: Pipe, _ err: Pipe, timeout: Duration = .seconds(60)) async -> CLIResult {
     await withCheckedContinuation { continuation in
         DispatchQueue.global().async {
-            let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
+            // SIGTERM at the deadline, then SIGKILL if that did not end it: a hung CLI must not hang the suite.
+            let killer = DispatchWorkItem {
+                guard process.isRunning else { return }
+                process.terminate()
+                DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(5)) {
+                    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                }
+            }
             DispatchQueue.global().asyncAfter(
                 deadline: .now() + .milliseconds(Int(timeout.components.seconds * 1_000)),
                 execute: killer

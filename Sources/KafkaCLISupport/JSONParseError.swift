@@ -1,0 +1,7 @@
+/// Input that is not valid JSON.
+public struct JSONParseError: Error, CustomStringConvertible, Equatable {
+    public var message: String
+    /// 1-based column (byte) of the problem.
+    public var column: Int
+    public var description: String { "\(message) at column \(column)" }
+}

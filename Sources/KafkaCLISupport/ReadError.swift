@@ -1,0 +1,13 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `read(2)` or `poll(2)` failed.
+public struct ReadError: Error, CustomStringConvertible {
+    public var errno: Int32
+    public var description: String { "reading input failed: \(String(cString: strerror(errno)))" }
+}

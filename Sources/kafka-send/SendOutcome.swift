@@ -1,0 +1,4 @@
+/// Why reading stopped.
+enum SendOutcome {
+    case completed, interrupted, badLine, inputFailed
+}
