@@ -3,6 +3,7 @@ public struct CLIError: Error, CustomStringConvertible, Equatable {
     /// The message, naming the flag or value at fault.
     public var description: String
 
+    /// An error with this message.
     public init(_ description: String) {
         self.description = description
     }

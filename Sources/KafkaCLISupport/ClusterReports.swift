@@ -104,11 +104,14 @@ public enum ClusterReports {
 
     /// One row of `-Q`: a partition's watermarks and, when asked, the offset for a timestamp.
     public struct OffsetsRow: Equatable, Sendable {
+        /// The partition.
         public var partition: KafkaTopicPartition
+        /// The partition's low and high watermarks.
         public var watermarks: KafkaWatermarks
         /// The offset of the first message at or after the asked time; ``KafkaOffset/end`` when none is.
         public var offsetForTime: KafkaOffset?
 
+        /// A row.
         public init(partition: KafkaTopicPartition, watermarks: KafkaWatermarks, offsetForTime: KafkaOffset? = nil) {
             self.partition = partition
             self.watermarks = watermarks
@@ -161,11 +164,14 @@ public enum ClusterReports {
 
     /// One row of `--lag`.
     public struct LagRow: Equatable, Sendable {
+        /// The partition.
         public var partition: KafkaTopicPartition
         /// The committed offset; ``KafkaOffset/invalid`` when the group committed none.
         public var committed: KafkaOffset
+        /// The partition's low and high watermarks.
         public var watermarks: KafkaWatermarks
 
+        /// A row.
         public init(partition: KafkaTopicPartition, committed: KafkaOffset, watermarks: KafkaWatermarks) {
             self.partition = partition
             self.committed = committed

@@ -41,6 +41,7 @@ public struct CommonOptions: ParsableArguments, Sendable {
     @Flag(name: .customShort("q"), help: "Quiet: only errors on stderr.")
     public var quiet = false
 
+    /// The defaults (ArgumentParser fills the flags in).
     public init() {}
 
     /// The bootstrap servers: `-b`, else `$KAFKA_BOOTSTRAP_SERVERS`, else `localhost:9092`.

@@ -15,6 +15,7 @@ public struct InputMessage: Equatable, Sendable {
     /// `"ts"` (milliseconds since the epoch), if the line has one.
     public var timestamp: Int64?
 
+    /// A message with the given parts.
     public init(
         topic: String? = nil,
         partition: Int32? = nil,

@@ -2,8 +2,10 @@
 public struct InputPosition: Hashable, Sendable, CustomStringConvertible {
     /// The file name; `nil` for standard input.
     public var source: String?
+    /// The record (line) number, 1-based.
     public var line: Int
 
+    /// A position.
     public init(source: String?, line: Int) {
         self.source = source
         self.line = line

@@ -27,6 +27,7 @@ public struct JSONValue: Equatable, Sendable {
         }
     }
 
+    /// The value.
     public var kind: Kind
     /// The value's text in the input.
     public var source: Range<Int>

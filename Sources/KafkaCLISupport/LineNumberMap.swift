@@ -10,6 +10,7 @@ public struct LineNumberMap: Sendable {
     }
     private var segments: [Segment] = []
 
+    /// An empty map.
     public init() {}
 
     /// Records that message `id` came from line `line` of input number `source`. Ids must be recorded in

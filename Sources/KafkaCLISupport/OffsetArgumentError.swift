@@ -1,8 +1,11 @@
 /// An `-o` value that is not an offset.
 public struct OffsetArgumentError: Error, CustomStringConvertible, Equatable {
+    /// The value as given.
     public var value: String
+    /// Why it is refused, when more specific than "not an offset".
     public var reason: String?
 
+    /// An error for `value`.
     public init(value: String, reason: String? = nil) {
         self.value = value
         self.reason = reason

@@ -7,6 +7,7 @@ public struct OffsetSelection: Equatable, Sendable {
     /// Stop each partition at its first message at or after this time (`e@ts`, that message not included).
     public var stopAt: KafkaTimestamp?
 
+    /// A selection.
     public init(start: StartPosition? = nil, stopAt: KafkaTimestamp? = nil) {
         self.start = start
         self.stopAt = stopAt

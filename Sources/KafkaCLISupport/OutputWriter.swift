@@ -18,6 +18,7 @@ public final class OutputWriter: Sendable {
     public let unbuffered: Bool
     private static let capacity = 64 * 1024
 
+    /// A writer to `fd`; ignores SIGPIPE, so a closed pipe shows as ``hasFailed``.
     public init(fd: Int32 = 1, unbuffered: Bool = false) {
         self.fd = fd
         self.unbuffered = unbuffered
@@ -37,6 +38,7 @@ public final class OutputWriter: Sendable {
         if full || unbuffered { flush() }
     }
 
+    /// Appends the UTF-8 of `string` and, when `newline`, a line feed.
     public func write(_ string: String, newline: Bool = true) {
         var string = string
         string.withUTF8 { write(UnsafeRawBufferPointer($0), newline: newline) }

@@ -16,6 +16,7 @@ public struct RecordParser: Sendable {
     /// The message type sent: for plain and keyed records, key and value are views into the input chunk (no copy).
     public typealias Message = KafkaProducerMessage<RecordBytes, RecordBytes>
 
+    /// How records are read.
     public var mode: Mode
     /// `-t`.
     public var topic: String?
@@ -28,6 +29,7 @@ public struct RecordParser: Sendable {
     /// `-Z`: an empty key or value is sent as NULL (an empty value makes a tombstone).
     public var emptyIsNull: Bool
 
+    /// A parser for the flags given.
     public init(
         mode: Mode,
         topic: String?,

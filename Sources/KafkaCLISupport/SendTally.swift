@@ -16,6 +16,7 @@ public struct SendTally: Sendable {
     /// How many problems are kept.
     public static let keptProblems = 5
 
+    /// Nothing done yet.
     public init() {}
 
     /// Records a problem (keeps the first ``keptProblems``).

@@ -13,6 +13,7 @@ public final class StopSwitch: Sendable {
     private let triggered = Atomic<Bool>(false)
     private let actions = Mutex<[@Sendable () -> Void]>([])
 
+    /// A switch not flipped yet.
     public init() {}
 
     /// Whether ``trigger()`` was called.

@@ -16,6 +16,7 @@ public final class TailControl: Sendable {
     }
     private let state = Mutex(State())
 
+    /// Nothing printed, no stop asked for.
     public init() {}
 
     /// Records the offsets of messages printed (the latest per partition). Loop only.

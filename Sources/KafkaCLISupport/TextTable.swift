@@ -1,8 +1,11 @@
 /// A plain text table: a header row and rows, columns padded to their widest cell, two spaces apart.
 public struct TextTable: Sendable {
+    /// The column titles.
     public var header: [String]
+    /// The rows, each a cell per column.
     public var rows: [[String]] = []
 
+    /// An empty table with these columns.
     public init(header: [String]) {
         self.header = header
     }

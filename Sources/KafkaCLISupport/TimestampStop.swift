@@ -12,14 +12,17 @@ public struct TimestampStop: Sendable {
         case partitionStopped
     }
 
+    /// The stop time.
     public let stopAt: KafkaTimestamp
     /// The partitions that reached the stop time.
     public private(set) var stopped: Set<KafkaTopicPartition> = []
 
+    /// No partition stopped yet.
     public init(stopAt: KafkaTimestamp) {
         self.stopAt = stopAt
     }
 
+    /// What to do with `message`; stops its partition at its first message at or after the stop time.
     public mutating func check(_ message: KafkaConsumerMessage) -> Verdict {
         let partition = KafkaTopicPartition(topic: message.topic, partition: message.partition)
         if stopped.contains(partition) { return .drop }

@@ -12,6 +12,7 @@ public struct TopicPattern: Sendable {
     /// The argument as given.
     public let text: String
 
+    /// The argument as given.
     public init(_ text: String) {
         self.text = text
     }

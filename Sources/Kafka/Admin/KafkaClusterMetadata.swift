@@ -10,6 +10,7 @@ public struct KafkaClusterMetadata: Hashable, Sendable {
         /// The port the broker advertises.
         public var port: Int32
 
+        /// A broker.
         public init(id: Int32, host: String, port: Int32) {
             self.id = id
             self.host = host
@@ -30,6 +31,7 @@ public struct KafkaClusterMetadata: Hashable, Sendable {
         /// The broker's error for this partition (e.g. leader not available), if any.
         public var error: KafkaError.Code?
 
+        /// A partition.
         public init(
             id: KafkaPartition,
             leader: Int32,
@@ -54,6 +56,7 @@ public struct KafkaClusterMetadata: Hashable, Sendable {
         /// The broker's error for this topic (e.g. ``KafkaError/Code/unknownTopicOrPartition``), if any.
         public var error: KafkaError.Code?
 
+        /// A topic.
         public init(name: String, partitions: [Partition], error: KafkaError.Code?) {
             self.name = name
             self.partitions = partitions
@@ -72,6 +75,7 @@ public struct KafkaClusterMetadata: Hashable, Sendable {
     /// The id of the controller broker, or -1 when unknown.
     public var controllerID: Int32
 
+    /// Metadata with the given parts.
     public init(
         brokers: [Broker],
         topics: [Topic],
