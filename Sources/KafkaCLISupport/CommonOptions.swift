@@ -15,7 +15,8 @@ public struct CommonOptions: ParsableArguments, Sendable {
         name: .customShort("b", allowingJoined: true),
         help: ArgumentHelp(
             "Bootstrap broker(s), host:port[,host:port...].",
-            discussion: "Default: $KAFKA_BOOTSTRAP_SERVERS, else localhost:9092."
+            discussion: "Default: $KAFKA_BOOTSTRAP_SERVERS, else localhost:9092.",
+            valueName: "brokers"
         )
     )
     public var brokers: String?

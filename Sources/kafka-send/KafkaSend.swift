@@ -37,18 +37,21 @@ struct KafkaSend: AsyncParsableCommand {
 
     @Option(
         name: .customShort("t", allowingJoined: true),
-        help: "Topic to send to (with -J, the default for lines without \"topic\")."
+        help: ArgumentHelp("Topic to send to (with -J, the default for lines without \"topic\").", valueName: "topic")
     )
     var topic: String?
 
     @Option(
         name: .customShort("p", allowingJoined: true),
         parsing: .unconditional,
-        help: "Partition to send to (default: the partitioner picks; -1 as well)."
+        help: ArgumentHelp("Partition to send to (default: the partitioner picks; -1 as well).", valueName: "partition")
     )
     var partition: String?
 
-    @Option(name: .customShort("k", allowingJoined: true), help: "Key for every message.")
+    @Option(
+        name: .customShort("k", allowingJoined: true),
+        help: ArgumentHelp("Key for every message.", valueName: "key")
+    )
     var key: String?
 
     @Option(
@@ -69,10 +72,16 @@ struct KafkaSend: AsyncParsableCommand {
     )
     var headers: [String] = []
 
-    @Option(name: .customShort("z", allowingJoined: true), help: "Compression codec: none, gzip, snappy, lz4, zstd.")
+    @Option(
+        name: .customShort("z", allowingJoined: true),
+        help: ArgumentHelp("Compression codec: none, gzip, snappy, lz4, zstd.", valueName: "codec")
+    )
     var codec: String?
 
-    @Option(name: .customShort("c", allowingJoined: true), help: "Stop after this many messages.")
+    @Option(
+        name: .customShort("c", allowingJoined: true),
+        help: ArgumentHelp("Stop after this many messages.", valueName: "count")
+    )
     var count: Int?
 
     @Flag(name: .customShort("Z"), help: "Send an empty key or value as NULL (an empty value is a tombstone).")

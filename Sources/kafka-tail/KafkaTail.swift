@@ -34,13 +34,19 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(name: .customShort("t", allowingJoined: true), help: "Topic to read, or ^regex. Repeatable.")
+    @Option(
+        name: .customShort("t", allowingJoined: true),
+        help: ArgumentHelp("Topic to read, or ^regex. Repeatable.", valueName: "topic")
+    )
     var topicOptions: [String] = []
 
     @Argument(help: "More topics (as kcat -G takes them).")
     var topicArguments: [String] = []
 
-    @Option(name: .customShort("p", allowingJoined: true), help: "Only this partition (without -G).")
+    @Option(
+        name: .customShort("p", allowingJoined: true),
+        help: ArgumentHelp("Only this partition (without -G).", valueName: "partition")
+    )
     var partition: String?
 
     @Option(
@@ -56,19 +62,28 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
     @Flag(name: .customShort("e"), help: "Exit once every assigned partition was read to its end.")
     var exitAtEnd = false
 
-    @Option(name: .customShort("c", allowingJoined: true), help: "Exit after printing this many messages.")
+    @Option(
+        name: .customShort("c", allowingJoined: true),
+        help: ArgumentHelp("Exit after printing this many messages.", valueName: "count")
+    )
     var count: Int?
 
     @Option(
         name: .customShort("G", allowingJoined: true),
-        help: "Consumer group to join (or, with --lag and --reset-offsets, to inspect)."
+        help: ArgumentHelp(
+            "Consumer group to join (or, with --lag and --reset-offsets, to inspect).",
+            valueName: "group"
+        )
     )
     var group: String?
 
     @Flag(name: .customShort("u"), help: "Unbuffered output: write each message as it arrives.")
     var unbuffered = false
 
-    @Option(name: .customShort("f", allowingJoined: true), help: "Output format (kcat's tokens, see above).")
+    @Option(
+        name: .customShort("f", allowingJoined: true),
+        help: ArgumentHelp("Output format (kcat's tokens, see above).", valueName: "format")
+    )
     var format: String?
 
     @Flag(
