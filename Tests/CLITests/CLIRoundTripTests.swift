@@ -227,3 +227,43 @@ struct CLIRoundTripTests {
         }
     }
 }
+
+/// Inputs: files, multi-byte delimiters, counts.
+@Suite("CLI inputs", .timeLimit(.minutes(3)))
+struct CLIInputTests {
+    @Test("files are read line by line in order (-l too), -D takes a multi-byte delimiter, -c stops after a count, errors name the file")
+    func filesDelimitersCounts() async throws {
+        try await withKafkaTestCluster { cluster in
+            let topic = uniqueName("cli-files")
+            try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
+            let b = cluster.bootstrapServers
+            let dir = FileManager.default.temporaryDirectory
+            let first = dir.appendingPathComponent(uniqueName("one")).path
+            let second = dir.appendingPathComponent(uniqueName("two")).path
+            try Data("f1-a\nf1-b\n".utf8).write(to: URL(fileURLWithPath: first))
+            try Data("f2-a\nf2-b".utf8).write(to: URL(fileURLWithPath: second))
+            defer {
+                try? FileManager.default.removeItem(atPath: first)
+                try? FileManager.default.removeItem(atPath: second)
+            }
+            let files = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-l", first, second])
+            #expect(files.status == 0, "\(files.stderr)")
+            let multi = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-D", "<|>"], stdin: Data("x<|>y<x|>z<|>".utf8))
+            #expect(multi.status == 0, "\(multi.stderr)")
+            let counted = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-c", "2"], stdin: Data("c1\nc2\nc3\n".utf8))
+            #expect(counted.status == 0, "\(counted.stderr)")
+            let tail = try await runCLI("kafka-tail", ["-b", b, "-t", topic, "-o", "beginning", "-e"])
+            #expect(tail.stdout == "f1-a\nf1-b\nf2-a\nf2-b\nx\ny<x|>z\nc1\nc2\n")
+            let firstTwo = try await runCLI("kafka-tail", ["-b", b, "-t", topic, "-o", "beginning", "-c", "2"])
+            #expect(firstTwo.stdout == "f1-a\nf1-b\n")
+
+            try Data("{\"payload\":\"ok\"}\n{broken\n".utf8).write(to: URL(fileURLWithPath: second))
+            let bad = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-J", second])
+            #expect(bad.status == 1)
+            #expect(bad.stderr.contains("\(second): line 2: bad JSON"), "\(bad.stderr)")
+            let missing = try await runCLI("kafka-send", ["-b", b, "-t", topic, dir.appendingPathComponent("no-such-file").path])
+            #expect(missing.status == 1)
+            #expect(missing.stderr.contains("no-such-file: No such file or directory"), "\(missing.stderr)")
+        }
+    }
+}
