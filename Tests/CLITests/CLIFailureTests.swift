@@ -196,3 +196,30 @@ func runShell(_ script: String) async throws -> CLIResult {
     try process.run()
     return await finish(process, out, err, timeout: .seconds(60))
 }
+
+/// What kafka-send shows on a terminal.
+@Suite("CLI on a terminal", .timeLimit(.minutes(3)))
+struct CLITerminalTests {
+    @Test("on a terminal kafka-send prints its progress line and a summary; on a pipe it is silent")
+    func progressOnTerminal() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {
+            print("skipped: needs script(1) from util-linux to run kafka-send on a pseudo-terminal")
+            return
+        }
+        try await withKafkaTestCluster { cluster in
+            let topic = uniqueName("cli-tty")
+            try await cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
+            let b = cluster.bootstrapServers
+            let input = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("tty-input")).path
+            try Data(((0..<20_000).map { "line \($0)" }.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: input))
+            defer { try? FileManager.default.removeItem(atPath: input) }
+            let send = binDirectory.appendingPathComponent("kafka-send").path
+            // stdin from the file, stdout and stderr on script's pseudo-terminal.
+            let onTerminal = try await runShell("/usr/bin/script -qec \"'\(send)' -b \(b) -t \(topic) < '\(input)'\" /dev/null")
+            #expect(onTerminal.stdout.contains("20000 of 20000 messages delivered to \(topic)"), "\(onTerminal.stdout)")
+            let onPipe = try await runCLI("kafka-send", ["-b", b, "-t", topic], stdin: try Data(contentsOf: URL(fileURLWithPath: input)))
+            #expect(onPipe.status == 0)
+            #expect(onPipe.stderr.isEmpty, "\(onPipe.stderr)")
+        }
+    }
+}
