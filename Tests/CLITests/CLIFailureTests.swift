@@ -200,7 +200,7 @@ func runShell(_ script: String) async throws -> CLIResult {
 /// What kafka-send shows on a terminal.
 @Suite("CLI on a terminal", .timeLimit(.minutes(3)))
 struct CLITerminalTests {
-    @Test("on a terminal kafka-send prints its progress line and a summary; on a pipe it is silent")
+    @Test("on a terminal kafka-send prints its summary; on a pipe it is silent")
     func progressOnTerminal() async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {
             print("skipped: needs script(1) from util-linux to run kafka-send on a pseudo-terminal")
