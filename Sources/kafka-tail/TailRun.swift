@@ -139,7 +139,19 @@ struct TailRun: Sendable {
         var batches = consumer.batches(maxCount: maxCount, maxWait: .zero).makeAsyncIterator()
         while true {
             guard control.willWait() else { return await finish(.stopped) }
-            guard let batch = try await batches.next() else { break }
+            // About to wait for messages (none is buffered): show what was rendered, or a full last batch would
+            // stay unseen until more arrive.
+            if !buffer.isEmpty, consumer.bufferedMessageCounts.handedOver == 0, !flush() {
+                return await finish(.stopped)
+            }
+            let next: [KafkaConsumerMessage]?
+            do {
+                next = try await batches.next()
+            } catch {
+                _ = flush()  // a stop (SIGINT) cancels the wait: what was rendered is still printed
+                throw error
+            }
+            guard let batch = next else { break }
             guard control.didReceive() else { return await finish(.stopped) }
             var printed: [KafkaTopicPartition: Int64] = [:]
             var printedCount = 0

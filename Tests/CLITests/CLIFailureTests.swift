@@ -197,15 +197,16 @@ func runShell(_ script: String) async throws -> CLIResult {
     return await finish(process, out, err, timeout: .seconds(60))
 }
 
-/// What kafka-send shows on a terminal.
+private let hasScript = FileManager.default.isExecutableFile(atPath: "/usr/bin/script")
+
+/// What kafka-send and kafka-tail show on a terminal.
 @Suite("CLI on a terminal", .timeLimit(.minutes(3)))
 struct CLITerminalTests {
-    @Test("on a terminal kafka-send prints its summary; on a pipe it is silent")
+    @Test(
+        "on a terminal kafka-send prints its summary; on a pipe it is silent",
+        .enabled(if: hasScript, "needs script(1) from util-linux to run kafka-send on a pseudo-terminal")
+    )
     func progressOnTerminal() async throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {
-            print("skipped: needs script(1) from util-linux to run kafka-send on a pseudo-terminal")
-            return
-        }
         try await withKafkaTestCluster { cluster in
             let topic = uniqueName("cli-tty")
             try await cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
@@ -220,6 +221,27 @@ struct CLITerminalTests {
             let onPipe = try await runCLI("kafka-send", ["-b", b, "-t", topic], stdin: try Data(contentsOf: URL(fileURLWithPath: input)))
             #expect(onPipe.status == 0)
             #expect(onPipe.stderr.isEmpty, "\(onPipe.stderr)")
+        }
+    }
+
+    @Test(
+        "on a terminal, kafka-tail -v keeps a rate line on stderr with what it printed",
+        .enabled(if: hasScript, "needs script(1) from util-linux to run kafka-tail on a pseudo-terminal")
+    )
+    func tailRateLineOnTerminal() async throws {
+        try await withKafkaTestCluster { cluster in
+            let topic = uniqueName("cli-tty-tail")
+            try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
+            let b = cluster.bootstrapServers
+            let sent = try await runCLI("kafka-send", ["-b", b, "-t", topic], stdin: Data((0..<1_000).map { "m\($0)\n" }.joined().utf8))
+            #expect(sent.status == 0)
+            let tail = binDirectory.appendingPathComponent("kafka-tail").path
+            // No -e: it keeps running, and the rate line comes every 2 s; SIGINT after 5 s ends it (exit 0).
+            let onTerminal = try await runShell(
+                "/usr/bin/script -qec \"timeout -s INT 5 '\(tail)' -v -b \(b) -t \(topic) -o beginning\" /dev/null"
+            )
+            #expect(onTerminal.stdout.contains("m999"), "every message printed: \(onTerminal.stdout.prefix(120).debugDescription)")
+            #expect(onTerminal.stdout.contains("msg/s, printed 1000"), "\(onTerminal.stdout.suffix(300))")
         }
     }
 }
