@@ -95,7 +95,7 @@ struct CLIGroupTests {
             // All 25 printed (-u: unbuffered), then it waits for more.
             var seen = Data()
             while seen.filter({ $0 == 0x0A }).count < 25 {
-                let chunk = out.fileHandleForReading.availableData
+                let chunk = readChunk(out.fileHandleForReading)
                 if chunk.isEmpty { break }
                 seen.append(chunk)
             }

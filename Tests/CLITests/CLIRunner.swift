@@ -118,12 +118,12 @@ func finish(_ process: Process, _ out: Pipe, _ err: Pipe, timeout: Duration = .s
             let stderr = DataBox()
             group.enter()
             DispatchQueue.global().async {
-                stdout.data = out.fileHandleForReading.readDataToEndOfFile()
+                stdout.data = readToEnd(out.fileHandleForReading)
                 group.leave()
             }
             group.enter()
             DispatchQueue.global().async {
-                stderr.data = err.fileHandleForReading.readDataToEndOfFile()
+                stderr.data = readToEnd(err.fileHandleForReading)
                 group.leave()
             }
             process.waitUntilExit()
@@ -156,3 +156,24 @@ private let ignoreSIGPIPE: Void = {
     signal(SIGPIPE, SIG_IGN)
     return ()
 }()
+
+/// Reads `handle` to its end. Foundation's `readDataToEndOfFile()` and `availableData` trap when a signal interrupts
+/// a read (EINTR), which took the whole test process down once; this retries instead.
+func readToEnd(_ handle: FileHandle) -> Data {
+    var data = Data()
+    while true {
+        let chunk = readChunk(handle)
+        if chunk.isEmpty { return data }
+        data.append(chunk)
+    }
+}
+
+/// Waits for what `handle` has next and returns it (empty at the end of the file), retrying on EINTR.
+func readChunk(_ handle: FileHandle) -> Data {
+    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+        if count >= 0 { return Data(buffer[0..<count]) }
+        if errno != EINTR { return Data() }
+    }
+}

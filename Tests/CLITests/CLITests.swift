@@ -110,7 +110,7 @@ struct CLITests {
         // The first line of stdout is the bootstrap list.
         var firstLine = Data()
         while !firstLine.contains(0x0A) {
-            let chunk = out.fileHandleForReading.availableData
+            let chunk = readChunk(out.fileHandleForReading)
             if chunk.isEmpty { break }
             firstLine.append(chunk)
         }

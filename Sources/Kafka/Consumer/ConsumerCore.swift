@@ -535,10 +535,11 @@ final class ConsumerCore: Sendable {
 
     private func finishClose(source: Source, failure: (any Error)?) {
         logger.debug("closing consumer")
-        storeReaderProgressForClose()
-        // The loop gets no further message: what it would take now could not be committed any more.
+        // The loop gets no further message (what it took now could not be committed any more); then what it
+        // finished with is stored. In this order a message the loop takes meanwhile counts as in its hands.
         let assignedAtClose = state.withLock { $0.assigned }
         updateFilter { $0.revoke(Array(assignedAtClose)) }
+        storeReaderProgressForClose()
         client.guard.closeAndWait()
         runCommands()  // e.g. a commit asked for just before the close
         // Revoke (events, hook) before rd_kafka_consumer_close: inside it, the group coordinator no longer answers

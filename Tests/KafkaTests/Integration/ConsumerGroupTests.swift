@@ -15,6 +15,9 @@ import Testing
 /// The tests run against the embedded cluster, or unchanged against a real broker (`KAFKA_BOOTSTRAP_SERVERS`), except
 /// the fault-injection tests (`.mockOnly`), which always build their own ``EmbeddedCluster``. Where librdkafka
 /// 2.0.2's mock coordinator behaves unlike a broker, the test says so and checks less against the mock.
+/// librdkafka's REBALANCE_IN_PROGRESS (27), which the 2.0.2 mock answers to an OffsetCommit while a group joins.
+private let rebalanceInProgress: Int32 = 27
+
 @Suite("Consumer groups", .timeLimit(.minutes(3)))
 struct ConsumerGroupTests {
     @Test(
@@ -247,11 +250,12 @@ struct ConsumerGroupTests {
             config.assignmentStrategies = [.cooperativeSticky]
             config.enableAutoCommit = false  // only the hook commits
             let revokedInHook = Mutex<[KafkaTopicPartition]>([])
+            let hookCommitErrors = Mutex<[KafkaError]>([])
             let hooks = KafkaRebalanceHandler(onRevoked: { context in
                 do {
                     try await context.commit()
                 } catch {
-                    Issue.record("commit in the revoke hook failed: \(error)")
+                    hookCommitErrors.withLock { $0.append(error as? KafkaError ?? KafkaError.shutdown("\(error)")) }
                 }
                 revokedInHook.withLock { $0 += context.partitions }
             })
@@ -289,7 +293,20 @@ struct ConsumerGroupTests {
             // B starts right after them, no message is read twice.
             let finished = log.entries.filter { $0.consumer == "A" && $0.partition == moved.partition.rawValue }
             let expected = (finished.map(\.offset).max() ?? -1) + 1
-            #expect(start == expected, "A finished \(finished.count) messages of \(moved) (held \(held))")
+            let commitErrors = hookCommitErrors.withLock { $0 }
+            let checkStart = {
+                #expect(commitErrors.isEmpty, "commit in the revoke hook failed: \(commitErrors)")
+                #expect(start == expected, "A finished \(finished.count) messages of \(moved) (held \(held))")
+            }
+            if cluster.isEmbedded, !commitErrors.isEmpty,
+                commitErrors.allSatisfy({ $0.code == KafkaError.Code(rdKafkaCode: rebalanceInProgress) })
+            {
+                // Under load the cooperative rejoin can reach the mock before the hook's commit, which librdkafka
+                // 2.0.2's mock then refuses (a real broker accepts it): see twoMembersShareAndHandOver.
+                withKnownIssue("librdkafka 2.0.2 mock: OffsetCommit refused while the group is joining", checkStart)
+            } else {
+                checkStart()
+            }
 
             try await waitUntil("every message read") { log.distinct(offsets: 0..<200) == 400 }
             await a.close()
