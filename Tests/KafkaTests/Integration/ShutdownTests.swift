@@ -113,19 +113,23 @@ struct ShutdownTests {
             let groupID = uniqueName("group")
             let consumer = try KafkaConsumer(configuration: groupConfig(cluster, group: groupID, topic: topic), logger: testLogger)
             let read = Mutex<[Int64]>([])
+            let loopError = Mutex<String?>(nil)
             let loop = ClosureService {
-                for try await message in consumer.messages {
-                    read.withLock { $0.append(message.offset.rawValue) }
-                    try await Task.sleep(for: .milliseconds(5))  // the shutdown comes mid-stream
+                do {
+                    for try await message in consumer.messages {
+                        read.withLock { $0.append(message.offset.rawValue) }
+                        try await Task.sleep(for: .milliseconds(5))  // the shutdown comes mid-stream
+                    }
+                } catch {
+                    loopError.withLock { $0 = "\(type(of: error)): \(error)" }
                 }
+                // The sequence ended with the consumer's close; a service that returns before its own turn in the
+                // group's (reverse-order) shutdown counts as finished unexpectedly, so wait for that turn.
+                try? await gracefulShutdown()
             }
             let group = ServiceGroup(
                 // Services stop in reverse order: the consumer first (its close ends the loop's sequence).
-                // The loop ends by itself once the consumer is closed: that is expected, not a failure.
-                configuration: .init(
-                    services: [.init(service: loop, successTerminationBehavior: .ignore), .init(service: consumer)],
-                    logger: testLogger
-                )
+                configuration: .init(services: [.init(service: loop), .init(service: consumer)], logger: testLogger)
             )
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
@@ -134,6 +138,7 @@ struct ShutdownTests {
                 try await tasks.waitForAll()  // the loop ended by itself: the messages sequence finished
             }
             let first = read.withLock { $0 }
+            #expect(loopError.withLock { $0 } == nil)
             #expect(first == Array(0..<Int64(first.count)), "in order from the start")
             #expect(first.count < 200, "the shutdown came mid-stream")
             // The close commits every message the loop finished with: all it got but the one in its hands when the
