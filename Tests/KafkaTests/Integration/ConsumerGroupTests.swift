@@ -182,8 +182,9 @@ struct ConsumerGroupTests {
             let b = try KafkaConsumer(configuration: config, logger: cluster.isEmbedded ? quietLogger : testLogger)
             let eventsOfB = EventLog.start(reading: b)
             // If B's join misses the initial rebalance (a loaded machine), librdkafka 2.0.2's mock ends the next
-            // rebalance only after the session timeout less one second (44 s): allow for it.
-            try await waitUntil("A and B own two partitions each", timeout: .seconds(60)) {
+            // rebalance only after the session timeout less one second (44 s), and a join that lands during that
+            // one can take a second round: allow for two.
+            try await waitUntil("A and B own two partitions each", timeout: .seconds(100)) {
                 let (ownedByA, ownedByB) = (try await a.assignment(), try await b.assignment())
                 return ownedByA.count == 2 && ownedByB.count == 2
             }
