@@ -20,6 +20,8 @@ enum ClientNotification: Sendable {
 final class RDKafkaCallbacks: Sendable {
     let logger: Logger
     private let observer = Mutex<(@Sendable (ClientNotification) -> Void)?>(nil)
+    /// Asked, as partitions are being assigned, where each should start (the consumer runs its assign hook there).
+    private let startOffsetsProvider = Mutex<(@Sendable ([KafkaTopicPartition]) -> [KafkaTopicPartition: KafkaOffset])?>(nil)
     private let fatalError = Mutex<KafkaError?>(nil)
 
     init(logger: Logger) {
@@ -30,8 +32,13 @@ final class RDKafkaCallbacks: Sendable {
         self.observer.withLock { $0 = observer }
     }
 
+    func setStartOffsetsProvider(_ provider: @escaping @Sendable ([KafkaTopicPartition]) -> [KafkaTopicPartition: KafkaOffset]) {
+        startOffsetsProvider.withLock { $0 = provider }
+    }
+
     func removeObserver() {
         observer.withLock { $0 = nil }
+        startOffsetsProvider.withLock { $0 = nil }
     }
 
     func notify(_ notification: ClientNotification) {
@@ -177,6 +184,19 @@ extension RDKafkaCallbacks {
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             logger.debug("partitions assigned", metadata: [KafkaLoggingKeys.partitions: "\(tps)"])
+            // Start offsets asked for while the partitions are assigned go into the assignment itself: a seek
+            // after the assign can be overtaken by the committed offset librdkafka fetches for the partition.
+            let starts = startOffsetsProvider.withLock { $0 }?(tps) ?? [:]
+            if !starts.isEmpty, let partitions {
+                for i in 0..<Int(partitions.pointee.cnt) {
+                    let element = partitions.pointee.elems[i]
+                    let key = KafkaTopicPartition(
+                        topic: String(cString: element.topic),
+                        partition: KafkaPartition(rawValue: element.partition)
+                    )
+                    if let offset = starts[key] { partitions.pointee.elems[i].offset = offset.rawValue }
+                }
+            }
             if cooperative {
                 if let error = rd_kafka_incremental_assign(rk, partitions) {
                     logger.error("incremental assign failed: \(KafkaError(consuming: error))")

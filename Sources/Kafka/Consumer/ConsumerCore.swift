@@ -41,6 +41,11 @@ final class ConsumerCore: Sendable {
     /// The batch the per-message loop is working through, shared with a close, which cannot wait for the loop to
     /// ask for its next message (the loop may be what called `close()`): see ``storeReaderProgressForClose()``.
     private let readerCursor = Mutex(ReaderCursor())
+    /// While the assign hook runs inside librdkafka's rebalance callback (before the assign): the partitions being
+    /// assigned and the start offsets the hook's seeks asked for. See ``startOffsets(assigning:)``.
+    private let assigning = Mutex<(partitions: Set<KafkaTopicPartition>, starts: [KafkaTopicPartition: KafkaOffset])?>(nil)
+    /// Set when the assign hook ran before the assign, so the `.assigned` notification does not run it again.
+    private let assignHookRan = Atomic<Bool>(false)
     /// Set once the close ran the revocation itself (before `rd_kafka_consumer_close`); poll thread only.
     private let revokedForClose = Atomic<Bool>(false)
     /// Messages handed to the sequence's buffer and not yet taken by the loop's iterator.
@@ -231,8 +236,31 @@ final class ConsumerCore: Sendable {
     /// Moves partitions to new offsets; messages of them buffered before are dropped.
     func seek(_ offsets: [(KafkaTopicPartition, KafkaOffset)]) async throws {
         try await perform("seek") { [self] client throws(KafkaError) in
-            try client.seek(offsets, timeoutMilliseconds: 10_000)
-            updateFilter { $0.reposition(offsets.map(\.0)) }
+            // From the assign hook, for a partition being assigned: it becomes the assignment's start offset.
+            let remaining = assigning.withLock { assigning -> [(KafkaTopicPartition, KafkaOffset)] in
+                guard assigning != nil else { return offsets }
+                return offsets.filter { partition, offset in
+                    guard assigning!.partitions.contains(partition) else { return true }
+                    assigning!.starts[partition] = offset
+                    return false
+                }
+            }
+            guard !remaining.isEmpty else { return }
+            try client.seek(remaining, timeoutMilliseconds: 10_000)
+            updateFilter { $0.reposition(remaining.map(\.0)) }
+        }
+    }
+
+    /// Runs the assign hook for `partitions` inside librdkafka's rebalance callback, before they are assigned;
+    /// returns the start offsets its seeks asked for (poll thread).
+    func startOffsets(assigning partitions: [KafkaTopicPartition]) -> [KafkaTopicPartition: KafkaOffset] {
+        guard rebalanceHandler != nil, !partitions.isEmpty else { return [:] }
+        assigning.withLock { $0 = (Set(partitions), [:]) }
+        runHook(\.onAssigned, partitions)
+        assignHookRan.store(true, ordering: .relaxed)
+        return assigning.withLock { assigning in
+            defer { assigning = nil }
+            return assigning?.starts ?? [:]
         }
     }
 
@@ -278,7 +306,9 @@ final class ConsumerCore: Sendable {
             apply(action)
             updateFilter { $0.assign(partitions) }
             eventSink.yield(.assigned(partitions))
-            runHook(\.onAssigned, partitions)
+            // A group's assign hook ran already, before the assign (startOffsets(assigning:)); a fixed
+            // assignment's runs here.
+            if !assignHookRan.exchange(false, ordering: .relaxed) { runHook(\.onAssigned, partitions) }
         case .revoked(let partitions):
             // The close ran the revocation already, while the group coordinator still answered.
             if revokedForClose.load(ordering: .relaxed) { return }

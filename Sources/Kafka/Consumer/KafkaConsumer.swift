@@ -79,6 +79,7 @@ public final actor KafkaConsumer: Service {
             delegate: ConsumerDemand(core: core)
         )
         client.callbacks.setObserver { [core] notification in core.notified(notification) }
+        client.callbacks.setStartOffsetsProvider { [core] partitions in core.startOffsets(assigning: partitions) }
         self.core = core
         self.events = events
         self.sequence = sequence.sequence

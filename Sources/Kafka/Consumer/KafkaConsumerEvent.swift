@@ -41,8 +41,9 @@ public enum KafkaConsumerEvent: Sendable, CustomStringConvertible {
 /// - ``onRevoked`` runs *before* the partitions are given up: commit (``KafkaRebalanceContext/commit()``) or flush
 ///   state for them there, and the next owner starts exactly after it. From the moment the hook starts, no message
 ///   of those partitions is handed out any more.
-/// - ``onAssigned`` runs after the partitions are assigned and before any of their messages is handed out: load
-///   state, or ``KafkaRebalanceContext/seek(_:to:)`` to where your own store says to start.
+/// - ``onAssigned`` runs as the partitions are assigned, before any of their messages is fetched: load state, or
+///   ``KafkaRebalanceContext/seek(_:to:)`` to where your own store says to start (in a group, such a seek becomes
+///   the assignment's start offset, so the committed offset cannot overtake it).
 /// - ``onLost`` runs when the partitions were already taken away (the member was evicted): do not commit, drop
 ///   their state.
 ///
