@@ -16,8 +16,7 @@ internal import CLibrdkafka
 public struct KafkaError: Error, Sendable {
     /// The fields, behind one reference (copy-on-write): an error is one word wherever it travels, e.g. in every
     /// delivery report's `Result`, which would otherwise be sized for ~120 bytes of fields.
-    private final class Storage: @unchecked Sendable {
-        // @unchecked: mutated only through `KafkaError`'s setters, after `isKnownUniquelyReferenced`.
+    private struct Fields {
         var code: Code
         var message: String
         var isRetriable: Bool
@@ -29,47 +28,14 @@ public struct KafkaError: Error, Sendable {
         var underlying: (any Error & Sendable)?
         var file: String
         var line: Int
+    }
 
-        init(
-            code: Code,
-            message: String,
-            isRetriable: Bool,
-            isFatal: Bool,
-            topic: String?,
-            partition: KafkaPartition?,
-            configurationKey: String?,
-            configurationValue: String?,
-            underlying: (any Error & Sendable)?,
-            file: String,
-            line: Int
-        ) {
-            self.code = code
-            self.message = message
-            self.isRetriable = isRetriable
-            self.isFatal = isFatal
-            self.topic = topic
-            self.partition = partition
-            self.configurationKey = configurationKey
-            self.configurationValue = configurationValue
-            self.underlying = underlying
-            self.file = file
-            self.line = line
-        }
+    private final class Storage: @unchecked Sendable {
+        // @unchecked: mutated only through `KafkaError`'s setters, after `isKnownUniquelyReferenced`.
+        var fields: Fields
 
-        func copy() -> Storage {
-            Storage(
-                code: code,
-                message: message,
-                isRetriable: isRetriable,
-                isFatal: isFatal,
-                topic: topic,
-                partition: partition,
-                configurationKey: configurationKey,
-                configurationValue: configurationValue,
-                underlying: underlying,
-                file: file,
-                line: line
-            )
+        init(_ fields: Fields) {
+            self.fields = fields
         }
     }
 
@@ -77,65 +43,65 @@ public struct KafkaError: Error, Sendable {
 
     private var writable: Storage {
         mutating get {
-            if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+            if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
             return storage
         }
     }
 
     /// What kind of failure this is.
     public var code: Code {
-        get { storage.code }
-        set { writable.code = newValue }
+        get { storage.fields.code }
+        set { writable.fields.code = newValue }
     }
     /// A human readable description of the failure, from librdkafka or from this library.
     public var message: String {
-        get { storage.message }
-        set { writable.message = newValue }
+        get { storage.fields.message }
+        set { writable.fields.message = newValue }
     }
     /// Whether retrying the operation may succeed (a transient broker or network condition).
     public var isRetriable: Bool {
-        get { storage.isRetriable }
-        set { writable.isRetriable = newValue }
+        get { storage.fields.isRetriable }
+        set { writable.fields.isRetriable = newValue }
     }
     /// Whether the client can no longer be used (for example an idempotent producer that lost its guarantees).
     public var isFatal: Bool {
-        get { storage.isFatal }
-        set { writable.isFatal = newValue }
+        get { storage.fields.isFatal }
+        set { writable.fields.isFatal = newValue }
     }
     /// The topic the failure concerns, where that applies.
     public var topic: String? {
-        get { storage.topic }
-        set { writable.topic = newValue }
+        get { storage.fields.topic }
+        set { writable.fields.topic = newValue }
     }
     /// The partition the failure concerns, where that applies.
     public var partition: KafkaPartition? {
-        get { storage.partition }
-        set { writable.partition = newValue }
+        get { storage.fields.partition }
+        set { writable.fields.partition = newValue }
     }
     /// The configuration key the failure concerns, for ``Code/invalidConfiguration``.
     public var configurationKey: String? {
-        get { storage.configurationKey }
-        set { writable.configurationKey = newValue }
+        get { storage.fields.configurationKey }
+        set { writable.fields.configurationKey = newValue }
     }
     /// The configuration value that was rejected, for ``Code/invalidConfiguration``.
     public var configurationValue: String? {
-        get { storage.configurationValue }
-        set { writable.configurationValue = newValue }
+        get { storage.fields.configurationValue }
+        set { writable.fields.configurationValue = newValue }
     }
     /// The error that caused this one, if any.
     public var underlying: (any Error & Sendable)? {
-        get { storage.underlying }
-        set { writable.underlying = newValue }
+        get { storage.fields.underlying }
+        set { writable.fields.underlying = newValue }
     }
     /// The source file that raised the error, for diagnostics.
     public var file: String {
-        get { storage.file }
-        set { writable.file = newValue }
+        get { storage.fields.file }
+        set { writable.fields.file = newValue }
     }
     /// The source line that raised the error, for diagnostics.
     public var line: Int {
-        get { storage.line }
-        set { writable.line = newValue }
+        get { storage.fields.line }
+        set { writable.fields.line = newValue }
     }
 
     package init(
@@ -152,17 +118,19 @@ public struct KafkaError: Error, Sendable {
         line: Int = #line
     ) {
         self.storage = Storage(
-            code: code,
-            message: message,
-            isRetriable: isRetriable,
-            isFatal: isFatal,
-            topic: topic,
-            partition: partition,
-            configurationKey: configurationKey,
-            configurationValue: configurationValue,
-            underlying: underlying,
-            file: file,
-            line: line
+            Fields(
+                code: code,
+                message: message,
+                isRetriable: isRetriable,
+                isFatal: isFatal,
+                topic: topic,
+                partition: partition,
+                configurationKey: configurationKey,
+                configurationValue: configurationValue,
+                underlying: underlying,
+                file: file,
+                line: line
+            )
         )
     }
 }
