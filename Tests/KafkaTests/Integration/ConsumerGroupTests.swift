@@ -430,20 +430,6 @@ extension ConsumerGroupTests {
 
 extension ConsumerGroupTests {
     /// A group member's configuration: from the beginning, with a short session timeout and fast heartbeats.
-    func groupConfig(_ cluster: any KafkaTestCluster, group: String, topics: [String]) -> KafkaConsumerConfiguration {
-        var config = KafkaConsumerConfiguration(
-            bootstrapServers: [cluster.bootstrapServers],
-            consumptionStrategy: .group(id: group, topics: topics)
-        )
-        config.autoOffsetReset = .earliest
-        // librdkafka 2.0.2's mock coordinator waits for the session timeout less one second before it ends any
-        // rebalance of a group that has members: 6 s (a real broker's minimum) keeps rebalances quick on both.
-        config.sessionTimeout = .seconds(6)
-        // Members hear of a rebalance at their next heartbeat.
-        config.librdkafkaOverrides["heartbeat.interval.ms"] = "500"
-        return config
-    }
-
     /// Waits until `condition` holds, checking every 20 ms; records an issue and throws after `timeout`.
     func waitUntil(
         _ what: String,

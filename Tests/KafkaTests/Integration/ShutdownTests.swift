@@ -34,21 +34,9 @@ struct ShutdownTests {
         return topic
     }
 
-    func groupConfig(_ cluster: any KafkaTestCluster, group: String, topic: String) -> KafkaConsumerConfiguration {
-        var config = KafkaConsumerConfiguration(
-            bootstrapServers: [cluster.bootstrapServers],
-            consumptionStrategy: .group(id: group, topics: [topic])
-        )
-        config.autoOffsetReset = .earliest
-        // The 2.0.2 mock makes a join after the last member left wait for the session timeout less one second.
-        config.sessionTimeout = .seconds(6)
-        config.librdkafkaOverrides["heartbeat.interval.ms"] = "500"
-        return config
-    }
-
     /// Reads the group's partition 0 from its committed offset to the end; returns the offsets read.
     func readRest(_ cluster: any KafkaTestCluster, group: String, topic: String) async throws -> [Int64] {
-        var config = groupConfig(cluster, group: group, topic: topic)
+        var config = groupConfig(cluster, group: group, topics: [topic])
         config.stopAtEndOfPartitions = true
         let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
         var offsets: [Int64] = []
@@ -111,7 +99,7 @@ struct ShutdownTests {
         try await withKafkaTestCluster(brokers: 1) { cluster in
             let topic = try await numberedTopic(cluster, count: 200)
             let groupID = uniqueName("group")
-            let consumer = try KafkaConsumer(configuration: groupConfig(cluster, group: groupID, topic: topic), logger: testLogger)
+            let consumer = try KafkaConsumer(configuration: groupConfig(cluster, group: groupID, topics: [topic]), logger: testLogger)
             let read = Mutex<[Int64]>([])
             let loopError = Mutex<String?>(nil)
             let loop = ClosureService {
@@ -156,7 +144,7 @@ struct ShutdownTests {
         try await withKafkaTestCluster(brokers: 1) { cluster in
             let topic = try await numberedTopic(cluster, count: 200)
             let groupID = uniqueName("group")
-            let consumer = try KafkaConsumer(configuration: groupConfig(cluster, group: groupID, topic: topic), logger: testLogger)
+            let consumer = try KafkaConsumer(configuration: groupConfig(cluster, group: groupID, topics: [topic]), logger: testLogger)
             let read = Mutex<[Int64]>([])
             let loop = Task {
                 for try await message in consumer.messages {
@@ -183,7 +171,7 @@ struct ShutdownTests {
         try await withKafkaTestCluster(brokers: 1) { cluster in
             let topic = try await numberedTopic(cluster, count: 100)
             let groupID = uniqueName("group")
-            var config = groupConfig(cluster, group: groupID, topic: topic)
+            var config = groupConfig(cluster, group: groupID, topics: [topic])
             config.enableAutoCommit = false
             let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
             var read = 0
@@ -211,7 +199,7 @@ struct ShutdownTests {
             let topic = try await numberedTopic(cluster, count: 20, partitions: 2)
             let groupID = uniqueName("group")
             func member(_ id: String) throws -> KafkaConsumer {
-                var config = groupConfig(cluster, group: groupID, topic: topic)
+                var config = groupConfig(cluster, group: groupID, topics: [topic])
                 config.groupInstanceID = "\(groupID)-\(id)"
                 return try KafkaConsumer(configuration: config, logger: testLogger)
             }

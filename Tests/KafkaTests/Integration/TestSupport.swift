@@ -27,3 +27,19 @@ extension Tag {
     /// Needs the embedded cluster's fault injection: never runs against a real broker.
     @Tag static var mockOnly: Self
 }
+
+/// A group member reading `topics` from the beginning, with timeouts that keep rebalances quick on the mock and on
+/// a real broker alike.
+func groupConfig(_ cluster: any KafkaTestCluster, group: String, topics: [String]) -> KafkaConsumerConfiguration {
+    var config = KafkaConsumerConfiguration(
+        bootstrapServers: [cluster.bootstrapServers],
+        consumptionStrategy: .group(id: group, topics: topics)
+    )
+    config.autoOffsetReset = .earliest
+    // librdkafka 2.0.2's mock coordinator waits for the session timeout less one second before it ends any
+    // rebalance of a group that has members: 6 s (a real broker's minimum) keeps rebalances quick on both.
+    config.sessionTimeout = .seconds(6)
+    // Members hear of a rebalance at their next heartbeat.
+    config.librdkafkaOverrides["heartbeat.interval.ms"] = "500"
+    return config
+}
