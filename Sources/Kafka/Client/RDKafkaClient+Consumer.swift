@@ -9,6 +9,10 @@ struct ConsumedBatch: Sendable {
     var partitionEnds: [(KafkaTopicPartition, KafkaOffset)] = []
     /// Consumer errors (not fatal to the client unless `isFatal`).
     var errors: [KafkaError] = []
+    /// Bytes of keys and values in ``messages``.
+    var payloadBytes = 0
+    /// Messages and events left in librdkafka's consumer queue after the last poll.
+    var remaining = 0
 
     var isEmpty: Bool { messages.isEmpty && partitionEnds.isEmpty && errors.isEmpty }
 }
@@ -18,7 +22,9 @@ extension RDKafkaClient {
     /// `maxCount` in all. Serves rebalance, log and error callbacks on the calling thread. Poll thread only.
     func consumeBatch(timeoutMilliseconds: Int32, maxCount: Int, buffer: ConsumeBuffer) -> ConsumedBatch {
         let slots = buffer.slots(maxCount)
-        guard let first = rd_kafka_consumer_poll(pointer, timeoutMilliseconds) else { return ConsumedBatch() }
+        guard let first = rd_kafka_consumer_poll(pointer, timeoutMilliseconds) else {
+            return ConsumedBatch(remaining: Int(rd_kafka_queue_length(queue)))
+        }
         slots[0] = first
         var count = 1
         if slots.count > 1, let rest = slots.baseAddress?.advanced(by: 1) {
@@ -31,7 +37,9 @@ extension RDKafkaClient {
                 slots[i] = nil
             }
         }
-        return Self.translate(UnsafeMutableBufferPointer(rebasing: slots[0..<count]))
+        var batch = Self.translate(UnsafeMutableBufferPointer(rebasing: slots[0..<count]))
+        batch.remaining = Int(rd_kafka_queue_length(queue))
+        return batch
     }
 
     /// Copies the messages' keys and values into one buffer for the whole batch and hands out slices of it.
@@ -43,6 +51,7 @@ extension RDKafkaClient {
         }
         // Copy every key and value first, then hand out slices: writing after a slice exists would make the
         // buffer copy itself on each write (it is no longer uniquely referenced).
+        batch.payloadBytes = totalBytes
         var storage = ByteBufferAllocator().buffer(capacity: totalBytes)
         for case let message? in slots where message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
             if let key = message.pointee.key {

@@ -58,12 +58,14 @@ extension RDKafkaClient {
 
     /// Moves the fetch position of assigned partitions. Blocking (waits up to the timeout for the seek to be
     /// applied); poll thread only.
+    /// With a timeout of 0 the seek is only started (each partition reports `_IN_PROGRESS`, which is no error).
     func seek(_ offsets: [(KafkaTopicPartition, KafkaOffset)], timeoutMilliseconds: Int32) throws(KafkaError) {
         let list = RDKafkaTopicPartitionList(offsets)
         if let error = rd_kafka_seek_partitions(pointer, list.pointer, timeoutMilliseconds) {
             throw KafkaError(consuming: error)
         }
-        if let error = list.firstError() { throw error }
+        let started = timeoutMilliseconds == 0 ? RD_KAFKA_RESP_ERR__IN_PROGRESS : RD_KAFKA_RESP_ERR_NO_ERROR
+        if let error = list.firstError(ignoring: started) { throw error }
     }
 
     /// The earliest offset of each partition whose message timestamp is at or after the given time (milliseconds

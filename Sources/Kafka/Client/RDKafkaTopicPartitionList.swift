@@ -48,9 +48,9 @@ final class RDKafkaTopicPartitionList {
 
     /// The first per-partition error in the list, if any (commit, committed and offsets-for-times results carry one
     /// per entry).
-    func firstError() -> KafkaError? {
+    func firstError(ignoring ignored: rd_kafka_resp_err_t = RD_KAFKA_RESP_ERR_NO_ERROR) -> KafkaError? {
         guard let elems = pointer.pointee.elems else { return nil }
-        for i in 0..<Int(pointer.pointee.cnt) where elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR {
+        for i in 0..<Int(pointer.pointee.cnt) where elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR && elems[i].err != ignored {
             let e = elems[i]
             let topic = e.topic.map { String(cString: $0) }
             return KafkaError.librdkafka(

@@ -82,6 +82,61 @@ public struct KafkaConsumerConfiguration: Sendable {
         }
     }
 
+    /// How much librdkafka fetches ahead of the loop, and how it asks brokers for data. Every field left `nil`
+    /// keeps librdkafka's default.
+    ///
+    /// The prefetch decides both speed and memory: librdkafka keeps fetching until its queue holds
+    /// ``prefetchMessages`` messages or ``prefetchBytes`` bytes, whatever the ``KafkaConsumer/messages`` loop
+    /// takes. A consumer far behind that must catch up fast raises both; one with large messages and little memory
+    /// lowers ``prefetchBytes``. The consumer's own buffer (``KafkaConsumerConfiguration/buffer``) comes on top.
+    ///
+    /// ```swift
+    /// config.fetch.prefetchMessages = 1_000_000
+    /// config.fetch.prefetchBytes = 256 * 1024 * 1024
+    /// ```
+    public struct Fetch: Sendable {
+        /// `queued.min.messages`: librdkafka stops fetching once its consumer queue holds this many messages.
+        /// librdkafka's default: 100,000.
+        public var prefetchMessages: Int?
+        /// `queued.max.messages.kbytes` (given here in bytes, rounded up to whole KiB): librdkafka stops fetching
+        /// once its consumer queue holds this many bytes of messages. librdkafka's default: 64 MiB. At most
+        /// 2,097,151 KiB.
+        public var prefetchBytes: Int?
+        /// `fetch.wait.max.ms`: how long a broker may hold a fetch request open waiting for
+        /// ``minBytes``. librdkafka's default: 500 ms.
+        public var maxWait: Duration?
+        /// `fetch.min.bytes`: the least data a broker should answer a fetch with (it answers earlier once
+        /// ``maxWait`` passed). librdkafka's default: 1.
+        public var minBytes: Int?
+        /// `fetch.max.bytes`: the most data one fetch response may hold. librdkafka's default: 50 MiB
+        /// (lowered to ``prefetchBytes`` when that is smaller).
+        public var maxBytes: Int?
+        /// `max.partition.fetch.bytes`: the most data one fetch response may hold per partition.
+        /// librdkafka's default: 1 MiB.
+        public var maxBytesPerPartition: Int?
+
+        /// librdkafka's defaults for everything.
+        public init() {}
+
+        /// The values librdkafka applies when a field is `nil`.
+        static let librdkafkaPrefetchMessages = 100_000
+        static let librdkafkaPrefetchBytes = 65_536 * 1024
+
+        var properties: [(String, String)] {
+            var p: [(String, String)] = []
+            if let prefetchMessages { p.append(("queued.min.messages", String(prefetchMessages))) }
+            if let prefetchBytes {
+                let kilobytes = prefetchBytes <= 0 ? prefetchBytes : (prefetchBytes + 1023) / 1024
+                p.append(("queued.max.messages.kbytes", String(kilobytes)))
+            }
+            if let maxWait { p.append(("fetch.wait.max.ms", String(maxWait.kafkaMilliseconds))) }
+            if let minBytes { p.append(("fetch.min.bytes", String(minBytes))) }
+            if let maxBytes { p.append(("fetch.max.bytes", String(maxBytes))) }
+            if let maxBytesPerPartition { p.append(("max.partition.fetch.bytes", String(maxBytesPerPartition))) }
+            return p
+        }
+    }
+
     /// How a consumer group spreads partitions over its members (`partition.assignment.strategy`).
     public struct AssignmentStrategy: Hashable, Sendable, CustomStringConvertible {
         /// The value librdkafka takes.
@@ -132,6 +187,8 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var stopAtEndOfPartitions: Bool = false
     /// Buffering between librdkafka and the ``KafkaConsumer/messages`` loop.
     public var buffer: Buffer = Buffer()
+    /// librdkafka's prefetch and fetch request sizes.
+    public var fetch: Fetch = Fetch()
     /// `security.protocol` and its TLS / SASL settings. Default plaintext.
     public var security: KafkaConfiguration.Security = .plaintext
     /// Any librdkafka property, applied after the typed fields (so it wins). See librdkafka's CONFIGURATION.md.
@@ -209,9 +266,18 @@ public struct KafkaConsumerConfiguration: Sendable {
             p.set("partition.assignment.strategy", assignmentStrategies.map(\.rawValue).joined(separator: ","))
         }
         p.set("enable.partition.eof", stopAtEndOfPartitions || reportPartitionEnds)
+        p.set(contentsOf: fetch.properties)
         p.set(contentsOf: security.properties)
         p.set(contentsOf: librdkafkaOverrides.sorted(by: { $0.key < $1.key }))
         return p
+    }
+
+    /// The prefetch limits librdkafka applies (`queued.min.messages`, and `queued.max.messages.kbytes` in bytes).
+    var effectivePrefetchLimits: (messages: Int, bytes: Int) {
+        let p = properties
+        let messages = p.value(for: "queued.min.messages").flatMap { Int($0) } ?? Fetch.librdkafkaPrefetchMessages
+        let kilobytes = p.value(for: "queued.max.messages.kbytes").flatMap { Int($0) }
+        return (messages, kilobytes.map { $0 * 1024 } ?? Fetch.librdkafkaPrefetchBytes)
     }
 
     /// The names of all properties set, each with its value (secrets redacted), for logging and diagnostics.

@@ -50,6 +50,8 @@ final class ConsumerCore: Sendable {
     private let revokedForClose = Atomic<Bool>(false)
     /// Messages handed to the sequence's buffer and not yet taken by the loop's iterator.
     let bufferedMessages = Atomic<Int>(0)
+    /// How often fetching left idle by librdkafka was restarted (``FetchBackoffWatch``), for tests and diagnostics.
+    let fetchRestarts = Atomic<Int>(0)
     /// Set by ``KafkaConsumer/batches(maxCount:maxWait:)``: the poll thread fills batches up to this.
     private let batchTarget = Mutex<(count: Int, wait: Duration)?>(nil)
 
@@ -377,7 +379,7 @@ final class ConsumerCore: Sendable {
         }
     }
 
-    private func apply(_ action: ConsumerStateMachine<Waiter>.FetchAction) {
+    private func apply(_ action: ConsumerStateMachine<Waiter>.FetchAction, positions: [KafkaTopicPartition: KafkaOffset] = [:]) {
         switch action {
         case .poll, .wait: break
         case .pause(let partitions):
@@ -386,6 +388,8 @@ final class ConsumerCore: Sendable {
         case .resume(let partitions):
             logger.trace("reader caught up: resuming fetch", metadata: [KafkaLoggingKeys.partitions: "\(partitions)"])
             client.setPaused(false, partitions: partitions)
+            // librdkafka 2.0.2's resume does not wake the broker threads, which may sleep up to 1 s.
+            restartFetch(partitions, positions: positions)
         }
     }
 
@@ -404,6 +408,8 @@ final class ConsumerCore: Sendable {
         var reachedEnd = false
         let buffer = ConsumeBuffer()
         var stall = StallWatch()
+        let limits = configuration.effectivePrefetchLimits
+        var backoff = FetchBackoffWatch(messageLimit: limits.messages, byteLimit: limits.bytes)
         while state.withLock({ $0.isRunning }) {
             runCommands()
             watchForStall(&stall)
@@ -412,8 +418,9 @@ final class ConsumerCore: Sendable {
                 Self.sleep(milliseconds: 1)
                 continue
             }
-            apply(action)
-            let batch = fetch(buffer: buffer)
+            if action != .poll { backoff.reset() }
+            apply(action, positions: backoff.positions(atEpoch: currentEpoch))
+            let batch = fetch(buffer: buffer, backoff: &backoff, restart: !reachedEnd)
             if batch.isEmpty { continue }
             for error in batch.errors {
                 if error.isFatal {
@@ -463,20 +470,33 @@ final class ConsumerCore: Sendable {
 
     /// Takes the next batch from librdkafka: what is ready (up to the buffer's batch size), or, for
     /// ``KafkaConsumer/batches(maxCount:maxWait:)``, up to its count, waiting up to its time after the first message.
-    private func fetch(buffer: ConsumeBuffer) -> ConsumedBatch {
-        guard let target = batchTarget.withLock({ $0 }) else {
-            return client.consumeBatch(timeoutMilliseconds: 100, maxCount: configuration.buffer.batchSize, buffer: buffer)
+    private func fetch(buffer: ConsumeBuffer, backoff: inout FetchBackoffWatch, restart: Bool) -> ConsumedBatch {
+        func take(timeoutMilliseconds: Int32, maxCount: Int) -> ConsumedBatch {
+            let batch = client.consumeBatch(timeoutMilliseconds: timeoutMilliseconds, maxCount: maxCount, buffer: buffer)
+            let epoch = currentEpoch
+            backoff.took(batch.messages, epoch: epoch)
+            if backoff.observe(taken: batch.messages.count, takenBytes: batch.payloadBytes, remaining: batch.remaining),
+                restart
+            {
+                logger.trace("queue drained after librdkafka's fetch back-off: restarting fetch")
+                if restartFetch(state.withLock { $0.restartablePartitions }, positions: backoff.positions(atEpoch: epoch)) {
+                    fetchRestarts.wrappingAdd(1, ordering: .relaxed)
+                }
+            }
+            return batch
         }
-        var batch = client.consumeBatch(timeoutMilliseconds: 100, maxCount: target.count, buffer: buffer)
+        guard let target = batchTarget.withLock({ $0 }) else {
+            return take(timeoutMilliseconds: backoff.pollTimeoutMilliseconds, maxCount: configuration.buffer.batchSize)
+        }
+        var batch = take(timeoutMilliseconds: backoff.pollTimeoutMilliseconds, maxCount: target.count)
         guard !batch.messages.isEmpty else { return batch }
         let deadline = ContinuousClock.now.advanced(by: target.wait)
         while batch.messages.count < target.count, batch.errors.isEmpty {
             let left = deadline - .now
             guard left > .zero else { break }
-            let more = client.consumeBatch(
+            let more = take(
                 timeoutMilliseconds: min(Self.milliseconds(left), 100),
-                maxCount: target.count - batch.messages.count,
-                buffer: buffer
+                maxCount: target.count - batch.messages.count
             )
             batch.messages += more.messages
             batch.partitionEnds += more.partitionEnds
@@ -485,6 +505,33 @@ final class ConsumerCore: Sendable {
             if state.withLock({ !$0.isRunning }) || commands.withLock({ !$0.isEmpty }) { break }
         }
         return batch
+    }
+
+    /// Wakes fetching that librdkafka left idle (see ``FetchBackoffWatch``): seeks each of `candidates` that
+    /// has a position (the offset after the last message taken since the assignment last changed) and is not at
+    /// its end, to that position. A seek to a concrete offset is what wakes a broker thread in librdkafka 2.0.2
+    /// (a resume does not), and the thread then looks at every partition it fetches. With the queue empty
+    /// nothing is dropped; a fetch response that lands meanwhile is discarded by the seek and fetched again from
+    /// the position. A partition without position is left alone (its broker thread wakes with the other
+    /// partitions it leads).
+    /// Returns whether it seeked any partition.
+    @discardableResult
+    private func restartFetch(_ candidates: [KafkaTopicPartition], positions: [KafkaTopicPartition: KafkaOffset]) -> Bool {
+        let seeks: [(KafkaTopicPartition, KafkaOffset)] = candidates.compactMap { partition in
+            guard let position = positions[partition] else { return nil }
+            if let watermarks = client.cachedWatermarks(partition), watermarks.high.rawValue <= position.rawValue {
+                return nil  // at its end: nothing to fetch
+            }
+            return (partition, position)
+        }
+        guard !seeks.isEmpty else { return false }
+        do {
+            try client.seek(seeks, timeoutMilliseconds: 0)
+            return true
+        } catch {
+            logger.debug("restarting fetch: \(error)")
+            return false
+        }
     }
 
     /// Reports (once per stall) a loop that holds a message longer than `max.poll.interval.ms`.

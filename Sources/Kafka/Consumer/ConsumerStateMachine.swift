@@ -85,6 +85,12 @@ struct ConsumerStateMachine<Waiter> {
         }
     }
 
+    /// The partitions fetching may be restarted for (``FetchBackoffWatch``): assigned, not paused by the user,
+    /// none while backpressure holds fetching paused.
+    var restartablePartitions: [KafkaTopicPartition] {
+        fetchPaused ? [] : ends.assigned.subtracting(userPaused).sorted(by: Self.order)
+    }
+
     // MARK: Assignment
 
     /// Partitions were assigned; newly assigned partitions are paused too while the reader is saturated, and those

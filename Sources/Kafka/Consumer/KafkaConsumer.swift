@@ -116,6 +116,12 @@ public final actor KafkaConsumer: Service {
         core.bufferedCounts()
     }
 
+    /// How often the consumer restarted fetching that librdkafka 2.0.2 had left idle for up to a second after its
+    /// queue reached `queued.min.messages` or `queued.max.messages.kbytes`. For tests and diagnostics.
+    package nonisolated var fetchRestartCount: Int {
+        core.fetchRestarts.load(ordering: .relaxed)
+    }
+
     /// Commits what the loop finished with, leaves the group, frees the handle, and ends ``messages``. Safe to call
     /// more than once; later calls wait for the first.
     ///

@@ -307,6 +307,27 @@ struct ConsumerControlTests {
         }
     }
 
+    @Test("a prefetch limit reached over and over: fetching restarts each time, every message comes once, in order")
+    func prefetchLimitRestartsFetch() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let partitions = 4
+            let perPartition = 5_000
+            let topic = try await numberedTopic(cluster, prefix: "prefetch", partitions: partitions, perPartition: perPartition)
+            var config = fixedConfig(cluster, topic: topic)
+            config.stopAtEndOfPartitions = true
+            // One fetch response (up to 1 MiB per partition) overshoots this: librdkafka 2.0.2 then leaves
+            // fetching idle for up to a second each time, 40 times over this topic, unless the consumer restarts it.
+            config.fetch.prefetchMessages = 500
+            let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
+            var messages: [KafkaConsumerMessage] = []
+            for try await message in consumer.messages {
+                messages.append(message)
+            }
+            expectComplete(messages, partitions: partitions, perPartition: perPartition)
+            #expect(consumer.fetchRestartCount > 0)
+        }
+    }
+
     @Test("a slow loop over 200,000 messages keeps the consumer's buffered messages under its bound")
     func slowLoopIsBounded() async throws {
         try await withKafkaTestCluster(brokers: 1) { cluster in
@@ -316,10 +337,8 @@ struct ConsumerControlTests {
             var config = fixedConfig(cluster, topic: topic)
             config.stopAtEndOfPartitions = true
             config.buffer = .init(batchSize: 500, lowWatermark: 1, highWatermark: 4)
-            // librdkafka's own prefetch: ~10,000 messages per partition. (Each time a partition's prefetch is full,
-            // librdkafka 2.0.2 backs its fetches off for fetch.error.backoff.ms, 500 ms: much lower limits make
-            // any consumer, the C one too, crawl.)
-            config.librdkafkaOverrides["queued.min.messages"] = "10000"
+            // librdkafka's own prefetch: 10,000 messages.
+            config.fetch.prefetchMessages = 10_000
             let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
             var maxHandedOver = 0
             var maxInLibrdkafka = 0

@@ -138,4 +138,28 @@ struct ConfigurationTests {
         #expect(good.effectiveProperties["group.id"] == "g")
         #expect(good.effectiveProperties["auto.offset.reset"] == "earliest")
     }
+
+    @Test("consumer fetch fields reach librdkafka (bytes as whole KiB), and bad values are refused by name")
+    func consumerFetch() throws {
+        var config = KafkaConsumerConfiguration(bootstrapServers: ["b:1"], consumptionStrategy: .group(id: "g", topics: ["t"]))
+        #expect(config.effectiveProperties["queued.min.messages"] == nil)  // nil keeps librdkafka's default
+        config.fetch.prefetchMessages = 500_000
+        config.fetch.prefetchBytes = 100 * 1024 * 1024 + 1
+        config.fetch.maxWait = .milliseconds(100)
+        config.fetch.minBytes = 1_024
+        config.fetch.maxBytes = 10_000_000
+        config.fetch.maxBytesPerPartition = 2_000_000
+        try config.validate()
+        let p = config.effectiveProperties
+        #expect(p["queued.min.messages"] == "500000")
+        #expect(p["queued.max.messages.kbytes"] == "102401")  // rounded up
+        #expect(p["fetch.wait.max.ms"] == "100")
+        #expect(p["fetch.min.bytes"] == "1024")
+        #expect(p["fetch.max.bytes"] == "10000000")
+        #expect(p["max.partition.fetch.bytes"] == "2000000")
+        config.fetch.prefetchMessages = 0
+        config.librdkafkaOverrides = [:]
+        let error = try #require(throws: KafkaError.self) { try config.validate() }
+        #expect(error.configurationKey == "queued.min.messages")
+    }
 }
