@@ -478,7 +478,6 @@ final class ConsumerCore: Sendable {
             if backoff.observe(taken: batch.messages.count, takenBytes: batch.payloadBytes, remaining: batch.remaining),
                 restart
             {
-                logger.trace("queue drained after librdkafka's fetch back-off: restarting fetch")
                 if restartFetch(state.withLock { $0.restartablePartitions }, positions: backoff.positions(atEpoch: epoch)) {
                     fetchRestarts.wrappingAdd(1, ordering: .relaxed)
                 }
@@ -524,6 +523,10 @@ final class ConsumerCore: Sendable {
             }
             return (partition, position)
         }
+        logger.debug(
+            "restarting fetch left idle by librdkafka",
+            metadata: [KafkaLoggingKeys.partitions: "\(seeks.count) of \(candidates.count) (\(positions.count) with a position)"]
+        )
         guard !seeks.isEmpty else { return false }
         do {
             try client.seek(seeks, timeoutMilliseconds: 0)
