@@ -8,15 +8,23 @@ import Testing
 
 /// Produces `perPartition` messages to each of `partitions` partitions of a new topic; the message at offset n of
 /// partition p has the value "p:n".
+/// `batchMessageCount` caps the producer's batches (`batch.num.messages`), and so what one fetch returns.
 private func numberedTopic(
     _ cluster: any KafkaTestCluster,
     prefix: String = "control",
     partitions: Int,
-    perPartition: Int
+    perPartition: Int,
+    batchMessageCount: Int? = nil
 ) async throws -> String {
     let topic = uniqueName(prefix)
     try await cluster.createTopic(topic, partitions: partitions, replicationFactor: 1)
-    try await produceNumbered(cluster, topic: topic, partitions: partitions, range: 0..<perPartition)
+    try await produceNumbered(
+        cluster,
+        topic: topic,
+        partitions: partitions,
+        range: 0..<perPartition,
+        batchMessageCount: batchMessageCount
+    )
     return topic
 }
 
@@ -24,10 +32,12 @@ private func produceNumbered(
     _ cluster: any KafkaTestCluster,
     topic: String,
     partitions: Int,
-    range: Range<Int>
+    range: Range<Int>,
+    batchMessageCount: Int? = nil
 ) async throws {
     var config = KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers])
     config.deliveryReports = .failuresOnly
+    if let batchMessageCount { config.batchMessageCount = batchMessageCount }
     let producer = try KafkaProducer(configuration: config, logger: testLogger)
     let failures = Task {
         var count = 0
@@ -312,12 +322,21 @@ struct ConsumerControlTests {
         try await withKafkaTestCluster(brokers: 1) { cluster in
             let partitions = 4
             let perPartition = 5_000
-            let topic = try await numberedTopic(cluster, prefix: "prefetch", partitions: partitions, perPartition: perPartition)
+            // Batches of 100 messages, and fetches of one batch per partition (a broker returns the first batch even
+            // when it is larger than the limit): the topic takes 50 fetch rounds, on a real broker too.
+            let topic = try await numberedTopic(
+                cluster,
+                prefix: "prefetch",
+                partitions: partitions,
+                perPartition: perPartition,
+                batchMessageCount: 100
+            )
             var config = fixedConfig(cluster, topic: topic)
             config.stopAtEndOfPartitions = true
-            // One fetch response (up to 1 MiB per partition) overshoots this: librdkafka 2.0.2 then leaves
-            // fetching idle for up to a second each time, 40 times over this topic, unless the consumer restarts it.
-            config.fetch.prefetchMessages = 500
+            config.fetch.maxBytesPerPartition = 1_024
+            // Each round (4 x 100 messages) overshoots this: librdkafka 2.0.2 then leaves fetching idle for up to a
+            // second, each round, unless the consumer restarts it.
+            config.fetch.prefetchMessages = 300
             let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
             var messages: [KafkaConsumerMessage] = []
             for try await message in consumer.messages {
