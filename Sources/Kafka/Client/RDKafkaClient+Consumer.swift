@@ -44,8 +44,8 @@ extension RDKafkaClient {
 
     /// Keys and values are copied into buffers of about this size, shared by the messages they hold. Small enough
     /// that malloc recycles them while the loop frees earlier ones (a buffer per poll, megabytes at a time, went back
-    /// to the kernel and was faulted in again: a fifth of the poll thread's time at 1,000-byte messages), and that a
-    /// message kept by the application holds little memory alive.
+    /// to the kernel and was faulted in again: the batch loop at 1,000-byte messages ran ~20 % faster with 64 KiB),
+    /// and that a message kept by the application holds little memory alive.
     static let copyChunkBytes = 64 * 1024
 
     /// Copies the messages' keys and values into shared buffers (``copyChunkBytes`` each) and hands out slices.
