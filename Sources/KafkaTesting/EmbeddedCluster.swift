@@ -115,7 +115,11 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
 
     /// Brings broker `id` back up.
     public func setBrokerUp(_ id: Int) throws(KafkaError) {
-        if let socket = heldPorts.withLock({ $0.removeValue(forKey: id) }) { close(socket) }
+        // The held port is released only after the mock listens on it again: both sockets allow address reuse and
+        // the held one does not listen, so the mock's bind succeeds while it is held, and no other socket can take
+        // the port in between (releasing it first left a window in which one did, and aborted a CI run).
+        let held = heldPorts.withLock { $0.removeValue(forKey: id) }
+        defer { if let held { close(held) } }
         try withCluster { cluster throws(KafkaError) in
             try check(rd_kafka_mock_broker_set_up(cluster, Int32(id)), "bring broker \(id) up")
         }
