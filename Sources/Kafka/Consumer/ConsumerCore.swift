@@ -52,6 +52,9 @@ final class ConsumerCore: Sendable {
     let bufferedMessages = Atomic<Int>(0)
     /// How often fetching left idle by librdkafka was restarted (``FetchBackoffWatch``), for tests and diagnostics.
     let fetchRestarts = Atomic<Int>(0)
+    /// Watches for fetching left idle by librdkafka, and keeps the positions to restart it from. Poll thread only
+    /// (the lock is uncontended; it makes the core `Sendable`).
+    private let fetchWatch: Mutex<FetchBackoffWatch>
     /// Set by ``KafkaConsumer/batches(maxCount:maxWait:)``: the poll thread fills batches up to this.
     private let batchTarget = Mutex<(count: Int, wait: Duration)?>(nil)
 
@@ -66,6 +69,8 @@ final class ConsumerCore: Sendable {
         self.logger = client.logger
         self.rebalanceHandler = rebalanceHandler
         self.eventSink = events
+        let limits = configuration.effectivePrefetchLimits
+        self.fetchWatch = Mutex(FetchBackoffWatch(messageLimit: limits.messages, byteLimit: limits.bytes))
     }
 
     // MARK: Any thread
@@ -379,7 +384,7 @@ final class ConsumerCore: Sendable {
         }
     }
 
-    private func apply(_ action: ConsumerStateMachine<Waiter>.FetchAction, positions: [KafkaTopicPartition: KafkaOffset] = [:]) {
+    private func apply(_ action: ConsumerStateMachine<Waiter>.FetchAction) {
         switch action {
         case .poll, .wait: break
         case .pause(let partitions):
@@ -389,7 +394,7 @@ final class ConsumerCore: Sendable {
             logger.trace("reader caught up: resuming fetch", metadata: [KafkaLoggingKeys.partitions: "\(partitions)"])
             client.setPaused(false, partitions: partitions)
             // librdkafka 2.0.2's resume does not wake the broker threads, which may sleep up to 1 s.
-            restartFetch(partitions, positions: positions)
+            restartFetch(partitions, positions: fetchWatch.withLock { $0.positions(atEpoch: currentEpoch) })
         }
     }
 
@@ -408,8 +413,6 @@ final class ConsumerCore: Sendable {
         var reachedEnd = false
         let buffer = ConsumeBuffer()
         var stall = StallWatch()
-        let limits = configuration.effectivePrefetchLimits
-        var backoff = FetchBackoffWatch(messageLimit: limits.messages, byteLimit: limits.bytes)
         while state.withLock({ $0.isRunning }) {
             runCommands()
             watchForStall(&stall)
@@ -418,9 +421,9 @@ final class ConsumerCore: Sendable {
                 Self.sleep(milliseconds: 1)
                 continue
             }
-            if action != .poll { backoff.reset() }
-            apply(action, positions: backoff.positions(atEpoch: currentEpoch))
-            let batch = fetch(buffer: buffer, backoff: &backoff, restart: !reachedEnd)
+            if action != .poll { fetchWatch.withLock { $0.reset() } }
+            apply(action)
+            let batch = fetch(buffer: buffer, restart: !reachedEnd)
             if batch.isEmpty { continue }
             for error in batch.errors {
                 if error.isFatal {
@@ -470,24 +473,25 @@ final class ConsumerCore: Sendable {
 
     /// Takes the next batch from librdkafka: what is ready (up to the buffer's batch size), or, for
     /// ``KafkaConsumer/batches(maxCount:maxWait:)``, up to its count, waiting up to its time after the first message.
-    private func fetch(buffer: ConsumeBuffer, backoff: inout FetchBackoffWatch, restart: Bool) -> ConsumedBatch {
+    private func fetch(buffer: ConsumeBuffer, restart: Bool) -> ConsumedBatch {
         func take(timeoutMilliseconds: Int32, maxCount: Int) -> ConsumedBatch {
             let batch = client.consumeBatch(timeoutMilliseconds: timeoutMilliseconds, maxCount: maxCount, buffer: buffer)
             let epoch = currentEpoch
-            backoff.took(batch.messages, epoch: epoch)
-            if backoff.observe(taken: batch.messages.count, takenBytes: batch.payloadBytes, remaining: batch.remaining),
-                restart
-            {
-                if restartFetch(state.withLock { $0.restartablePartitions }, positions: backoff.positions(atEpoch: epoch)) {
-                    fetchRestarts.wrappingAdd(1, ordering: .relaxed)
-                }
+            let positions: [KafkaTopicPartition: KafkaOffset]? = fetchWatch.withLock { watch in
+                watch.took(batch.messages, epoch: epoch)
+                let stopped = watch.observe(taken: batch.messages.count, takenBytes: batch.payloadBytes, remaining: batch.remaining)
+                return stopped && restart ? watch.positions(atEpoch: epoch) : nil
+            }
+            if let positions, restartFetch(state.withLock { $0.restartablePartitions }, positions: positions) {
+                fetchRestarts.wrappingAdd(1, ordering: .relaxed)
             }
             return batch
         }
+        let timeout = fetchWatch.withLock { $0.pollTimeoutMilliseconds }
         guard let target = batchTarget.withLock({ $0 }) else {
-            return take(timeoutMilliseconds: backoff.pollTimeoutMilliseconds, maxCount: configuration.buffer.batchSize)
+            return take(timeoutMilliseconds: timeout, maxCount: configuration.buffer.batchSize)
         }
-        var batch = take(timeoutMilliseconds: backoff.pollTimeoutMilliseconds, maxCount: target.count)
+        var batch = take(timeoutMilliseconds: timeout, maxCount: target.count)
         guard !batch.messages.isEmpty else { return batch }
         let deadline = ContinuousClock.now.advanced(by: target.wait)
         while batch.messages.count < target.count, batch.errors.isEmpty {
