@@ -64,14 +64,15 @@ struct FetchBackoffWatch {
             positionsEpoch = epoch
         }
         guard var last = messages.indices.first else { return }
-        // Runs of one partition: record the last message of each run.
+        // Runs of one partition: record the last message of each run. Fields are read in place (passing a message
+        // on would copy it, with a retain of each of its buffers).
         for index in messages.indices.dropFirst() {
             if messages[index].partition != messages[last].partition || messages[index].topic != messages[last].topic {
-                record(messages[last])
+                record(topic: messages[last].topic, partition: messages[last].partition, offset: messages[last].offset)
             }
             last = index
         }
-        record(messages[last])
+        record(topic: messages[last].topic, partition: messages[last].partition, offset: messages[last].offset)
     }
 
     /// The positions taken at assignment epoch `epoch` (none if it moved since).
@@ -79,8 +80,7 @@ struct FetchBackoffWatch {
         epoch == positionsEpoch ? positions : [:]
     }
 
-    private mutating func record(_ message: KafkaConsumerMessage) {
-        positions[KafkaTopicPartition(topic: message.topic, partition: message.partition)] =
-            KafkaOffset(rawValue: message.offset.rawValue + 1)
+    private mutating func record(topic: String, partition: KafkaPartition, offset: KafkaOffset) {
+        positions[KafkaTopicPartition(topic: topic, partition: partition)] = KafkaOffset(rawValue: offset.rawValue + 1)
     }
 }
