@@ -347,6 +347,45 @@ struct ConsumerControlTests {
         }
     }
 
+    @Test("seeks while fetching keeps restarting: each seek holds, the restart never moves a partition back")
+    func seekDuringFetchRestarts() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let partitions = 2
+            let perPartition = 3_000
+            let topic = try await numberedTopic(
+                cluster,
+                prefix: "prefetch-seek",
+                partitions: partitions,
+                perPartition: perPartition,
+                batchMessageCount: 100
+            )
+            var config = fixedConfig(cluster, topic: topic)
+            config.stopAtEndOfPartitions = true
+            config.fetch.maxBytesPerPartition = 1_024
+            config.fetch.prefetchMessages = 150  // every fetch round overshoots it: restarts all along
+            let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
+            let p0 = KafkaTopicPartition(topic: topic, partition: 0)
+            var offsets: [Int32: [Int64]] = [:]
+            var seeks = 0
+            for try await message in consumer.messages {
+                #expect(message.valueString == "\(message.partition.rawValue):\(message.offset.rawValue)")
+                offsets[message.partition.rawValue, default: []].append(message.offset.rawValue)
+                // Partition 0 jumps forward at 1,000 (to 2,000) and back at 2,500 (to 500), once each.
+                if message.partition == 0 && message.offset.rawValue == 1_000 && seeks == 0 {
+                    seeks = 1
+                    try await consumer.seek(p0, to: KafkaOffset(2_000))
+                } else if message.partition == 0 && message.offset.rawValue == 2_500 && seeks == 1 {
+                    seeks = 2
+                    try await consumer.seek(p0, to: KafkaOffset(500))
+                }
+            }
+            let expected0 = Array(0...1_000) + Array(2_000...2_500) + Array(500..<Int64(perPartition))
+            #expect(offsets[0] == expected0)
+            #expect(offsets[1] == Array(0..<Int64(perPartition)))
+            #expect(consumer.fetchRestartCount > 0)
+        }
+    }
+
     @Test("a slow loop over 200,000 messages keeps the consumer's buffered messages under its bound")
     func slowLoopIsBounded() async throws {
         try await withKafkaTestCluster(brokers: 1) { cluster in
