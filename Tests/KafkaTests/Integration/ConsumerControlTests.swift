@@ -61,6 +61,31 @@ private func fixedConfig(_ cluster: any KafkaTestCluster, topic: String, from of
     )
 }
 
+/// A consumer of every partition of a new numbered topic that hits its prefetch limit on every fetch round, so that
+/// librdkafka 2.0.2 leaves fetching idle after each round unless the consumer restarts it. The topic is produced in
+/// batches of 100 messages, and fetched one batch per partition per round (a broker returns the first batch even
+/// when it is larger than the limit), so this holds on a real broker too; the consumer stops at the partitions' ends.
+private func prefetchBoundConsumer(
+    _ cluster: any KafkaTestCluster,
+    prefix: String,
+    partitions: Int,
+    perPartition: Int,
+    prefetchMessages: Int
+) async throws -> (topic: String, consumer: KafkaConsumer) {
+    let topic = try await numberedTopic(
+        cluster,
+        prefix: prefix,
+        partitions: partitions,
+        perPartition: perPartition,
+        batchMessageCount: 100
+    )
+    var config = fixedConfig(cluster, topic: topic)
+    config.stopAtEndOfPartitions = true
+    config.fetch.maxBytesPerPartition = 1_024
+    config.fetch.prefetchMessages = prefetchMessages
+    return (topic, try KafkaConsumer(configuration: config, logger: testLogger))
+}
+
 /// Checks that `messages` hold, per partition, exactly offsets 0..<perPartition in order with matching values.
 private func expectComplete(_ messages: [KafkaConsumerMessage], partitions: Int, perPartition: Int) {
     var byPartition: [Int32: [Int64]] = [:]
@@ -322,22 +347,14 @@ struct ConsumerControlTests {
         try await withKafkaTestCluster(brokers: 1) { cluster in
             let partitions = 4
             let perPartition = 5_000
-            // Batches of 100 messages, and fetches of one batch per partition (a broker returns the first batch even
-            // when it is larger than the limit): the topic takes 50 fetch rounds, on a real broker too.
-            let topic = try await numberedTopic(
+            // 50 rounds of 4 x 100 messages, each overshooting the limit.
+            let (_, consumer) = try await prefetchBoundConsumer(
                 cluster,
                 prefix: "prefetch",
                 partitions: partitions,
                 perPartition: perPartition,
-                batchMessageCount: 100
+                prefetchMessages: 300
             )
-            var config = fixedConfig(cluster, topic: topic)
-            config.stopAtEndOfPartitions = true
-            config.fetch.maxBytesPerPartition = 1_024
-            // Each round (4 x 100 messages) overshoots this: librdkafka 2.0.2 then leaves fetching idle for up to a
-            // second, each round, unless the consumer restarts it.
-            config.fetch.prefetchMessages = 300
-            let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
             var messages: [KafkaConsumerMessage] = []
             for try await message in consumer.messages {
                 messages.append(message)
@@ -352,18 +369,14 @@ struct ConsumerControlTests {
         try await withKafkaTestCluster(brokers: 1) { cluster in
             let partitions = 2
             let perPartition = 3_000
-            let topic = try await numberedTopic(
+            // Every round (2 x 100 messages) overshoots the limit: restarts all along.
+            let (topic, consumer) = try await prefetchBoundConsumer(
                 cluster,
                 prefix: "prefetch-seek",
                 partitions: partitions,
                 perPartition: perPartition,
-                batchMessageCount: 100
+                prefetchMessages: 150
             )
-            var config = fixedConfig(cluster, topic: topic)
-            config.stopAtEndOfPartitions = true
-            config.fetch.maxBytesPerPartition = 1_024
-            config.fetch.prefetchMessages = 150  // every fetch round overshoots it: restarts all along
-            let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
             let p0 = KafkaTopicPartition(topic: topic, partition: 0)
             var offsets: [Int32: [Int64]] = [:]
             var seeks = 0
