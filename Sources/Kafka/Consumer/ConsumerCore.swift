@@ -87,21 +87,8 @@ final class ConsumerCore: Sendable {
     /// Runs on the reader's task; one non-blocking `rd_kafka_offsets_store` per call.
     func markProcessed(_ messages: ArraySlice<KafkaConsumerMessage>) {
         guard configuration.consumptionStrategy.groupID != nil, !messages.isEmpty else { return }
-        // Offsets rise within a partition, and batches come in runs of one partition: keep the last of each run.
-        // Compared in place (by index): copying each message costs a retain and release of each of its buffers.
         var next: [KafkaTopicPartition: KafkaOffset] = [:]
-        func keep(_ index: Int) {
-            next[KafkaTopicPartition(topic: messages[index].topic, partition: messages[index].partition)] =
-                KafkaOffset(rawValue: messages[index].offset.rawValue + 1)
-        }
-        var last = messages.startIndex
-        for index in messages.indices.dropFirst() {
-            if messages[index].partition != messages[last].partition || messages[index].topic != messages[last].topic {
-                keep(last)
-            }
-            last = index
-        }
-        keep(last)
+        messages.recordNextOffsets(into: &next)
         client.storeOffsets(next.map { ($0.key, $0.value) })
     }
 
@@ -527,11 +514,11 @@ final class ConsumerCore: Sendable {
             }
             return (partition, position)
         }
+        guard !seeks.isEmpty else { return false }
         logger.debug(
             "restarting fetch left idle by librdkafka",
             metadata: [KafkaLoggingKeys.partitions: "\(seeks.count) of \(candidates.count) (\(positions.count) with a position)"]
         )
-        guard !seeks.isEmpty else { return false }
         do {
             try client.seek(seeks, timeoutMilliseconds: 0)
             return true

@@ -44,7 +44,7 @@ struct FetchBackoffWatch {
         return true
     }
 
-    /// Forget what was seen: fetching was paused.
+    /// Forget what was seen: fetching was paused or resumed.
     mutating func reset() {
         nearLimitSeen = false
     }
@@ -63,24 +63,31 @@ struct FetchBackoffWatch {
             positions = [:]
             positionsEpoch = epoch
         }
-        guard var last = messages.indices.first else { return }
-        // Runs of one partition: record the last message of each run. Fields are read in place (passing a message
-        // on would copy it, with a retain of each of its buffers).
-        for index in messages.indices.dropFirst() {
-            if messages[index].partition != messages[last].partition || messages[index].topic != messages[last].topic {
-                record(topic: messages[last].topic, partition: messages[last].partition, offset: messages[last].offset)
-            }
-            last = index
-        }
-        record(topic: messages[last].topic, partition: messages[last].partition, offset: messages[last].offset)
+        messages.recordNextOffsets(into: &positions)
     }
 
     /// The positions taken at assignment epoch `epoch` (none if it moved since).
     func positions(atEpoch epoch: UInt64) -> [KafkaTopicPartition: KafkaOffset] {
         epoch == positionsEpoch ? positions : [:]
     }
+}
 
-    private mutating func record(topic: String, partition: KafkaPartition, offset: KafkaOffset) {
-        positions[KafkaTopicPartition(topic: topic, partition: partition)] = KafkaOffset(rawValue: offset.rawValue + 1)
+extension RandomAccessCollection where Element == KafkaConsumerMessage {
+    /// Sets, per partition, the offset after the last of these messages (the next one to read). Offsets rise within
+    /// a partition and batches come in runs of one partition, so only the last message of each run counts. Fields
+    /// are compared in place: copying a message costs a retain and release of each of its buffers.
+    func recordNextOffsets(into next: inout [KafkaTopicPartition: KafkaOffset]) {
+        guard var last = indices.first else { return }
+        func keep(_ index: Index) {
+            next[KafkaTopicPartition(topic: self[index].topic, partition: self[index].partition)] =
+                KafkaOffset(rawValue: self[index].offset.rawValue + 1)
+        }
+        for index in indices.dropFirst() {
+            if self[index].partition != self[last].partition || self[index].topic != self[last].topic {
+                keep(last)
+            }
+            last = index
+        }
+        keep(last)
     }
 }
