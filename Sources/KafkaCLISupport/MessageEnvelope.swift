@@ -30,12 +30,13 @@ public enum MessageEnvelope {
         }
         JSONWriter.appendRaw(",\"broker\":", to: &output)
         appendDecimal(Int64(broker), to: &output)
-        if !message.headers.isEmpty {
-            let base64 = message.headers.contains { header in
+        let headers = message.headers  // parsed on each read
+        if !headers.isEmpty {
+            let base64 = headers.contains { header in
                 header.value.map { value in !value.withUnsafeReadableBytes { isValidUTF8($0) } } ?? false
             }
             JSONWriter.appendRaw(",\"headers\":[", to: &output)
-            for (i, header) in message.headers.enumerated() {
+            for (i, header) in headers.enumerated() {
                 if i > 0 { output.append(UInt8(ascii: ",")) }
                 JSONWriter.appendString(header.key, to: &output)
                 output.append(UInt8(ascii: ","))
@@ -55,12 +56,12 @@ public enum MessageEnvelope {
         output.append(UInt8(ascii: "}"))
     }
 
-    private static func appendField(_ buffer: ByteBuffer?, encodingName: StaticString, to output: inout [UInt8]) {
-        guard let buffer else {
+    private static func appendField(_ field: KafkaBytes?, encodingName: StaticString, to output: inout [UInt8]) {
+        guard let field else {
             JSONWriter.appendRaw("null", to: &output)
             return
         }
-        let base64 = buffer.withUnsafeReadableBytes { bytes in
+        let base64 = field.withUnsafeBytes { bytes in
             let base64 = !isValidUTF8(bytes)
             appendBytes(bytes, base64: base64, to: &output)
             return base64

@@ -111,15 +111,15 @@ public struct MessageFormat: Sendable {
             switch piece {
             case .literal(let bytes): output.append(contentsOf: bytes)
             case .payload: appendBytes(message.value, null: null, to: &output)
-            case .payloadLength: appendDecimal(Int64(message.value?.readableBytes ?? -1), to: &output)
+            case .payloadLength: appendDecimal(Int64(message.value?.count ?? -1), to: &output)
             case .payloadLengthBinary:
-                let length = UInt32(bitPattern: Int32(message.value?.readableBytes ?? -1))
+                let length = UInt32(bitPattern: Int32(message.value?.count ?? -1))
                 output.append(UInt8(truncatingIfNeeded: length >> 24))
                 output.append(UInt8(truncatingIfNeeded: length >> 16))
                 output.append(UInt8(truncatingIfNeeded: length >> 8))
                 output.append(UInt8(truncatingIfNeeded: length))
             case .key: appendBytes(message.key, null: null, to: &output)
-            case .keyLength: appendDecimal(Int64(message.key?.readableBytes ?? -1), to: &output)
+            case .keyLength: appendDecimal(Int64(message.key?.count ?? -1), to: &output)
             case .timestamp: appendDecimal(message.timestamp?.millisecondsSinceEpoch ?? -1, to: &output)
             case .headers:
                 for (i, header) in message.headers.enumerated() {
@@ -145,12 +145,12 @@ public struct MessageFormat: Sendable {
         }
     }
 
-    private func appendBytes(_ buffer: ByteBuffer?, null: [UInt8], to output: inout [UInt8]) {
-        guard let buffer else {
+    private func appendBytes(_ bytes: KafkaBytes?, null: [UInt8], to output: inout [UInt8]) {
+        guard let bytes else {
             output.append(contentsOf: null)
             return
         }
-        buffer.withUnsafeReadableBytes { output.append(contentsOf: $0) }
+        bytes.withUnsafeBytes { output.append(contentsOf: $0) }
     }
 }
 

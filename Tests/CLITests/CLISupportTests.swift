@@ -175,7 +175,7 @@ struct CLISupportTests {
     private func message(key: String?, value: [UInt8]?, headers: [KafkaHeader] = []) -> KafkaConsumerMessage {
         KafkaConsumerMessage(
             topic: "t", partition: KafkaPartition(rawValue: 3), offset: KafkaOffset(rawValue: 42),
-            key: key.map { ByteBuffer(string: $0) }, value: value.map { ByteBuffer(bytes: $0) },
+            key: key.map { KafkaBytes($0) }, value: value.map { KafkaBytes($0) },
             headers: headers, timestamp: KafkaTimestamp(millisecondsSinceEpoch: 1_700_000_000_123), timestampType: .createTime
         )
     }

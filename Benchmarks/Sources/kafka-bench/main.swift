@@ -187,7 +187,7 @@ case "consume":
         loop: for try await batch in consumer.batches(maxCount: 10_000, maxWait: .milliseconds(10)) {
             if count == 0 { t0 = now() }
             for message in batch {
-                bytes += message.value?.readableBytes ?? 0
+                bytes += message.value?.count ?? 0
                 count += 1
                 if count == n { break loop }
             }
@@ -196,7 +196,7 @@ case "consume":
         // A lagging consumer with a slow loop: 1 ms of "work" every 1,000 messages; peak RSS is what counts.
         for try await message in consumer.messages {
             if count == 0 { t0 = now() }
-            bytes += message.value?.readableBytes ?? 0
+            bytes += message.value?.count ?? 0
             count += 1
             if count % 1_000 == 0 { try await Task.sleep(for: .milliseconds(1)) }
             if count == n { break }
@@ -204,7 +204,7 @@ case "consume":
     default:
         for try await message in consumer.messages {
             if count == 0 { t0 = now() }
-            bytes += message.value?.readableBytes ?? 0
+            bytes += message.value?.count ?? 0
             count += 1
             if count == n { break }
         }

@@ -1,7 +1,8 @@
 internal import CLibrdkafka
 import NIOCore
 
-/// What one poll of the consumer queue returned, translated and with every librdkafka message freed.
+/// What one poll of the consumer queue returned, translated. The messages own librdkafka's (see
+/// ``RDKafkaMessageLease``).
 struct ConsumedBatch: Sendable {
     var messages: [KafkaConsumerMessage] = []
     /// Partitions whose end was reached, with the offset of the end. An end followed by a message of the same
@@ -31,75 +32,27 @@ extension RDKafkaClient {
             let n = rd_kafka_consume_batch_queue(queue, 0, rest, slots.count - 1)
             if n > 0 { count += n }
         }
-        defer {
-            for i in 0..<count {
-                rd_kafka_message_destroy(slots[i])
-                slots[i] = nil
-            }
-        }
-        var batch = Self.translate(UnsafeMutableBufferPointer(rebasing: slots[0..<count]))
+        // The lease destroys the messages once the last message handed out of them is gone.
+        let lease = RDKafkaMessageLease(taking: slots[0..<count], leases: leases)
+        var batch = Self.translate(lease.messages, lease: lease)
         batch.remaining = Int(rd_kafka_queue_length(queue))
         return batch
     }
 
-    /// Keys and values are copied into buffers of about this size, shared by the messages they hold. Small enough
-    /// that malloc recycles them while the loop frees earlier ones (a buffer per poll, megabytes at a time, went back
-    /// to the kernel and was faulted in again: the batch loop at 1,000-byte messages ran ~20 % faster with 64 KiB),
-    /// and that a message kept by the application holds little memory alive.
-    static let copyChunkBytes = 64 * 1024
-
-    /// Copies the messages' keys and values into shared buffers (``copyChunkBytes`` each) and hands out slices.
-    private static func translate(_ slots: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>) -> ConsumedBatch {
+    /// Messages for the application, reading keys and values in place (the lease keeps them alive), and the
+    /// partition ends and errors among `slots`.
+    private static func translate(
+        _ slots: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>,
+        lease: RDKafkaMessageLease
+    ) -> ConsumedBatch {
         var batch = ConsumedBatch()
         batch.messages.reserveCapacity(slots.count)
         var topics = TopicNameCache()
-        func payloadSize(_ slot: UnsafeMutablePointer<rd_kafka_message_t>?) -> Int {
-            guard let m = slot?.pointee, m.err == RD_KAFKA_RESP_ERR_NO_ERROR else { return 0 }
-            return m.key_len + m.len
-        }
-        var start = 0
-        while start < slots.count {
-            // The next chunk: the messages whose keys and values fit in copyChunkBytes (at least one message).
-            var end = start
-            var bytes = 0
-            while end < slots.count {
-                let size = payloadSize(slots[end])
-                if end > start && bytes + size > copyChunkBytes { break }
-                bytes += size
-                end += 1
-            }
-            batch.payloadBytes += bytes
-            // Copy every key and value of the chunk first, then hand out slices: writing after a slice exists
-            // would make the buffer copy itself on each write (it is no longer uniquely referenced).
-            var storage = ByteBufferAllocator().buffer(capacity: bytes)
-            for case let message? in slots[start..<end] where message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                if let key = message.pointee.key {
-                    storage.writeBytes(UnsafeRawBufferPointer(start: key, count: message.pointee.key_len))
-                }
-                if let payload = message.pointee.payload {
-                    storage.writeBytes(UnsafeRawBufferPointer(start: payload, count: message.pointee.len))
-                }
-            }
-            var cursor = storage.readerIndex
-            translateMessages(slots[start..<end], storage: storage, cursor: &cursor, into: &batch, topics: &topics)
-            start = end
-        }
-        return batch
-    }
-
-    @inline(__always)
-    private static func translateMessages(
-        _ slots: Slice<UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>>,
-        storage: ByteBuffer,
-        cursor: inout Int,
-        into batch: inout ConsumedBatch,
-        topics: inout TopicNameCache
-    ) {
         for case let message? in slots {
             let m = message.pointee
             let topic = topics.name(of: m.rkt)
-            let partition = KafkaPartition(rawValue: m.partition)
             guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                let partition = KafkaPartition(rawValue: m.partition)
                 if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
                     batch.partitionEnds.append(
                         (KafkaTopicPartition(topic: topic, partition: partition), KafkaOffset(rawValue: m.offset))
@@ -117,50 +70,13 @@ extension RDKafkaClient {
                 }
                 continue
             }
-            func slice(_ pointer: UnsafeMutableRawPointer?, _ length: Int) -> ByteBuffer? {
-                guard pointer != nil else { return nil }
-                defer { cursor += length }
-                return storage.getSlice(at: cursor, length: length)
-            }
             if !batch.partitionEnds.isEmpty {
-                batch.partitionEnds.removeAll { $0.0.partition == partition && $0.0.topic == topic }
+                batch.partitionEnds.removeAll { $0.0.partition.rawValue == m.partition && $0.0.topic == topic }
             }
-            let key = slice(m.key, m.key_len)
-            let value = slice(m.payload, m.len)
-            var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-            let ts = rd_kafka_message_timestamp(message, &type)
-            batch.messages.append(
-                KafkaConsumerMessage(
-                    topic: topic,
-                    partition: partition,
-                    offset: KafkaOffset(rawValue: m.offset),
-                    key: key,
-                    value: value,
-                    headers: Self.headers(of: message),
-                    timestamp: ts >= 0 ? KafkaTimestamp(millisecondsSinceEpoch: ts) : nil,
-                    timestampType: type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? .logAppendTime : .createTime
-                )
-            )
+            batch.payloadBytes += m.key_len + m.len
+            batch.messages.append(KafkaConsumerMessage(topic: topic, lease: lease, message: message))
         }
-    }
-
-    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
-        var list: OpaquePointer? = nil
-        guard rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
-        // The list is borrowed: it belongs to the message.
-        var headers: [KafkaHeader] = []
-        headers.reserveCapacity(rd_kafka_header_cnt(list))
-        var index = 0
-        var name: UnsafePointer<CChar>? = nil
-        var value: UnsafeRawPointer? = nil
-        var size = 0
-        while rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-            let key = name.map { String(cString: $0) } ?? ""
-            let bytes = value.map { ByteBuffer(bytes: UnsafeRawBufferPointer(start: $0, count: size)) }
-            headers.append(KafkaHeader(key: key, value: bytes))
-            index += 1
-        }
-        return headers
+        return batch
     }
 
     /// Subscribes to `topics` as a member of the configured group. Non-blocking.

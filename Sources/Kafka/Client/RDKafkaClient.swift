@@ -1,6 +1,7 @@
 internal import CLibrdkafka
 import Logging
 import NIOCore
+import Synchronization
 
 /// Owns one librdkafka handle (`rd_kafka_t`) and its lifetime; the only type that calls into a handle.
 ///
@@ -21,6 +22,10 @@ final class RDKafkaClient: @unchecked Sendable {
     let `guard` = InFlightGuard()
     /// The queue the poll thread serves: the main queue (producer) or the consumer queue.
     let queue: OpaquePointer
+    /// The consumed messages still alive (a consumer's handle is destroyed after the last of them).
+    let leases = RDKafkaLeases()
+    /// Set once ``destroy()`` returned.
+    let isDestroyed = Atomic<Bool>(false)
 
     private init(kind: Kind, pointer: OpaquePointer, queue: OpaquePointer, callbacks: RDKafkaCallbacks) {
         self.kind = kind
@@ -78,6 +83,7 @@ final class RDKafkaClient: @unchecked Sendable {
         rd_kafka_queue_destroy(queue)
         // A consumer was closed by closeConsumer() already; a second close after a failed one could wait forever.
         rd_kafka_destroy_flags(pointer, kind == .consumer ? Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE) : 0)
+        isDestroyed.store(true, ordering: .releasing)
     }
 
     /// Messages, requests and delivery reports not yet served (`rd_kafka_outq_len`).

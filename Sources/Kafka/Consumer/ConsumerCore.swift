@@ -625,7 +625,17 @@ final class ConsumerCore: Sendable {
         }
         runCommands()
         for command in commands.withLock({ $0.close() }) { command.fail() }
-        client.destroy()
+        readerCursor.withLock { $0.messages = [] }
+        // librdkafka requires every message destroyed before the handle: the destroy waits for the last
+        // message the application (or the sequence's buffer) still holds. Destroying is blocking, so it never
+        // runs on the thread that dropped that message (maybe one of Swift's cooperative pool).
+        let client = self.client
+        let logger = self.logger
+        if client.leases.deferUntilReleased({ Self.destroyOnOwnThread(client, logger: logger) }) {
+            logger.debug("consumer closed; its handle is freed once the messages still held are released")
+        } else {
+            client.destroy()
+        }
         eventSink.finish()
         // The observer closure holds this core (core -> client -> callbacks -> observer): break the cycle.
         client.callbacks.removeObserver()
@@ -637,6 +647,18 @@ final class ConsumerCore: Sendable {
         let waiters = state.withLock { $0.closed() }
         for waiter in waiters { waiter.resume() }
         logger.debug("consumer closed")
+    }
+}
+
+extension ConsumerCore {
+    /// Destroys `client` on a thread of its own (destroying blocks), or here if no thread can be started.
+    fileprivate static func destroyOnOwnThread(_ client: RDKafkaClient, logger: Logger) {
+        do {
+            try KafkaThread.detach(name: "kafka-destroy") { client.destroy() }
+        } catch {
+            logger.warning("\(error); destroying the consumer's handle on the calling thread")
+            client.destroy()
+        }
     }
 }
 

@@ -122,8 +122,17 @@ public final actor KafkaConsumer: Service {
         core.fetchRestarts.load(ordering: .relaxed)
     }
 
+    /// Whether the librdkafka handle is freed: after ``close()``, once no message read from this consumer is held any
+    /// more. For tests and diagnostics.
+    package nonisolated var isHandleFreed: Bool {
+        core.client.isDestroyed.load(ordering: .acquiring)
+    }
+
     /// Commits what the loop finished with, leaves the group, frees the handle, and ends ``messages``. Safe to call
     /// more than once; later calls wait for the first.
+    ///
+    /// Messages read before stay valid: their keys and values live in librdkafka's memory (see ``KafkaBytes``), so
+    /// the handle is freed once the last message still held is released, on a thread of the library.
     ///
     /// It need not wait for the loop: a message counts as finished once the loop asked for the one after it, so the
     /// message the loop is handling when the close begins is not committed (the group's next member reads it

@@ -81,7 +81,7 @@ extension KafkaConsumerMessage {
     }
 
     private func decode<T: Decodable>(
-        _ bytes: ByteBuffer?,
+        _ bytes: KafkaBytes?,
         as type: T.Type,
         decoder: some KafkaDecoder,
         what: String
@@ -94,6 +94,6 @@ extension KafkaConsumerMessage {
                 partition: partition
             )
         }
-        return try decoder.decode(type, from: Data(bytes.readableBytesView))
+        return try decoder.decode(type, from: Data(bytes))
     }
 }

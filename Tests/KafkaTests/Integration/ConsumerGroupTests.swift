@@ -429,28 +429,6 @@ extension ConsumerGroupTests {
 }
 
 extension ConsumerGroupTests {
-    /// A group member's configuration: from the beginning, with a short session timeout and fast heartbeats.
-    /// Waits until `condition` holds, checking every 20 ms; records an issue and throws after `timeout`.
-    func waitUntil(
-        _ what: String,
-        timeout: Duration = .seconds(30),
-        sourceLocation: SourceLocation = #_sourceLocation,
-        _ condition: () async throws -> Bool
-    ) async throws {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out after \(timeout) waiting for: \(what)", sourceLocation: sourceLocation)
-                throw TimedOut(what: what)
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
-    struct TimedOut: Error {
-        var what: String
-    }
-
     /// The result of `body`, thrown error included.
     static func outcome<T>(_ body: () async throws -> T) async -> Result<T, any Error> {
         do { return .success(try await body()) } catch { return .failure(error) }

@@ -43,3 +43,24 @@ func groupConfig(_ cluster: any KafkaTestCluster, group: String, topics: [String
     config.librdkafkaOverrides["heartbeat.interval.ms"] = "500"
     return config
 }
+
+/// Waits until `condition` holds, checking every 20 ms; records an issue and throws after `timeout`.
+func waitUntil(
+    _ what: String,
+    timeout: Duration = .seconds(30),
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("timed out after \(timeout) waiting for: \(what)", sourceLocation: sourceLocation)
+            throw WaitTimedOut(what: what)
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+struct WaitTimedOut: Error {
+    var what: String
+}
