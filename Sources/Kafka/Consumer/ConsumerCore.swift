@@ -20,7 +20,7 @@ import Darwin
 /// machine, queue commands, store offsets and wake it.
 final class ConsumerCore: Sendable {
     typealias Waiter = CheckedContinuation<Void, Never>
-    typealias Source = KafkaConsumerMessages.Producer.Source
+    typealias Source = BatchHandOver<ConsumerBatch>
 
     let client: RDKafkaClient
     let configuration: KafkaConsumerConfiguration
@@ -429,7 +429,7 @@ final class ConsumerCore: Sendable {
                 let handOver = ConsumerBatch(messages: batch.messages, epoch: currentEpoch)
                 bufferedMessages.wrappingAdd(batch.messages.count, ordering: .relaxed)
                 let demand = state.withLock { $0.demandGeneration }
-                switch source.yield(contentsOf: CollectionOfOne(handOver)) {
+                switch source.yield(handOver) {
                 case .produceMore: break
                 case .stopProducing: stopProducing(seenDemand: demand)
                 case .dropped: requestClose()
@@ -639,11 +639,7 @@ final class ConsumerCore: Sendable {
         eventSink.finish()
         // The observer closure holds this core (core -> client -> callbacks -> observer): break the cycle.
         client.callbacks.removeObserver()
-        if let failure {
-            source.finish(failure)
-        } else {
-            source.finish()
-        }
+        source.finish(failure)
         let waiters = state.withLock { $0.closed() }
         for waiter in waiters { waiter.resume() }
         logger.debug("consumer closed")

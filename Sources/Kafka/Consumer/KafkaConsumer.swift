@@ -36,7 +36,7 @@ public final actor KafkaConsumer: Service {
     public nonisolated let events: AsyncStream<KafkaConsumerEvent>
 
     nonisolated let core: ConsumerCore
-    private nonisolated let sequence: KafkaConsumerMessages.Producer
+    private nonisolated let sequence: ConsumerSequence
 
     /// Creates a consumer, and starts its poll thread, which subscribes or assigns right away.
     ///
@@ -70,23 +70,21 @@ public final actor KafkaConsumer: Service {
             rebalanceHandler: rebalanceHandler,
             events: eventSink
         )
-        let sequence = KafkaConsumerMessages.Producer.makeSequence(
-            backPressureStrategy: .init(
-                lowWatermark: configuration.buffer.lowWatermark,
-                highWatermark: configuration.buffer.highWatermark
-            ),
-            finishOnDeinit: true,
-            delegate: ConsumerDemand(core: core)
+        let handOver = BatchHandOver<ConsumerBatch>(
+            lowWatermark: configuration.buffer.lowWatermark,
+            highWatermark: configuration.buffer.highWatermark,
+            onDemand: { [core] in core.produceMore() },
+            onTerminate: { [core] in core.requestClose() }
         )
+        let sequence = ConsumerSequence(handOver: handOver)
         client.callbacks.setObserver { [core] notification in core.notified(notification) }
         client.callbacks.setStartOffsetsProvider { [core] partitions in core.startOffsets(assigning: partitions) }
         self.core = core
         self.events = events
-        self.sequence = sequence.sequence
-        self.messages = KafkaConsumerMessages(wrapped: sequence.sequence, core: core)
-        let source = sequence.source
+        self.sequence = sequence
+        self.messages = KafkaConsumerMessages(sequence: sequence, core: core)
         do {
-            try KafkaThread.detach(name: "kafka-consumer") { core.runPollLoop(source: source) }
+            try KafkaThread.detach(name: "kafka-consumer") { core.runPollLoop(source: handOver) }
         } catch {
             client.destroy()
             throw error
@@ -107,7 +105,7 @@ public final actor KafkaConsumer: Service {
     /// ```
     public nonisolated func batches(maxCount: Int = 1_000, maxWait: Duration = .milliseconds(100)) -> KafkaConsumerBatches {
         core.setBatchTarget(count: max(maxCount, 1), wait: maxWait)
-        return KafkaConsumerBatches(wrapped: sequence, core: core, maxCount: maxCount)
+        return KafkaConsumerBatches(sequence: sequence, core: core, maxCount: maxCount)
     }
 
     /// Messages fetched and not yet taken by the loop: those handed to the consumer's buffer, and those in

@@ -1,5 +1,3 @@
-import NIOCore
-
 /// The messages a ``KafkaConsumer`` reads, as an `AsyncSequence` with backpressure.
 ///
 /// Messages are handed over from librdkafka in batches; the iterator returns them one by one. When the loop
@@ -16,18 +14,11 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
     public typealias Element = KafkaConsumerMessage
     public typealias Failure = any Error
 
-    typealias Producer = NIOThrowingAsyncSequenceProducer<
-        ConsumerBatch,
-        any Error,
-        NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark,
-        ConsumerDemand
-    >
-
-    let wrapped: Producer
+    let sequence: ConsumerSequence
     let core: ConsumerCore
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(storage: IteratorStorage(wrapped: wrapped.makeAsyncIterator(), core: core))
+        AsyncIterator(storage: IteratorStorage(handOver: sequence.handOver, core: core))
     }
 
     /// Returns the consumer's messages one by one.
@@ -64,7 +55,7 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
 /// batch *before* the wrapped iterator goes away and its termination starts the consumer's close.
 @usableFromInline
 final class IteratorStorage {
-    private var wrapped: SendableBatchIterator<KafkaConsumerMessages.Producer.AsyncIterator>
+    private let handOver: BatchHandOver<ConsumerBatch>
     private let core: ConsumerCore
     private var batch: [KafkaConsumerMessage] = []
     private var index = 0
@@ -73,9 +64,10 @@ final class IteratorStorage {
     private var checkedEpoch: UInt64 = 0
     private var handedOut: UInt64 = 0
 
-    init(wrapped: KafkaConsumerMessages.Producer.AsyncIterator, core: ConsumerCore) {
-        self.wrapped = SendableBatchIterator(wrapped)
+    init(handOver: BatchHandOver<ConsumerBatch>, core: ConsumerCore) {
+        self.handOver = handOver
         self.core = core
+        handOver.iteratorMade()
     }
 
     /// The next message of the current batch, when there is one and the assignment did not change since the
@@ -98,7 +90,7 @@ final class IteratorStorage {
                 batch = []
                 index = 0
                 core.readerWaiting.store(true, ordering: .releasing)
-                guard let next = try await wrapped.next() else { return nil }
+                guard let next = try await handOver.next() else { return nil }
                 core.readerWaiting.store(false, ordering: .relaxed)
                 core.bufferedMessages.wrappingSubtract(next.messages.count, ordering: .relaxed)
                 batch = next.messages
@@ -129,6 +121,7 @@ final class IteratorStorage {
         // The loop ended: messages before the last one handed out were processed; the last one may not have been.
         core.readerEnded(processed: max(index - 1, 0))
         core.readerWaiting.store(true, ordering: .releasing)  // no reader any more: a revocation need not wait
+        handOver.iteratorEnded()  // then the consumer closes
     }
 }
 
@@ -139,12 +132,12 @@ public struct KafkaConsumerBatches: AsyncSequence, Sendable {
     public typealias Element = [KafkaConsumerMessage]
     public typealias Failure = any Error
 
-    let wrapped: KafkaConsumerMessages.Producer
+    let sequence: ConsumerSequence
     let core: ConsumerCore
     let maxCount: Int
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(storage: BatchIteratorStorage(wrapped: wrapped.makeAsyncIterator(), core: core, maxCount: maxCount))
+        AsyncIterator(storage: BatchIteratorStorage(handOver: sequence.handOver, core: core, maxCount: maxCount))
     }
 
     /// Returns the consumer's messages in batches of at most `maxCount`.
@@ -169,7 +162,7 @@ public struct KafkaConsumerBatches: AsyncSequence, Sendable {
 }
 
 private final class BatchIteratorStorage {
-    private var wrapped: SendableBatchIterator<KafkaConsumerMessages.Producer.AsyncIterator>
+    private let handOver: BatchHandOver<ConsumerBatch>
     private let core: ConsumerCore
     private let maxCount: Int
     private var pending: ArraySlice<KafkaConsumerMessage> = []
@@ -178,14 +171,16 @@ private final class BatchIteratorStorage {
     private var lastHandedOut: [KafkaConsumerMessage] = []
     private var handedOut: UInt64 = 0
 
-    init(wrapped: KafkaConsumerMessages.Producer.AsyncIterator, core: ConsumerCore, maxCount: Int) {
-        self.wrapped = SendableBatchIterator(wrapped)
+    init(handOver: BatchHandOver<ConsumerBatch>, core: ConsumerCore, maxCount: Int) {
+        self.handOver = handOver
         self.core = core
         self.maxCount = max(maxCount, 1)
+        handOver.iteratorMade()
     }
 
     deinit {
         core.readerWaiting.store(true, ordering: .releasing)  // no reader any more: a revocation need not wait
+        handOver.iteratorEnded()  // then the consumer closes
     }
 
     nonisolated(nonsending) func next() async throws -> [KafkaConsumerMessage]? {
@@ -195,7 +190,7 @@ private final class BatchIteratorStorage {
         while true {
             if pending.isEmpty {
                 core.readerWaiting.store(true, ordering: .releasing)
-                guard let next = try await wrapped.next() else { return nil }
+                guard let next = try await handOver.next() else { return nil }
                 core.readerWaiting.store(false, ordering: .relaxed)
                 core.bufferedMessages.wrappingSubtract(next.messages.count, ordering: .relaxed)
                 pending = next.messages[...]
@@ -219,31 +214,16 @@ private final class BatchIteratorStorage {
     }
 }
 
-/// Turns the reader's demand into fetch pauses and resumes, and the end of iteration into a close.
-struct ConsumerDemand: NIOAsyncSequenceProducerDelegate {
-    let core: ConsumerCore
+/// The consumer's one sequence of batches, shared by ``KafkaConsumer``, ``KafkaConsumerMessages`` and
+/// ``KafkaConsumerBatches``: when the last of them goes without an iterator ever made, the consumer closes.
+final class ConsumerSequence: Sendable {
+    let handOver: BatchHandOver<ConsumerBatch>
 
-    func produceMore() {
-        core.produceMore()
+    init(handOver: BatchHandOver<ConsumerBatch>) {
+        self.handOver = handOver
     }
 
-    func didTerminate() {
-        core.requestClose()
-    }
-}
-
-/// NIO's sequence iterators only hold a `Sendable` class, but are not declared `Sendable`; this lets a
-/// `nonisolated(nonsending)` iterator ask them for the next batch (one hop per batch, none per message).
-struct SendableBatchIterator<Wrapped: AsyncIteratorProtocol>: @unchecked Sendable {
-    // @unchecked: used only for NIOAsyncSequenceProducer / NIOThrowingAsyncSequenceProducer iterators, whose only
-    // stored property is a final Sendable class (their storage), so moving them across isolation is safe.
-    private var wrapped: Wrapped
-
-    init(_ wrapped: Wrapped) {
-        self.wrapped = wrapped
-    }
-
-    mutating func next() async throws -> Wrapped.Element? {
-        try await wrapped.next()
+    deinit {
+        handOver.sequenceEnded()
     }
 }

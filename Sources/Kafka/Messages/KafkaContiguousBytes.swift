@@ -3,7 +3,8 @@ public import NIOCore
 /// A type whose bytes can be handed to librdkafka without an intermediate copy: the key and value types of a
 /// ``KafkaProducerMessage``.
 ///
-/// `[UInt8]`, `ArraySlice<UInt8>`, `String`, `Substring` and NIO's `ByteBuffer` conform. Conform your own types
+/// `[UInt8]`, `ArraySlice<UInt8>`, `String`, `Substring`, NIO's `ByteBuffer` and a consumed message's ``KafkaBytes``
+/// conform. Conform your own types
 /// (for example a protobuf message's serialized form) by exposing their bytes.
 public protocol KafkaContiguousBytes {
     /// Calls `body` with the bytes; the pointer is valid only inside `body`.

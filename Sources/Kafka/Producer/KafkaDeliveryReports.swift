@@ -138,3 +138,19 @@ final class ReportFlow: NIOAsyncSequenceProducerDelegate, Sendable {
         }
     }
 }
+
+/// NIO's sequence iterators only hold a `Sendable` class, but are not declared `Sendable`; this lets a
+/// `nonisolated(nonsending)` iterator ask them for the next batch (one hop per batch, none per message).
+struct SendableBatchIterator<Wrapped: AsyncIteratorProtocol>: @unchecked Sendable {
+    // @unchecked: used only for NIOAsyncSequenceProducer / NIOThrowingAsyncSequenceProducer iterators, whose only
+    // stored property is a final Sendable class (their storage), so moving them across isolation is safe.
+    private var wrapped: Wrapped
+
+    init(_ wrapped: Wrapped) {
+        self.wrapped = wrapped
+    }
+
+    mutating func next() async throws -> Wrapped.Element? {
+        try await wrapped.next()
+    }
+}

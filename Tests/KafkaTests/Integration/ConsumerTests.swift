@@ -108,6 +108,31 @@ struct ConsumerTests {
         }
     }
 
+    @Test("a loop on the main actor stays there for every message and batch: all in order, nothing lost")
+    func mainActorLoop() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let count = 5_000
+            let topic = try await prepareTopic(cluster, count: count)
+            var config = KafkaConsumerConfiguration(
+                bootstrapServers: [cluster.bootstrapServers],
+                consumptionStrategy: .partitions([KafkaTopicPartition(topic: topic, partition: 0): .beginning])
+            )
+            config.stopAtEndOfPartitions = true
+            config.buffer = .init(batchSize: 100, lowWatermark: 2, highWatermark: 4)  // many hand-overs
+            let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
+            let values = try await Task { @MainActor in
+                var values: [String] = []
+                for try await message in consumer.messages {
+                    MainActor.assertIsolated("the loop left the main actor")
+                    values.append(message.valueString ?? "")
+                }
+                return values
+            }.value
+            #expect(values == (0..<count).map(String.init))
+            await consumer.close()
+        }
+    }
+
     @Test("a slow reader holds the consumer's buffer to its watermark: nothing lost, nothing repeated")
     func slowReader() async throws {
         try await withKafkaTestCluster(brokers: 1) { cluster in
