@@ -38,8 +38,6 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
     public let brokerCount: Int
 
     private let handle: Mutex<MockHandle?>
-    /// Sockets holding the ports of brokers that are down: see ``setBrokerDown(_:)``.
-    private let heldPorts = Mutex<[Int: Int32]>([:])
 
     /// Starts a cluster of `brokers` brokers on loopback ports chosen by the system.
     /// - Throws: ``KafkaError`` when librdkafka cannot start the cluster.
@@ -54,7 +52,6 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
     }
 
     deinit {
-        for socket in heldPorts.withLock({ $0.values }) { close(socket) }
         if let handle = handle.withLock({ $0.take() }) {
             try? KafkaThread.detach(name: "kafka-mock-stop") { handle.destroy() }
         }
@@ -81,8 +78,6 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
 
     /// Stops the brokers and frees the cluster. Idempotent. The blocking teardown runs on a library thread.
     public func shutdown() async {
-        for socket in heldPorts.withLock({ $0.values }) { close(socket) }
-        heldPorts.withLock { $0.removeAll() }
         guard let handle = handle.withLock({ $0.take() }) else { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             do {
@@ -101,61 +96,22 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
 
     /// Takes broker `id` down: its connections close and it refuses new ones until ``setBrokerUp(_:)``.
     public func setBrokerDown(_ id: Int) throws(KafkaError) {
-        try withCluster { cluster throws(KafkaError) in
-            try check(rd_kafka_mock_broker_set_down(cluster, Int32(id)), "take broker \(id) down")
-        }
-        // librdkafka 2.0.2's mock closes a down broker's listener and binds the same port again when it comes
-        // back, aborting the whole process if that fails: an outgoing connection of any client in the process
-        // (ports come from the same ephemeral range) can take the port meanwhile. Hold it until then, bound but
-        // not listening: connections to it are refused, as by a broker that is down.
-        if let port = port(ofBroker: id), let socket = Self.holdPort(port) {
-            if let previous = heldPorts.withLock({ $0.updateValue(socket, forKey: id) }) { close(previous) }
+        // The mock closes the broker's listener and binds its port again at once, aborting the process if that
+        // fails. It fails when a child process is being started meanwhile: between fork and exec the child holds
+        // a copy of the listening socket. Spawns in this process go through withSpawnsExcluded(_:).
+        try spawnExclusion.withLock { _ throws(KafkaError) in
+            try withCluster { cluster throws(KafkaError) in
+                try check(rd_kafka_mock_broker_set_down(cluster, Int32(id)), "take broker \(id) down")
+            }
         }
     }
 
     /// Brings broker `id` back up.
     public func setBrokerUp(_ id: Int) throws(KafkaError) {
-        // The held port is released only after the mock listens on it again: both sockets allow address reuse and
-        // the held one does not listen, so the mock's bind succeeds while it is held, and no other socket can take
-        // the port in between (releasing it first left a window in which one did, and aborted a CI run).
-        let held = heldPorts.withLock { $0.removeValue(forKey: id) }
-        defer { if let held { close(held) } }
+        // The mock kept the port bound while the broker was down (see setBrokerDown(_:)); it listens again now.
         try withCluster { cluster throws(KafkaError) in
             try check(rd_kafka_mock_broker_set_up(cluster, Int32(id)), "bring broker \(id) up")
         }
-    }
-
-    /// The port of broker `id` (the bootstrap list is in broker id order).
-    private func port(ofBroker id: Int) -> UInt16? {
-        let entries = bootstrapServers.split(separator: ",")
-        guard (1...entries.count).contains(id), let colon = entries[id - 1].lastIndex(of: ":") else { return nil }
-        return UInt16(entries[id - 1][entries[id - 1].index(after: colon)...])
-    }
-
-    /// A socket bound to 127.0.0.1:`port` (address reuse on, not listening), or `nil` if the port is taken.
-    private static func holdPort(_ port: UInt16) -> Int32? {
-        #if canImport(Darwin)
-            let socket = Darwin.socket(AF_INET, SOCK_STREAM, 0)
-        #else
-            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #endif
-        guard socket >= 0 else { return nil }
-        var on: Int32 = 1
-        _ = setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0 else {
-            close(socket)
-            return nil
-        }
-        return socket
     }
 
     /// Delays every answer of broker `id` by `rtt`.
@@ -283,4 +239,15 @@ private final class MockHandle: @unchecked Sendable {
         rd_kafka_mock_cluster_destroy(cluster)
         rd_kafka_destroy(rk)
     }
+}
+
+private let spawnExclusion = Mutex(())
+
+/// Runs `body` (which starts a child process) while no embedded broker is being taken down.
+///
+/// Taking a broker of librdkafka's mock down re-binds its port at once and aborts the process if that fails, which
+/// it does when a child process started meanwhile still holds a copy of the listening socket (between its fork and
+/// its exec). Tests that run both start their processes through this.
+package func withSpawnsExcluded<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+    try spawnExclusion.withLock { _ throws(E) in try body() }
 }

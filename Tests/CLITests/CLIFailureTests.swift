@@ -193,7 +193,7 @@ func runShell(_ script: String) async throws -> CLIResult {
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
-    try process.run()
+    try withSpawnsExcluded { try process.run() }
     return await finish(process, out, err, timeout: .seconds(60))
 }
 

@@ -44,7 +44,7 @@ func startCLIWithInput(_ name: String, _ arguments: [String]) throws -> (Process
     process.standardOutput = out
     process.standardError = err
     process.standardInput = input
-    try process.run()
+    try withSpawnsExcluded { try process.run() }
     return (process, input.fileHandleForWriting, out, err)
 }
 
@@ -69,7 +69,7 @@ func startCLI(
     process.standardError = err
     let input = Pipe()
     process.standardInput = input
-    try process.run()
+    try withSpawnsExcluded { try process.run() }
     let writer = input.fileHandleForWriting
     DispatchQueue.global().async {
         // A CLI that exits before reading all of its input (a usage error, a bad line) closes the pipe: the write
