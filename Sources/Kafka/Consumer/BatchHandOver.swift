@@ -40,9 +40,9 @@ final class BatchHandOver<Element: Sendable>: Sendable {
         return action.result
     }
 
-    /// Ends the sequence after what is buffered, with `failure` if given.
-    func finish(_ failure: (any Error)? = nil) {
-        let action = state.withLock { $0.finish(failure) }
+    /// Ends the sequence after what is buffered (or, `discardingBuffered`, at once), with `failure` if given.
+    func finish(_ failure: (any Error)? = nil, discardingBuffered: Bool = false) {
+        let action = state.withLock { $0.finish(failure, discardingBuffered: discardingBuffered) }
         if let (waiter, failure) = action {
             if let failure { waiter.resume(throwing: failure) } else { waiter.resume(returning: nil) }
             onTerminate()
@@ -184,8 +184,12 @@ struct BatchHandOverState<Element, Waiter> {
     }
 
     /// A waiter to resume with `failure` (or the end), after which the iterator is terminated.
-    mutating func finish(_ failure: (any Error)?) -> (Waiter, (any Error)?)? {
+    mutating func finish(_ failure: (any Error)?, discardingBuffered: Bool = false) -> (Waiter, (any Error)?)? {
         guard case .streaming = phase else { return nil }
+        if discardingBuffered {
+            buffer = []
+            head = 0
+        }
         if let waiter {
             self.waiter = nil
             phase = .finished

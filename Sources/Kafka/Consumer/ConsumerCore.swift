@@ -639,7 +639,9 @@ final class ConsumerCore: Sendable {
         eventSink.finish()
         // The observer closure holds this core (core -> client -> callbacks -> observer): break the cycle.
         client.callbacks.removeObserver()
-        source.finish(failure)
+        // What is still buffered is of partitions revoked above (the loop would drop it): dropping it now frees
+        // its librdkafka messages, and so the handle, even if the loop never asks again.
+        source.finish(failure, discardingBuffered: true)
         let waiters = state.withLock { $0.closed() }
         for waiter in waiters { waiter.resume() }
         logger.debug("consumer closed")

@@ -83,6 +83,16 @@ struct BatchHandOverTests {
         #expect(next(&state) == .end(failed: false, cancelled: false, terminate: false))
     }
 
+    @Test("a finish discarding what is buffered ends at once")
+    func finishDiscarding() {
+        var state = State(lowWatermark: 1, highWatermark: 10)
+        state.iteratorMade()
+        _ = yield(&state, "a")
+        #expect(state.finish(Failure(), discardingBuffered: true) == nil)
+        #expect(state.bufferedCount == 0)
+        #expect(next(&state) == .end(failed: true, cancelled: false, terminate: true))
+    }
+
     @Test("a finish resumes a waiting next()")
     func finishWhileWaiting() {
         var state = State(lowWatermark: 1, highWatermark: 10)
