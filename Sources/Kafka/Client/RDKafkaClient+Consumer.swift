@@ -1,5 +1,4 @@
 internal import CLibrdkafka
-import NIOCore
 
 /// What one poll of the consumer queue returned, translated. The messages own librdkafka's (see
 /// ``RDKafkaMessageLease``).

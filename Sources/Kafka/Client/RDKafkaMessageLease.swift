@@ -63,9 +63,6 @@ final class RDKafkaLeases: Sendable {
 
     init() {}
 
-    /// Leases alive now.
-    var liveCount: Int { state.withLock { $0.live } }
-
     fileprivate func opened() {
         state.withLock { $0.live += 1 }
     }

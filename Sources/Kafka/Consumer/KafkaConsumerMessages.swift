@@ -52,7 +52,7 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
 }
 
 /// The iterator's state. A class so that its `deinit` (the loop ended) stores the progress made in the current
-/// batch *before* the wrapped iterator goes away and its termination starts the consumer's close.
+/// batch *before* it ends the hand-over, which starts the consumer's close.
 @usableFromInline
 final class IteratorStorage {
     private let handOver: BatchHandOver<ConsumerBatch>

@@ -3,7 +3,6 @@ public import FoundationEssentials
 #else
 public import Foundation
 #endif
-import NIOCore
 
 extension Data: KafkaContiguousBytes {}
 
