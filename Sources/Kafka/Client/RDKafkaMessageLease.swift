@@ -18,13 +18,13 @@ final class RDKafkaMessageLease: @unchecked Sendable {
         self.messages = .allocate(capacity: messages.count)
         _ = self.messages.initialize(fromContentsOf: messages)
         self.leases = leases
-        leases.opened()
+        leases.opened(messages: messages.count)
     }
 
     deinit {
         for message in messages { rd_kafka_message_destroy(message) }
+        leases.closed(messages: messages.count)
         messages.deallocate()
-        leases.closed()
     }
 
     /// The headers of `message` (one of this lease's), copied out, in the order they were produced.
@@ -55,6 +55,7 @@ final class RDKafkaMessageLease: @unchecked Sendable {
 final class RDKafkaLeases: Sendable {
     private struct State {
         var live = 0
+        var liveMessages = 0
         /// Set by ``deferUntilReleased(_:)``: runs once the last live lease goes.
         var onReleased: (@Sendable () -> Void)? = nil
     }
@@ -63,13 +64,23 @@ final class RDKafkaLeases: Sendable {
 
     init() {}
 
-    fileprivate func opened() {
-        state.withLock { $0.live += 1 }
+    /// librdkafka messages handed out and not destroyed yet: buffered for the loop, in its hands, or kept by the
+    /// application. For tests and diagnostics.
+    var liveMessageCount: Int {
+        state.withLock { $0.liveMessages }
     }
 
-    fileprivate func closed() {
+    fileprivate func opened(messages: Int) {
+        state.withLock { state in
+            state.live += 1
+            state.liveMessages += messages
+        }
+    }
+
+    fileprivate func closed(messages: Int) {
         let last: (@Sendable () -> Void)? = state.withLock { state in
             state.live -= 1
+            state.liveMessages -= messages
             guard state.live == 0 else { return nil }
             defer { state.onReleased = nil }
             return state.onReleased

@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// The hand-over of fetched batches from the poll thread to the loop's iterator, with backpressure.
@@ -139,8 +140,9 @@ struct BatchHandOverState<Element, Waiter> {
     let lowWatermark: Int
     let highWatermark: Int
     private(set) var phase = Phase.streaming
-    private var buffer: [Element] = []
-    private var head = 0
+    /// A ring: taking an element releases it at once (a taken batch holds its librdkafka messages and the fetch
+    /// responses they point into).
+    private var buffer = CircularBuffer<Element>(initialCapacity: 16)
     private var waiter: Waiter? = nil
     /// Whether the producer was told to produce (by `yield`'s result or a demand) since it was last told to stop.
     private var hasOutstandingDemand = false
@@ -151,18 +153,7 @@ struct BatchHandOverState<Element, Waiter> {
         self.highWatermark = highWatermark
     }
 
-    var bufferedCount: Int { buffer.count - head }
-
-    private mutating func popFirst() -> Element? {
-        guard head < buffer.count else { return nil }
-        let element = buffer[head]
-        head += 1
-        if head == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            head = 0
-        }
-        return element
-    }
+    var bufferedCount: Int { buffer.count }
 
     /// Whether taking an element (or waiting) turns into new demand for the producer.
     private mutating func demandAfterConsuming() -> Bool {
@@ -187,8 +178,7 @@ struct BatchHandOverState<Element, Waiter> {
     mutating func finish(_ failure: (any Error)?, discardingBuffered: Bool = false) -> (Waiter, (any Error)?)? {
         guard case .streaming = phase else { return nil }
         if discardingBuffered {
-            buffer = []
-            head = 0
+            buffer.removeAll()
         }
         if let waiter {
             self.waiter = nil
@@ -203,10 +193,10 @@ struct BatchHandOverState<Element, Waiter> {
         switch phase {
         case .streaming:
             precondition(waiter == nil, "one iterator, one next() at a time")
-            guard let element = popFirst() else { return .suspend }
+            guard let element = buffer.popFirst() else { return .suspend }
             return .element(element, demand: demandAfterConsuming())
         case .sourceFinished(let failure):
-            if let element = popFirst() { return .element(element, demand: false) }
+            if let element = buffer.popFirst() { return .element(element, demand: false) }
             phase = .finished
             return .end(failure, terminate: true)
         case .cancelled:
@@ -252,8 +242,7 @@ struct BatchHandOverState<Element, Waiter> {
     mutating func iteratorEnded() -> Bool {
         if case .finished = phase { return false }
         phase = .finished
-        buffer = []
-        head = 0
+        buffer.removeAll()
         return true
     }
 

@@ -114,6 +114,13 @@ public final actor KafkaConsumer: Service {
         core.bufferedCounts()
     }
 
+    /// librdkafka messages this consumer handed out and has not destroyed yet: a message is destroyed once no
+    /// ``KafkaConsumerMessage`` (or ``KafkaBytes``) of its poll is left, in the buffer, in the loop or in the
+    /// application. For tests and diagnostics of memory.
+    package nonisolated var liveMessageCount: Int {
+        core.client.leases.liveMessageCount
+    }
+
     /// How often the consumer restarted fetching that librdkafka 2.0.2 had left idle for up to a second after its
     /// queue reached `queued.min.messages` or `queued.max.messages.kbytes`. For tests and diagnostics.
     package nonisolated var fetchRestartCount: Int {

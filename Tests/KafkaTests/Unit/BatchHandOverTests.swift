@@ -141,6 +141,31 @@ struct BatchHandOverTests {
         #expect(unused.sequenceEnded() == true, "never iterated: the consumer closes")
         #expect(unused.sequenceEnded() == false)
     }
+
+    /// A taken batch holds librdkafka's messages and the fetch responses they point into: the buffer must not keep
+    /// it while the producer keeps the buffer from ever running empty (as a loop a little slower than fetching does).
+    @Test("a taken element is released at once, though the buffer never runs empty")
+    func takenElementsAreReleased() {
+        final class Batch: Sendable {}
+        var state = BatchHandOverState<Batch, Int>(lowWatermark: 2, highWatermark: 4)
+        state.iteratorMade()
+        _ = state.yield(Batch())
+        var released: [() -> Bool] = []
+        for _ in 0..<100 {
+            let batch = Batch()
+            _ = state.yield(batch)
+            do {
+                guard case .element(let taken, _) = state.next() else {
+                    Issue.record("expected a buffered element")
+                    return
+                }
+                weak var weakTaken = taken
+                released.append { weakTaken == nil }
+            }
+            #expect(state.bufferedCount == 1)
+        }
+        #expect(released.allSatisfy { $0() }, "\(released.filter { !$0() }.count) of 100 taken elements still held")
+    }
 }
 
 extension BatchHandOverState.SuspendAction {
