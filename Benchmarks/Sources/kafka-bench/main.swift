@@ -1,7 +1,7 @@
 // kafka-bench: the Swift side of ../../shared/bench/compare.sh.
 //
 //   kafka-bench produce [--mode enqueue|batch|reports|await|await-tasks] [--in-flight N] BOOTSTRAP TOPIC N SIZE [key=value ...]
-//   kafka-bench consume [--mode loop|batch|slow] BOOTSTRAP TOPIC N [key=value ...]
+//   kafka-bench consume [--mode loop|batch|slow] [--slow-every N] BOOTSTRAP TOPIC N [key=value ...]
 //
 // Prints one line with msgs_per_s=..., like the C tools. Trailing key=value pairs are librdkafka properties.
 // Unless given, enable.idempotence=false, so that the default run compares like for like with the C tool
@@ -29,6 +29,8 @@ struct Arguments {
     var command: String
     var mode = "enqueue"
     var inFlight = 10_000
+    /// `consume --mode slow`: the loop sleeps 1 ms after every this many messages.
+    var slowEvery = 1_000
     var positional: [String] = []
     var properties: [String: String] = [:]
 
@@ -43,6 +45,9 @@ struct Arguments {
                 i += 2
             } else if arg == "--in-flight", i + 1 < argv.count, let n = Int(argv[i + 1]) {
                 inFlight = n
+                i += 2
+            } else if arg == "--slow-every", i + 1 < argv.count, let n = Int(argv[i + 1]), n > 0 {
+                slowEvery = n
                 i += 2
             } else if let eq = arg.firstIndex(of: "="), positional.count >= (command == "produce" ? 4 : 3) {
                 properties[String(arg[..<eq])] = String(arg[arg.index(after: eq)...])
@@ -164,7 +169,7 @@ case "produce":
 
 case "consume":
     guard args.positional.count == 3, let n = Int(args.positional[2]) else {
-        fail("usage: kafka-bench consume [--mode loop|batch|slow] BOOTSTRAP TOPIC N [key=value ...]")
+        fail("usage: kafka-bench consume [--mode loop|batch|slow] [--slow-every N] BOOTSTRAP TOPIC N [key=value ...]")
     }
     var config = KafkaConsumerConfiguration(
         bootstrapServers: [args.positional[0]],
@@ -193,12 +198,12 @@ case "consume":
             }
         }
     case "slow":
-        // A lagging consumer with a slow loop: 1 ms of "work" every 1,000 messages; peak RSS is what counts.
+        // A lagging consumer with a slow loop: 1 ms of "work" every --slow-every messages; peak RSS is what counts.
         for try await message in consumer.messages {
             if count == 0 { t0 = now() }
             bytes += message.value?.count ?? 0
             count += 1
-            if count % 1_000 == 0 { try await Task.sleep(for: .milliseconds(1)) }
+            if count % args.slowEvery == 0 { try await Task.sleep(for: .milliseconds(1)) }
             if count == n { break }
         }
     default:

@@ -83,12 +83,18 @@ public struct KafkaConsumerConfiguration: Sendable {
     }
 
     /// How much librdkafka fetches ahead of the loop, and how it asks brokers for data. Every field left `nil`
-    /// keeps librdkafka's default.
+    /// keeps librdkafka's default, except ``maxBytes`` (8 MiB here, 50 MiB in librdkafka).
     ///
     /// The prefetch decides both speed and memory: librdkafka keeps fetching until its queue holds
     /// ``prefetchMessages`` messages or ``prefetchBytes`` bytes, whatever the ``KafkaConsumer/messages`` loop
     /// takes. A consumer far behind that must catch up fast raises both; one with large messages and little memory
     /// lowers ``prefetchBytes``. The consumer's own buffer (``KafkaConsumerConfiguration/buffer``) comes on top.
+    ///
+    /// librdkafka checks these limits before it sends a fetch request, not while the responses come in, so its
+    /// queue overshoots them by up to one response per broker: ``maxBytes`` each. That is why ``maxBytes`` is
+    /// lower here than librdkafka's 50 MiB. With 50 MiB, a consumer of 64 partitions of 100-byte messages, far
+    /// behind, held up to ~600,000 messages after its first fetches, six times its `queued.min.messages`, and
+    /// peaked at ~250 MiB (librdkafka keeps ~300 bytes per message besides its payload); with 8 MiB, at ~150 MiB.
     ///
     /// ```swift
     /// config.fetch.prefetchMessages = 1_000_000
@@ -108,19 +114,47 @@ public struct KafkaConsumerConfiguration: Sendable {
         /// `fetch.min.bytes`: the least data a broker should answer a fetch with (it answers earlier once
         /// ``maxWait`` passed). librdkafka's default: 1.
         public var minBytes: Int?
-        /// `fetch.max.bytes`: the most data one fetch response may hold. librdkafka's default: 50 MiB
-        /// (lowered to ``prefetchBytes`` when that is smaller).
+        /// `fetch.max.bytes`: the most data one fetch response may hold (a broker still returns a first record
+        /// batch larger than this, so that the consumer makes progress).
+        ///
+        /// When `nil`: 8 MiB, lowered to ``prefetchBytes`` when that is smaller and raised to `message.max.bytes`
+        /// when that is larger (librdkafka requires it; 1,000,000 unless set in
+        /// ``KafkaConsumerConfiguration/librdkafkaOverrides``). librdkafka's own default is 50 MiB. One response
+        /// per broker can land on top of the prefetch limits, so this bounds a lagging consumer's memory; on the
+        /// embedded cluster it was also faster than 50 MiB (see `Benchmarks/README.md`). A consumer far from its
+        /// brokers (tens of milliseconds away) that must catch up at full speed may want more: one fetch per
+        /// round trip carries at most this much per broker.
         public var maxBytes: Int?
         /// `max.partition.fetch.bytes`: the most data one fetch response may hold per partition.
         /// librdkafka's default: 1 MiB.
         public var maxBytesPerPartition: Int?
 
-        /// librdkafka's defaults for everything.
+        /// librdkafka's defaults for everything but ``maxBytes``.
         public init() {}
 
         /// The values librdkafka applies when a field is `nil`.
         static let librdkafkaPrefetchMessages = 100_000
         static let librdkafkaPrefetchBytes = 65_536 * 1024
+        static let librdkafkaMaxMessageBytes = 1_000_000
+        /// ``maxBytes`` when `nil`, before the adjustments it documents.
+        static let defaultMaxBytes = 8 * 1024 * 1024
+
+        /// `fetch.max.bytes` for `properties` that do not set it: ``defaultMaxBytes``, within what librdkafka
+        /// accepts next to the other properties. `nil` (librdkafka's default) when one of those does not parse;
+        /// librdkafka then names it.
+        static func defaultMaxBytes(given properties: LibrdkafkaProperties) -> Int? {
+            var given: [String: Int] = [:]
+            for key in ["queued.max.messages.kbytes", "message.max.bytes", "receive.message.max.bytes"] {
+                guard let text = properties.value(for: key) else { continue }
+                guard let value = Int(text) else { return nil }
+                given[key] = value
+            }
+            var bytes = min(defaultMaxBytes, given["queued.max.messages.kbytes"].map { $0 * 1024 } ?? librdkafkaPrefetchBytes)
+            // A response must fit `receive.message.max.bytes`, with 512 bytes of framing, when that is set.
+            if let receiveMax = given["receive.message.max.bytes"] { bytes = min(bytes, receiveMax - 512) }
+            // And `fetch.max.bytes` must be at least `message.max.bytes`.
+            return max(bytes, given["message.max.bytes"] ?? librdkafkaMaxMessageBytes)
+        }
 
         var properties: [(String, String)] {
             var p: [(String, String)] = []
@@ -269,6 +303,9 @@ public struct KafkaConsumerConfiguration: Sendable {
         p.set(contentsOf: fetch.properties)
         p.set(contentsOf: security.properties)
         p.set(contentsOf: librdkafkaOverrides.sorted(by: { $0.key < $1.key }))
+        if p.value(for: "fetch.max.bytes") == nil, let maxBytes = Fetch.defaultMaxBytes(given: p) {
+            p.set("fetch.max.bytes", String(maxBytes))
+        }
         return p
     }
 

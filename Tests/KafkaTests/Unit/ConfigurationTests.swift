@@ -1,4 +1,4 @@
-import Kafka
+@testable import Kafka
 import Logging
 import Testing
 
@@ -161,5 +161,38 @@ struct ConfigurationTests {
         config.librdkafkaOverrides = [:]
         let error = try #require(throws: KafkaError.self) { try config.validate() }
         #expect(error.configurationKey == "queued.min.messages")
+    }
+
+    @Test(
+        "fetch.max.bytes defaults to 8 MiB, within what librdkafka accepts next to the other properties",
+        arguments: [
+            ([:], nil, "8388608"),
+            ([:], 4 * 1024 * 1024, "4194304"),  // at most the prefetch bytes, as librdkafka's own default
+            ([:], 512 * 1024, "1000000"),  // at least message.max.bytes
+            (["message.max.bytes": "10000000"], nil, "10000000"),
+            (["receive.message.max.bytes": "5000000"], nil, "4999488"),  // a response fits, with 512 of framing
+            (["fetch.max.bytes": "52428800"], nil, "52428800"),  // an override wins
+        ] as [([String: String], Int?, String)]
+    )
+    func defaultFetchMaxBytes(overrides: [String: String], prefetchBytes: Int?, expected: String) throws {
+        var config = KafkaConsumerConfiguration(bootstrapServers: ["127.0.0.1:1"], consumptionStrategy: .group(id: "g", topics: ["t"]))
+        config.librdkafkaOverrides = overrides
+        config.fetch.prefetchBytes = prefetchBytes
+        #expect(config.effectiveProperties["fetch.max.bytes"] == expected)
+        // librdkafka accepts the combination when it creates the handle.
+        let client = try RDKafkaClient.make(kind: .consumer, properties: config.properties, logger: logger)
+        client.destroy()
+    }
+
+    @Test("a typed fetch.maxBytes wins over the default; an override that does not parse leaves it to librdkafka")
+    func fetchMaxBytesGivenOrUnparsable() throws {
+        var config = KafkaConsumerConfiguration(bootstrapServers: ["b:1"], consumptionStrategy: .group(id: "g", topics: ["t"]))
+        config.fetch.maxBytes = 20_000_000
+        #expect(config.effectiveProperties["fetch.max.bytes"] == "20000000")
+        config.fetch.maxBytes = nil
+        config.librdkafkaOverrides = ["message.max.bytes": "lots"]
+        #expect(config.effectiveProperties["fetch.max.bytes"] == nil)
+        let error = try #require(throws: KafkaError.self) { try config.validate() }
+        #expect(error.configurationKey == "message.max.bytes")
     }
 }
