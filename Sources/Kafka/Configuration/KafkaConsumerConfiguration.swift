@@ -94,7 +94,8 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// queue overshoots them by up to one response per broker: ``maxBytes`` each. That is why ``maxBytes`` is
     /// lower here than librdkafka's 50 MiB. With 50 MiB, a consumer of 64 partitions of 100-byte messages, far
     /// behind, held up to ~600,000 messages after its first fetches, six times its `queued.min.messages`, and
-    /// peaked at ~250 MiB (librdkafka keeps ~300 bytes per message besides its payload); with 8 MiB, at ~150 MiB.
+    /// peaked at up to 261 MiB (librdkafka keeps ~300 bytes per message besides its payload); with 8 MiB, at
+    /// 115-167 MiB.
     ///
     /// ```swift
     /// config.fetch.prefetchMessages = 1_000_000
@@ -149,7 +150,8 @@ public struct KafkaConsumerConfiguration: Sendable {
                 guard let value = Int(text) else { return nil }
                 given[key] = value
             }
-            var bytes = min(defaultMaxBytes, given["queued.max.messages.kbytes"].map { $0 * 1024 } ?? librdkafkaPrefetchBytes)
+            let prefetchBytes = given["queued.max.messages.kbytes"].map { $0 * 1024 } ?? librdkafkaPrefetchBytes
+            var bytes = min(defaultMaxBytes, prefetchBytes)
             // A response must fit `receive.message.max.bytes`, with 512 bytes of framing, when that is set.
             if let receiveMax = given["receive.message.max.bytes"] { bytes = min(bytes, receiveMax - 512) }
             // And `fetch.max.bytes` must be at least `message.max.bytes`.
