@@ -141,13 +141,18 @@ public struct KafkaConsumerConfiguration: Sendable {
         static let defaultMaxBytes = 8 * 1024 * 1024
 
         /// `fetch.max.bytes` for `properties` that do not set it: ``defaultMaxBytes``, within what librdkafka
-        /// accepts next to the other properties. `nil` (librdkafka's default) when one of those does not parse;
-        /// librdkafka then names it.
+        /// accepts next to the other properties. `nil` (librdkafka's default) when one of those is not a number in
+        /// librdkafka's range; librdkafka then refuses it by name.
         static func defaultMaxBytes(given properties: LibrdkafkaProperties) -> Int? {
+            let ranges: KeyValuePairs<String, ClosedRange<Int>> = [
+                "queued.max.messages.kbytes": 1...2_097_151,
+                "message.max.bytes": 1_000...1_000_000_000,
+                "receive.message.max.bytes": 1_000...2_147_483_647,
+            ]
             var given: [String: Int] = [:]
-            for key in ["queued.max.messages.kbytes", "message.max.bytes", "receive.message.max.bytes"] {
+            for (key, range) in ranges {
                 guard let text = properties.value(for: key) else { continue }
-                guard let value = Int(text) else { return nil }
+                guard let value = Int(text), range.contains(value) else { return nil }
                 given[key] = value
             }
             let prefetchBytes = given["queued.max.messages.kbytes"].map { $0 * 1024 } ?? librdkafkaPrefetchBytes

@@ -184,7 +184,7 @@ struct ConfigurationTests {
         client.destroy()
     }
 
-    @Test("a typed fetch.maxBytes wins over the default; an override that does not parse leaves it to librdkafka")
+    @Test("a typed fetch.maxBytes wins over the default; an override out of range leaves it to librdkafka, which names it")
     func fetchMaxBytesGivenOrUnparsable() throws {
         var config = KafkaConsumerConfiguration(bootstrapServers: ["b:1"], consumptionStrategy: .group(id: "g", topics: ["t"]))
         config.fetch.maxBytes = 20_000_000
@@ -194,5 +194,10 @@ struct ConfigurationTests {
         #expect(config.effectiveProperties["fetch.max.bytes"] == nil)
         let error = try #require(throws: KafkaError.self) { try config.validate() }
         #expect(error.configurationKey == "message.max.bytes")
+        // Out of librdkafka's range (and of what KiB times 1,024 fits in): refused by name, no overflow.
+        config.librdkafkaOverrides = ["queued.max.messages.kbytes": "\(Int.max)"]
+        #expect(config.effectiveProperties["fetch.max.bytes"] == nil)
+        let tooLarge = try #require(throws: KafkaError.self) { try config.validate() }
+        #expect(tooLarge.configurationKey == "queued.max.messages.kbytes")
     }
 }
