@@ -52,6 +52,8 @@ final class ConsumerCore: Sendable {
     let bufferedMessages = Atomic<Int>(0)
     /// How often fetching left idle by librdkafka was restarted (``FetchBackoffWatch``), for tests and diagnostics.
     let fetchRestarts = Atomic<Int>(0)
+    /// How often the end was handed to the loop (stopAtEndOfPartitions), for tests and diagnostics.
+    let endsHandedOver = Atomic<Int>(0)
     /// Watches for fetching left idle by librdkafka, and keeps the positions to restart it from. Poll thread only
     /// (the lock is uncontended; it makes the core `Sendable`).
     private let fetchWatch: Mutex<FetchBackoffWatch>
@@ -241,7 +243,35 @@ final class ConsumerCore: Sendable {
             }
             guard !remaining.isEmpty else { return }
             try client.seek(remaining, timeoutMilliseconds: 10_000)
+            if configuration.stopAtEndOfPartitions { repositionEnds(remaining) }
             updateFilter { $0.reposition(remaining.map(\.0)) }
+        }
+    }
+
+    /// Tells the end tracking where seeks moved partitions: back from an end, a partition has to be read to it
+    /// again (librdkafka does not report the same end twice). Poll thread.
+    private func repositionEnds(_ offsets: [(KafkaTopicPartition, KafkaOffset)]) {
+        let targets = offsets.map { partition, offset -> (KafkaTopicPartition, target: Int64?, knownEnd: Int64?) in
+            let watermarks = client.cachedWatermarks(partition)
+            let low = max(watermarks?.low.rawValue ?? 0, 0)
+            let high = watermarks?.high.rawValue
+            let target: Int64?
+            if offset.isAbsolute {
+                target = offset.rawValue
+            } else if offset == .end {
+                target = nil
+            } else if offset.rawValue <= KafkaOffset.tail(0).rawValue, let high {
+                // tail(n): n before the end.
+                target = max(high - (KafkaOffset.tail(0).rawValue - offset.rawValue), low)
+            } else {
+                target = low  // the beginning (or where a stored offset leads: not known here)
+            }
+            return (partition, target, high)
+        }
+        state.withLock { state in
+            for (partition, target, knownEnd) in targets {
+                state.repositioned(partition, to: target, knownEnd: knownEnd)
+            }
         }
     }
 
@@ -397,12 +427,14 @@ final class ConsumerCore: Sendable {
             failure = error
             requestClose()
         }
-        var reachedEnd = false
+        // With stopAtEndOfPartitions: the assignment epoch at which the end was handed over, while it stands.
+        var endEpoch: UInt64? = nil
         let buffer = ConsumeBuffer()
         var stall = StallWatch()
         while state.withLock({ $0.isRunning }) {
             runCommands()
             watchForStall(&stall)
+            if configuration.stopAtEndOfPartitions { endEpoch = handOverEnd(source: source, handedOverAt: endEpoch) }
             let action = state.withLock { $0.nextFetchAction(now: .now, pauseAfter: Self.pauseAfter) }
             if case .wait = action {
                 Self.sleep(milliseconds: 1)
@@ -410,7 +442,7 @@ final class ConsumerCore: Sendable {
             }
             if action != .poll { fetchWatch.withLock { $0.reset() } }
             apply(action)
-            let batch = fetch(buffer: buffer, restart: !reachedEnd)
+            let batch = fetch(buffer: buffer, restart: endEpoch == nil)
             if batch.isEmpty { continue }
             for error in batch.errors {
                 if error.isFatal {
@@ -425,7 +457,14 @@ final class ConsumerCore: Sendable {
             if configuration.reportPartitionEnds {
                 for (partition, offset) in batch.partitionEnds { eventSink.yield(.partitionEnd(partition, offset: offset)) }
             }
-            if !batch.messages.isEmpty && !reachedEnd {
+            // A rebalance served by this poll may have moved the assignment off the end.
+            if let epoch = endEpoch, epoch != currentEpoch { endEpoch = handOverEnd(source: source, handedOverAt: epoch) }
+            // At the end every partition is paused: librdkafka hands out nothing fetched before the pause.
+            guard endEpoch == nil else {
+                if !batch.messages.isEmpty { logger.debug("\(batch.messages.count) messages polled at the end, dropped") }
+                continue
+            }
+            if !batch.messages.isEmpty {
                 let handOver = ConsumerBatch(messages: batch.messages, epoch: currentEpoch)
                 bufferedMessages.wrappingAdd(batch.messages.count, ordering: .relaxed)
                 let demand = state.withLock { $0.demandGeneration }
@@ -435,27 +474,57 @@ final class ConsumerCore: Sendable {
                 case .dropped: requestClose()
                 }
             }
-            if configuration.stopAtEndOfPartitions && !reachedEnd {
-                var allAtEnd = false
-                state.withLock { state in
-                    for message in batch.messages {
-                        state.received(KafkaTopicPartition(topic: message.topic, partition: message.partition))
-                    }
-                    for (partition, _) in batch.partitionEnds {
-                        allAtEnd = state.reachedEnd(partition)
-                    }
-                }
-                if allAtEnd {
-                    // End the sequence after what is buffered, and stop fetching; the close follows when the
-                    // reader has taken the last message (didTerminate), so its offsets are committed.
-                    logger.debug("every assigned partition read to its end")
-                    source.finish()
-                    reachedEnd = true
-                    client.setPaused(true, partitions: state.withLock { $0.assigned.sorted { $0.partition < $1.partition } })
-                }
-            }
+            if configuration.stopAtEndOfPartitions { trackEnds(batch) }
         }
         finishClose(source: source, failure: failure)
+    }
+
+    /// Updates the end tracking with what a poll brought (stopAtEndOfPartitions). Poll thread.
+    private func trackEnds(_ batch: ConsumedBatch) {
+        var next: [KafkaTopicPartition: KafkaOffset] = [:]
+        batch.messages.recordNextOffsets(into: &next)
+        let ownEnds = state.withLock { state in
+            let ownEnds = next.filter { state.received($0.key, next: $0.value.rawValue) }
+            for (partition, offset) in batch.partitionEnds {
+                state.reachedEnd(partition, offset: offset.rawValue)
+            }
+            return ownEnds
+        }
+        // Ends librdkafka does not report (a partition seeked back and read to its end again).
+        if configuration.reportPartitionEnds {
+            for (partition, offset) in ownEnds { eventSink.yield(.partitionEnd(partition, offset: offset)) }
+        }
+    }
+
+    /// With stopAtEndOfPartitions, hands the end over once every assigned partition was read to its end, and
+    /// takes it back when a seek or a rebalance moved the assignment since. The end is a marker after the last
+    /// message: the loop ends there only if the assignment did not move meanwhile (seen from the loop), and the
+    /// poll thread goes on serving commands, so a seek made while the loop works through what was buffered before
+    /// the end is carried out, not lost. Returns the epoch of the end handed over, or `nil`. Poll thread.
+    private func handOverEnd(source: Source, handedOverAt endEpoch: UInt64?) -> UInt64? {
+        let epoch = currentEpoch
+        if endEpoch == epoch { return endEpoch }
+        let (allAtEnd, action) = state.withLock { state -> (Bool, ConsumerStateMachine<Waiter>.FetchAction) in
+            guard endEpoch != nil, !state.allAtEnd else { return (state.allAtEnd, .poll) }
+            return (false, state.resumeAfterEnd())
+        }
+        guard allAtEnd else {
+            if endEpoch != nil {
+                logger.debug("reading on past the end: a seek or a rebalance moved the assignment")
+                apply(action)
+            }
+            return nil
+        }
+        logger.debug("every assigned partition read to its end")
+        if endEpoch == nil { apply(state.withLock { $0.pauseAtEnd() }) }
+        endsHandedOver.wrappingAdd(1, ordering: .relaxed)
+        let demand = state.withLock { $0.demandGeneration }
+        switch source.yield(ConsumerBatch(messages: [], epoch: epoch, isEnd: true)) {
+        case .produceMore: break
+        case .stopProducing: stopProducing(seenDemand: demand)
+        case .dropped: requestClose()
+        }
+        return epoch
     }
 
     /// Takes the next batch from librdkafka: what is ready (up to the buffer's batch size), or, for
@@ -706,6 +775,9 @@ struct CommandQueue: Sendable {
 struct ConsumerBatch: Sendable {
     var messages: [KafkaConsumerMessage]
     let epoch: UInt64
+    /// The end (stopAtEndOfPartitions): every partition was read to its end at `epoch`. No messages. The loop
+    /// ends here unless the assignment moved since.
+    var isEnd = false
 }
 
 private final class HookCompletion: Sendable {

@@ -11,6 +11,9 @@ struct ConsumerStateMachine<Waiter> {
     private var closeWaiters: [Waiter] = []
     /// Whether fetching is paused in librdkafka (backpressure).
     private var fetchPaused = false
+    /// Whether fetching is paused because every assigned partition was read to its end
+    /// (``KafkaConsumerConfiguration/stopAtEndOfPartitions``), until a seek or a rebalance moves one.
+    private var endPaused = false
     /// Partitions the user paused (``KafkaConsumer/pause(_:)``); backpressure never resumes them.
     private(set) var userPaused: Set<KafkaTopicPartition> = []
     private(set) var ends = PartitionEndTracker()
@@ -75,7 +78,7 @@ struct ConsumerStateMachine<Waiter> {
             return .poll
         case (nil, true):
             fetchPaused = false
-            return .resume(ends.assigned.subtracting(userPaused).sorted(by: Self.order))
+            return endPaused ? .poll : .resume(ends.assigned.subtracting(userPaused).sorted(by: Self.order))
         case (_?, true):
             return .poll
         case (let since?, false):
@@ -86,9 +89,9 @@ struct ConsumerStateMachine<Waiter> {
     }
 
     /// The partitions fetching may be restarted for (``FetchBackoffWatch``): assigned, not paused by the user,
-    /// none while backpressure holds fetching paused.
+    /// none while backpressure (or the end of every partition) holds fetching paused.
     var restartablePartitions: [KafkaTopicPartition] {
-        fetchPaused ? [] : ends.assigned.subtracting(userPaused).sorted(by: Self.order)
+        fetchPaused || endPaused ? [] : ends.assigned.subtracting(userPaused).sorted(by: Self.order)
     }
 
     // MARK: Assignment
@@ -115,20 +118,41 @@ struct ConsumerStateMachine<Waiter> {
             return fetchPaused || assignedOnes.isEmpty ? .poll : .pause(assignedOnes)
         } else {
             userPaused.subtract(partitions)
-            return fetchPaused || assignedOnes.isEmpty ? .poll : .resume(assignedOnes)
+            return fetchPaused || endPaused || assignedOnes.isEmpty ? .poll : .resume(assignedOnes)
         }
     }
 
     // MARK: Partition ends
 
-    mutating func received(_ partition: KafkaTopicPartition) {
-        ends.received(partition)
+    /// Messages of `partition` were read up to `next`; returns whether that reached the end a seek back armed.
+    mutating func received(_ partition: KafkaTopicPartition, next: Int64) -> Bool {
+        ends.received(partition, next: next)
     }
 
-    /// `partition` reached its end; returns whether every assigned partition is now at its end.
-    mutating func reachedEnd(_ partition: KafkaTopicPartition) -> Bool {
-        ends.reachedEnd(partition)
-        return ends.allAtEnd
+    /// librdkafka reported `partition` at its end, `offset`.
+    mutating func reachedEnd(_ partition: KafkaTopicPartition, offset: Int64? = nil) {
+        ends.reachedEnd(partition, offset: offset)
+    }
+
+    /// `partition` was seeked to `target` (`nil`: its logical end); see ``PartitionEndTracker``.
+    mutating func repositioned(_ partition: KafkaTopicPartition, to target: Int64?, knownEnd: Int64?) {
+        ends.repositioned(partition, to: target, knownEnd: knownEnd)
+    }
+
+    var allAtEnd: Bool { ends.allAtEnd }
+
+    /// Every assigned partition was read to its end: pause them all, so nothing fetched past the end is dropped.
+    mutating func pauseAtEnd() -> FetchAction {
+        endPaused = true
+        return ends.assigned.isEmpty ? .poll : .pause(ends.assigned.sorted(by: Self.order))
+    }
+
+    /// A seek or a rebalance moved a partition off its end: fetch again what neither backpressure nor the user
+    /// holds paused.
+    mutating func resumeAfterEnd() -> FetchAction {
+        endPaused = false
+        let toResume = ends.assigned.subtracting(userPaused)
+        return fetchPaused || toResume.isEmpty ? .poll : .resume(toResume.sorted(by: Self.order))
     }
 
     // MARK: Close

@@ -127,6 +127,13 @@ public final actor KafkaConsumer: Service {
         core.fetchRestarts.load(ordering: .relaxed)
     }
 
+    /// How often the poll thread handed the end over to the loop (``KafkaConsumerConfiguration/stopAtEndOfPartitions``):
+    /// once every partition was read to its end, and again each time a seek or a rebalance moved the assignment
+    /// and it was read to its end again. For tests and diagnostics.
+    package nonisolated var endsHandedOver: Int {
+        core.endsHandedOver.load(ordering: .relaxed)
+    }
+
     /// Whether the librdkafka handle is freed: after ``close()``, once no message read from this consumer is held any
     /// more. For tests and diagnostics.
     package nonisolated var isHandleFreed: Bool {

@@ -92,6 +92,12 @@ final class IteratorStorage {
                 core.readerWaiting.store(true, ordering: .releasing)
                 guard let next = try await handOver.next() else { return nil }
                 core.readerWaiting.store(false, ordering: .relaxed)
+                if next.isEnd {
+                    // Every partition was read to its end; unless a seek or a rebalance moved one since, the
+                    // sequence ends here (what the poll thread yields after it is dropped).
+                    if next.epoch == core.currentEpoch { handOver.finish() }
+                    continue
+                }
                 core.bufferedMessages.wrappingSubtract(next.messages.count, ordering: .relaxed)
                 batch = next.messages
                 fetchEpoch = next.epoch
@@ -192,6 +198,12 @@ private final class BatchIteratorStorage {
                 core.readerWaiting.store(true, ordering: .releasing)
                 guard let next = try await handOver.next() else { return nil }
                 core.readerWaiting.store(false, ordering: .relaxed)
+                if next.isEnd {
+                    // Every partition was read to its end; unless a seek or a rebalance moved one since, the
+                    // sequence ends here (what the poll thread yields after it is dropped).
+                    if next.epoch == core.currentEpoch { handOver.finish() }
+                    continue
+                }
                 core.bufferedMessages.wrappingSubtract(next.messages.count, ordering: .relaxed)
                 pending = next.messages[...]
                 fetchEpoch = next.epoch

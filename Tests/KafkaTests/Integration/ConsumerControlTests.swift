@@ -443,4 +443,77 @@ struct ConsumerControlTests {
             #expect(maxLive <= (4 + 2) * 500)
         }
     }
+
+    /// Waits (up to 30 s) until the poll thread has handed the end over `count` times.
+    private func waitForEnd(_ consumer: KafkaConsumer, count: Int = 1) async throws {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+        while consumer.endsHandedOver < count {
+            try #require(ContinuousClock.now < deadline, "the poll thread never reached the end of every partition")
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    @Test("a seek back made after the poll thread reached every end: the partition is read again to its end, then the sequence ends")
+    func seekBackAfterTheEnd() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let topic = try await numberedTopic(cluster, prefix: "end-seek", partitions: 2, perPartition: 1_000)
+            var config = fixedConfig(cluster, topic: topic)
+            config.stopAtEndOfPartitions = true
+            config.reportPartitionEnds = true
+            // The buffer holds the whole topic: the poll thread reaches both ends while the loop is far behind.
+            config.buffer = .init(batchSize: 100, lowWatermark: 2, highWatermark: 40)
+            let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
+            let p0 = KafkaTopicPartition(topic: topic, partition: 0)
+            var offsets: [Int32: [Int64]] = [:]
+            var seeked = false
+            for try await message in consumer.messages {
+                #expect(message.valueString == "\(message.partition.rawValue):\(message.offset.rawValue)")
+                offsets[message.partition.rawValue, default: []].append(message.offset.rawValue)
+                if message.partition == 0 && message.offset.rawValue == 100 && !seeked {
+                    seeked = true
+                    try await waitForEnd(consumer)
+                    try await consumer.seek(p0, to: KafkaOffset(10))  // back, after librdkafka reported its end
+                }
+            }
+            #expect(offsets[0] == Array(0...100) + Array(10..<1_000))
+            #expect(offsets[1] == Array(0..<1_000))
+            #expect(consumer.endsHandedOver == 2)
+            // librdkafka reported p0's end once; the second one is the consumer's own.
+            var ends: [KafkaTopicPartition: Int] = [:]
+            for await event in consumer.events {
+                if case .partitionEnd(let partition, _) = event { ends[partition, default: 0] += 1 }
+            }
+            #expect(ends[p0] == 2)
+        }
+    }
+
+    @Test("seeks to or past the end after every end was reached: the sequence still ends, without what the seeks skipped")
+    func seekToEndAfterTheEnd() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let topic = try await numberedTopic(cluster, prefix: "end-skip", partitions: 2, perPartition: 1_000)
+            var config = fixedConfig(cluster, topic: topic)
+            config.stopAtEndOfPartitions = true
+            config.buffer = .init(batchSize: 100, lowWatermark: 2, highWatermark: 40)
+            let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
+            let p0 = KafkaTopicPartition(topic: topic, partition: 0)
+            let p1 = KafkaTopicPartition(topic: topic, partition: 1)
+            var offsets: [Int32: [Int64]] = [:]
+            var seeked = false
+            for try await batch in consumer.batches(maxCount: 50, maxWait: .milliseconds(10)) {
+                for message in batch { offsets[message.partition.rawValue, default: []].append(message.offset.rawValue) }
+                if !seeked {
+                    seeked = true
+                    try await waitForEnd(consumer)
+                    try await consumer.seek(p0, to: .end)
+                    try await consumer.seek(p1, to: KafkaOffset(5_000))
+                }
+            }
+            // Nothing after the first batch: both partitions were moved to (or past) their ends.
+            let first = offsets.mapValues(\.count).values.reduce(0, +)
+            #expect(first <= 50)
+            for (partition, read) in offsets { #expect(read == Array(0..<Int64(read.count)), "partition \(partition)") }
+            // Once at first, then after each seek the poll thread saw on its own (one or two).
+            #expect((2...3).contains(consumer.endsHandedOver))
+        }
+    }
 }

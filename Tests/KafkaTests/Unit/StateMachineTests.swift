@@ -3,6 +3,7 @@ import Testing
 
 private let tp0 = KafkaTopicPartition(topic: "t", partition: 0)
 private let tp1 = KafkaTopicPartition(topic: "t", partition: 1)
+private let tp2 = KafkaTopicPartition(topic: "t", partition: 2)
 private let delivered = Result<KafkaDelivery, KafkaError>.success(
     KafkaDelivery(topic: "t", partition: 0, offset: 7, timestamp: nil)
 )
@@ -181,10 +182,33 @@ struct ConsumerStateMachineTests {
     func ends() {
         var machine = ConsumerStateMachine<String>()
         _ = machine.assigned([tp0, tp1])
-        let r27 = machine.reachedEnd(tp0)
-        #expect(!r27)
-        let r28 = machine.reachedEnd(tp1)
-        #expect(r28)
+        machine.reachedEnd(tp0, offset: 10)
+        #expect(!machine.allAtEnd)
+        machine.reachedEnd(tp1, offset: 10)
+        #expect(machine.allAtEnd)
+    }
+
+    @Test("at the end fetching is paused; backpressure lifting, a user resume or a restart do not resume it, leaving the end does")
+    func endPause() {
+        var machine = ConsumerStateMachine<String>()
+        _ = machine.assigned([tp0, tp1])
+        _ = machine.setUserPaused(true, partitions: [tp1])
+        let r1x = machine.pauseAtEnd()
+        #expect(r1x == .pause([tp0, tp1]))
+        #expect(machine.restartablePartitions.isEmpty)
+        // Backpressure comes and goes while at the end.
+        let start = ContinuousClock.now
+        _ = machine.stopProducing(now: start, seenDemand: machine.demandGeneration)
+        #expect(machine.nextFetchAction(now: start.advanced(by: .seconds(2)), pauseAfter: .seconds(1)) == .pause([tp0, tp1]))
+        _ = machine.produceMore()
+        #expect(machine.nextFetchAction(now: start.advanced(by: .seconds(3)), pauseAfter: .seconds(1)) == .poll)
+        let r2x = machine.setUserPaused(false, partitions: [tp1])
+        #expect(r2x == .poll)
+        _ = machine.setUserPaused(true, partitions: [tp1])
+        // A seek moved tp0 off its end: fetch again, but not what the user paused.
+        let r3x = machine.resumeAfterEnd()
+        #expect(r3x == .resume([tp0]))
+        #expect(machine.restartablePartitions == [tp0])
     }
 }
 
@@ -205,7 +229,8 @@ struct PartitionEndTrackerTests {
         tracker.reachedEnd(tp0)
         tracker.reachedEnd(tp1)
         #expect(tracker.allAtEnd)
-        tracker.received(tp1)
+        let r4x = tracker.received(tp1, next: 11)
+        #expect(!r4x)
         #expect(!tracker.allAtEnd)
         tracker.reachedEnd(tp1)
         #expect(tracker.allAtEnd)
@@ -220,6 +245,82 @@ struct PartitionEndTrackerTests {
         tracker.revoke([tp1])
         #expect(tracker.allAtEnd)
         tracker.assign([tp1])
+        #expect(!tracker.allAtEnd)
+    }
+
+    @Test("a seek back from a reported end arms the end: reached by a message at the end offset, since librdkafka reports it only once")
+    func seekBackFromEnd() {
+        var tracker = PartitionEndTracker()
+        tracker.assign([tp0, tp1])
+        tracker.reachedEnd(tp0, offset: 3_000)
+        tracker.reachedEnd(tp1, offset: 3_000)
+        #expect(tracker.allAtEnd)
+        tracker.repositioned(tp0, to: 500, knownEnd: 3_000)
+        #expect(!tracker.allAtEnd)
+        let r5x = tracker.received(tp0, next: 2_999)
+        #expect(!r5x)
+        #expect(!tracker.allAtEnd)
+        let r6x = tracker.received(tp0, next: 3_000)
+        #expect(r6x)
+        #expect(tracker.allAtEnd)
+        // Armed once: a later message past the end means more was written.
+        let r7x = tracker.received(tp0, next: 3_001)
+        #expect(!r7x)
+        #expect(!tracker.allAtEnd)
+    }
+
+    @Test("a seek back before librdkafka's end report arms the end at the high watermark seen last")
+    func seekBackBeforeReport() {
+        var tracker = PartitionEndTracker()
+        tracker.assign([tp0])
+        tracker.repositioned(tp0, to: 10, knownEnd: 100)
+        #expect(!tracker.allAtEnd)
+        let r8x = tracker.received(tp0, next: 100)
+        #expect(r8x)
+        #expect(tracker.allAtEnd)
+        // Never fetched: librdkafka reports the end when it gets there, nothing is armed.
+        var fresh = PartitionEndTracker()
+        fresh.assign([tp0])
+        fresh.repositioned(tp0, to: 10, knownEnd: nil)
+        let r9x = fresh.received(tp0, next: 1_000)
+        #expect(!r9x)
+        fresh.reachedEnd(tp0, offset: 1_000)
+        #expect(fresh.allAtEnd)
+    }
+
+    @Test("a seek to the end, or past it, leaves the partition at its end: librdkafka reports nothing more there")
+    func seekToEnd() {
+        var tracker = PartitionEndTracker()
+        tracker.assign([tp0, tp1])
+        tracker.reachedEnd(tp1, offset: 50)
+        tracker.repositioned(tp0, to: nil, knownEnd: 40)
+        #expect(tracker.allAtEnd)
+        tracker.repositioned(tp1, to: 50, knownEnd: 50)
+        #expect(tracker.allAtEnd)
+        tracker.repositioned(tp1, to: 49, knownEnd: 50)
+        #expect(!tracker.allAtEnd)
+        tracker.repositioned(tp1, to: 70, knownEnd: 50)
+        #expect(tracker.allAtEnd)
+        // A partition not assigned is left alone.
+        tracker.repositioned(tp2, to: 0, knownEnd: 10)
+        #expect(tracker.allAtEnd)
+    }
+
+    @Test("a new end reported after a seek back settles the partition, and a revocation forgets what was armed")
+    func reportAfterSeekBack() {
+        var tracker = PartitionEndTracker()
+        tracker.assign([tp0])
+        tracker.reachedEnd(tp0, offset: 10)
+        tracker.repositioned(tp0, to: 0, knownEnd: 10)
+        tracker.reachedEnd(tp0, offset: 20)  // more was written: librdkafka reports the new end
+        #expect(tracker.allAtEnd)
+        let r10x = tracker.received(tp0, next: 21)
+        #expect(!r10x)
+        tracker.repositioned(tp0, to: 0, knownEnd: 20)
+        tracker.revoke([tp0])
+        tracker.assign([tp0])
+        let r11x = tracker.received(tp0, next: 20)
+        #expect(!r11x, "armed ends go with the revocation")
         #expect(!tracker.allAtEnd)
     }
 }
