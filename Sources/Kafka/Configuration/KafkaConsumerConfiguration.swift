@@ -226,10 +226,9 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// Finish ``KafkaConsumer/messages`` once every assigned partition has been read to its end
     /// (`enable.partition.eof`), like `kcat -e`. Default `false`: wait for new messages forever.
     ///
-    /// The end is where the loop is, not where fetching is: a seek (or a
-    /// rebalance) made while the loop still works through messages fetched before the end is carried out, and a
-    /// partition seeked back is read to its end again before the sequence finishes. A seek to the end, or past
-    /// it, leaves the partition at its end.
+    /// The end is where the loop is, not where fetching is: a seek (or a rebalance) made while the loop still
+    /// works through messages fetched before the end is carried out, and a partition seeked back is read to its
+    /// end again before the sequence finishes. A seek to the end, or past it, leaves the partition at its end.
     public var stopAtEndOfPartitions: Bool = false
     /// Buffering between librdkafka and the ``KafkaConsumer/messages`` loop.
     public var buffer: Buffer = Buffer()

@@ -4,7 +4,9 @@
 /// librdkafka reports a partition's end (`RD_KAFKA_RESP_ERR__PARTITION_EOF`) when its fetching reaches the end
 /// offset, but only once per end offset: a partition seeked back after its end was reported is read to the same
 /// end again without a second report. So a seek back arms an end of our own: the partition is at its end again
-/// once a message at or after the end known at the seek arrives (or librdkafka reports a new end).
+/// once a message at or after the end known at the seek arrives (or librdkafka reports a new end). An end that
+/// follows a transaction's control record (never handed out) is not reached by a message: such a partition waits
+/// for the next end librdkafka reports.
 struct PartitionEndTracker: Equatable {
     private(set) var assigned: Set<KafkaTopicPartition> = []
     private var atEnd: Set<KafkaTopicPartition> = []
