@@ -465,14 +465,8 @@ final class ConsumerCore: Sendable {
                 continue
             }
             if !batch.messages.isEmpty {
-                let handOver = ConsumerBatch(messages: batch.messages, epoch: currentEpoch)
                 bufferedMessages.wrappingAdd(batch.messages.count, ordering: .relaxed)
-                let demand = state.withLock { $0.demandGeneration }
-                switch source.yield(handOver) {
-                case .produceMore: break
-                case .stopProducing: stopProducing(seenDemand: demand)
-                case .dropped: requestClose()
-                }
+                yield(ConsumerBatch(messages: batch.messages, epoch: currentEpoch), to: source)
             }
             if configuration.stopAtEndOfPartitions { trackEnds(batch) }
         }
@@ -484,7 +478,10 @@ final class ConsumerCore: Sendable {
         var next: [KafkaTopicPartition: KafkaOffset] = [:]
         batch.messages.recordNextOffsets(into: &next)
         let ownEnds = state.withLock { state in
-            let ownEnds = next.filter { state.received($0.key, next: $0.value.rawValue) }
+            var ownEnds: [(KafkaTopicPartition, KafkaOffset)] = []
+            for (partition, offset) in next where state.received(partition, next: offset.rawValue) {
+                ownEnds.append((partition, offset))
+            }
             for (partition, offset) in batch.partitionEnds {
                 state.reachedEnd(partition, offset: offset.rawValue)
             }
@@ -518,13 +515,18 @@ final class ConsumerCore: Sendable {
         logger.debug("every assigned partition read to its end")
         if endEpoch == nil { apply(state.withLock { $0.pauseAtEnd() }) }
         endsHandedOver.wrappingAdd(1, ordering: .relaxed)
+        yield(ConsumerBatch(messages: [], epoch: epoch, isEnd: true), to: source)
+        return epoch
+    }
+
+    /// Hands `batch` to the loop, and holds fetching back when its buffer is full. Poll thread.
+    private func yield(_ batch: ConsumerBatch, to source: Source) {
         let demand = state.withLock { $0.demandGeneration }
-        switch source.yield(ConsumerBatch(messages: [], epoch: epoch, isEnd: true)) {
+        switch source.yield(batch) {
         case .produceMore: break
         case .stopProducing: stopProducing(seenDemand: demand)
         case .dropped: requestClose()
         }
-        return epoch
     }
 
     /// Takes the next batch from librdkafka: what is ready (up to the buffer's batch size), or, for
@@ -778,6 +780,14 @@ struct ConsumerBatch: Sendable {
     /// The end (stopAtEndOfPartitions): every partition was read to its end at `epoch`. No messages. The loop
     /// ends here unless the assignment moved since.
     var isEnd = false
+}
+
+extension BatchHandOver<ConsumerBatch> {
+    /// The loop's iterator took the end `marker`: unless a seek or a rebalance moved the assignment since it was
+    /// handed over, the sequence ends here (what the poll thread yields after it is dropped).
+    func reached(end marker: ConsumerBatch, currentEpoch: UInt64) {
+        if marker.epoch == currentEpoch { finish() }
+    }
 }
 
 private final class HookCompletion: Sendable {

@@ -93,9 +93,7 @@ final class IteratorStorage {
                 guard let next = try await handOver.next() else { return nil }
                 core.readerWaiting.store(false, ordering: .relaxed)
                 if next.isEnd {
-                    // Every partition was read to its end; unless a seek or a rebalance moved one since, the
-                    // sequence ends here (what the poll thread yields after it is dropped).
-                    if next.epoch == core.currentEpoch { handOver.finish() }
+                    handOver.reached(end: next, currentEpoch: core.currentEpoch)
                     continue
                 }
                 core.bufferedMessages.wrappingSubtract(next.messages.count, ordering: .relaxed)
@@ -199,9 +197,7 @@ private final class BatchIteratorStorage {
                 guard let next = try await handOver.next() else { return nil }
                 core.readerWaiting.store(false, ordering: .relaxed)
                 if next.isEnd {
-                    // Every partition was read to its end; unless a seek or a rebalance moved one since, the
-                    // sequence ends here (what the poll thread yields after it is dropped).
-                    if next.epoch == core.currentEpoch { handOver.finish() }
+                    handOver.reached(end: next, currentEpoch: core.currentEpoch)
                     continue
                 }
                 core.bufferedMessages.wrappingSubtract(next.messages.count, ordering: .relaxed)

@@ -444,6 +444,21 @@ struct ConsumerControlTests {
         }
     }
 
+    /// A consumer stopping at the end of a new topic of 2 x 1,000 numbered messages, whose buffer holds the whole
+    /// topic: the poll thread reaches both ends while the loop is far behind.
+    private func behindTheEndConsumer(
+        _ cluster: any KafkaTestCluster,
+        prefix: String,
+        reportPartitionEnds: Bool = false
+    ) async throws -> (topic: String, consumer: KafkaConsumer) {
+        let topic = try await numberedTopic(cluster, prefix: prefix, partitions: 2, perPartition: 1_000)
+        var config = fixedConfig(cluster, topic: topic)
+        config.stopAtEndOfPartitions = true
+        config.reportPartitionEnds = reportPartitionEnds
+        config.buffer = .init(batchSize: 100, lowWatermark: 2, highWatermark: 40)
+        return (topic, try KafkaConsumer(configuration: config, logger: testLogger))
+    }
+
     /// Waits (up to 30 s) until the poll thread has handed the end over `count` times.
     private func waitForEnd(_ consumer: KafkaConsumer, count: Int = 1) async throws {
         let deadline = ContinuousClock.now.advanced(by: .seconds(30))
@@ -456,13 +471,7 @@ struct ConsumerControlTests {
     @Test("a seek back made after the poll thread reached every end: the partition is read again to its end, then the sequence ends")
     func seekBackAfterTheEnd() async throws {
         try await withKafkaTestCluster(brokers: 1) { cluster in
-            let topic = try await numberedTopic(cluster, prefix: "end-seek", partitions: 2, perPartition: 1_000)
-            var config = fixedConfig(cluster, topic: topic)
-            config.stopAtEndOfPartitions = true
-            config.reportPartitionEnds = true
-            // The buffer holds the whole topic: the poll thread reaches both ends while the loop is far behind.
-            config.buffer = .init(batchSize: 100, lowWatermark: 2, highWatermark: 40)
-            let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
+            let (topic, consumer) = try await behindTheEndConsumer(cluster, prefix: "end-seek", reportPartitionEnds: true)
             let p0 = KafkaTopicPartition(topic: topic, partition: 0)
             var offsets: [Int32: [Int64]] = [:]
             var seeked = false
@@ -490,11 +499,7 @@ struct ConsumerControlTests {
     @Test("seeks to or past the end after every end was reached: the sequence still ends, without what the seeks skipped")
     func seekToEndAfterTheEnd() async throws {
         try await withKafkaTestCluster(brokers: 1) { cluster in
-            let topic = try await numberedTopic(cluster, prefix: "end-skip", partitions: 2, perPartition: 1_000)
-            var config = fixedConfig(cluster, topic: topic)
-            config.stopAtEndOfPartitions = true
-            config.buffer = .init(batchSize: 100, lowWatermark: 2, highWatermark: 40)
-            let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
+            let (topic, consumer) = try await behindTheEndConsumer(cluster, prefix: "end-skip")
             let p0 = KafkaTopicPartition(topic: topic, partition: 0)
             let p1 = KafkaTopicPartition(topic: topic, partition: 1)
             var offsets: [Int32: [Int64]] = [:]
