@@ -3,11 +3,11 @@ public import Kafka
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An in-process Kafka cluster for tests and demos, built on librdkafka's mock cluster.
@@ -43,7 +43,11 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
     /// - Throws: ``KafkaError`` when librdkafka cannot start the cluster.
     public init(brokers: Int = 3) throws(KafkaError) {
         guard brokers >= 1 else {
-            throw KafkaError.invalidConfiguration(key: "brokers", value: String(brokers), reason: "need at least one broker")
+            throw KafkaError.invalidConfiguration(
+                key: "brokers",
+                value: String(brokers),
+                reason: "need at least one broker"
+            )
         }
         let handle = try MockHandle(brokers: brokers)
         self.bootstrapServers = handle.bootstrapServers
@@ -118,7 +122,11 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
     public func setRoundTripTime(broker id: Int, _ rtt: Duration) throws(KafkaError) {
         try withCluster { cluster throws(KafkaError) in
             try check(
-                rd_kafka_mock_broker_set_rtt(cluster, Int32(id), Int32(clamping: rtt.components.seconds * 1_000 + rtt.components.attoseconds / 1_000_000_000_000_000)),
+                rd_kafka_mock_broker_set_rtt(
+                    cluster,
+                    Int32(id),
+                    Int32(clamping: rtt.components.seconds * 1_000 + rtt.components.attoseconds / 1_000_000_000_000_000)
+                ),
                 "set round-trip time of broker \(id)"
             )
         }
@@ -137,7 +145,10 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
     /// Makes broker `id` the coordinator of consumer group `groupID`.
     public func setGroupCoordinator(groupID: String, broker id: Int) throws(KafkaError) {
         try withCluster { cluster throws(KafkaError) in
-            try check(rd_kafka_mock_coordinator_set(cluster, "group", groupID, Int32(id)), "move the coordinator of \(groupID)")
+            try check(
+                rd_kafka_mock_coordinator_set(cluster, "group", groupID, Int32(id)),
+                "move the coordinator of \(groupID)"
+            )
         }
     }
 
@@ -150,7 +161,11 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
         var codes: [rd_kafka_resp_err_t] = []
         for code in errors {
             guard let raw = code.rdKafkaCode else {
-                throw KafkaError.invalidConfiguration(key: "errors", value: code.name, reason: "not a Kafka protocol error code")
+                throw KafkaError.invalidConfiguration(
+                    key: "errors",
+                    value: code.name,
+                    reason: "not a Kafka protocol error code"
+                )
             }
             codes.append(rd_kafka_resp_err_t(rawValue: raw))
         }
@@ -223,12 +238,18 @@ private final class MockHandle: @unchecked Sendable {
         var errstr = [CChar](repeating: 0, count: 512)
         guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errstr, errstr.count) else {
             rd_kafka_conf_destroy(conf)
-            let reason = String(decoding: errstr.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let reason = String(
+                decoding: errstr.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) },
+                as: UTF8.self
+            )
             throw KafkaError.invalidConfiguration(key: nil, value: nil, reason: reason)
         }
         guard let cluster = rd_kafka_mock_cluster_new(rk, Int32(brokers)) else {
             rd_kafka_destroy(rk)
-            throw KafkaError(code: .shutdown, message: "librdkafka could not start a mock cluster of \(brokers) brokers")
+            throw KafkaError(
+                code: .shutdown,
+                message: "librdkafka could not start a mock cluster of \(brokers) brokers"
+            )
         }
         self.rk = rk
         self.cluster = cluster

@@ -1,11 +1,11 @@
 import Kafka
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A Kafka cluster that tests run against: an ``EmbeddedCluster``, or a real one (``ExternalCluster``).

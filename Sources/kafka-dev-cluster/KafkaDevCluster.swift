@@ -22,7 +22,10 @@ struct KafkaDevCluster: AsyncParsableCommand {
 
     @Option(
         name: .customLong("topic"),
-        help: ArgumentHelp("A topic to create, as name:partitions[:replication]. Repeatable.", valueName: "name:partitions")
+        help: ArgumentHelp(
+            "A topic to create, as name:partitions[:replication]. Repeatable.",
+            valueName: "name:partitions"
+        )
     )
     var topics: [String] = []
 
@@ -40,7 +43,11 @@ struct KafkaDevCluster: AsyncParsableCommand {
             cluster = try EmbeddedCluster(brokers: brokers)
             for topic in topics {
                 let spec = try TopicSpec(parsing: topic, brokers: brokers)
-                try await cluster.createTopic(spec.name, partitions: spec.partitions, replicationFactor: spec.replication)
+                try await cluster.createTopic(
+                    spec.name,
+                    partitions: spec.partitions,
+                    replicationFactor: spec.replication
+                )
             }
         } catch {
             printError("kafka-dev-cluster: \(error)")

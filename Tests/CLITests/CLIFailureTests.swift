@@ -5,7 +5,7 @@ import KafkaTesting
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Malformed input, bad flags and signals: clear errors with line numbers, and nothing read is lost.
@@ -32,29 +32,45 @@ struct CLIFailureTests {
         #expect(tail.stdout == delivered.map { $0 + "\n" }.joined(), "everything before line \(line) is delivered")
     }
 
-    @Test("bad JSON, a missing -K delimiter, an unknown *_encoding, a value over message.max.bytes: named with their line; every message before is delivered")
+    @Test(
+        "bad JSON, a missing -K delimiter, an unknown *_encoding, a value over message.max.bytes: named with their line; every message before is delivered"
+    )
     func malformedLines() async throws {
         try await withKafkaTestCluster { cluster in
             try await expectBadLine(
-                cluster, arguments: ["-J"],
+                cluster,
+                arguments: ["-J"],
                 input: "{\"payload\":\"a\"}\n{\"payload\":\"b\"}\n{\"payload\": oops}\n{\"payload\":\"d\"}\n",
-                line: 3, problem: "bad JSON", delivered: ["a", "b"]
+                line: 3,
+                problem: "bad JSON",
+                delivered: ["a", "b"]
             )
             try await expectBadLine(
-                cluster, arguments: ["-K", "::"],
+                cluster,
+                arguments: ["-K", "::"],
                 input: "k1::v1\nk2::v2\nk3::v3\nno delimiter here\nk5::v5\n",
-                line: 4, problem: "no key delimiter '::'", delivered: ["k1=v1", "k2=v2", "k3=v3"], format: "%k=%s\\n"
+                line: 4,
+                problem: "no key delimiter '::'",
+                delivered: ["k1=v1", "k2=v2", "k3=v3"],
+                format: "%k=%s\\n"
             )
             try await expectBadLine(
-                cluster, arguments: ["-J"],
-                input: "{\"payload\":\"YQ==\",\"payload_encoding\":\"base64\"}\n{\"payload\":\"x\",\"payload_encoding\":\"rot13\"}\n",
-                line: 2, problem: "unknown payload_encoding 'rot13'", delivered: ["a"]
+                cluster,
+                arguments: ["-J"],
+                input:
+                    "{\"payload\":\"YQ==\",\"payload_encoding\":\"base64\"}\n{\"payload\":\"x\",\"payload_encoding\":\"rot13\"}\n",
+                line: 2,
+                problem: "unknown payload_encoding 'rot13'",
+                delivered: ["a"]
             )
             let big = String(repeating: "x", count: 5_000)
             try await expectBadLine(
-                cluster, arguments: ["-X", "message.max.bytes=2000"],
+                cluster,
+                arguments: ["-X", "message.max.bytes=2000"],
                 input: "small 1\nsmall 2\n\(big)\nsmall 4\n",
-                line: 3, problem: "KafkaError.MSG_SIZE_TOO_LARGE", delivered: ["small 1", "small 2"]
+                line: 3,
+                problem: "KafkaError.MSG_SIZE_TOO_LARGE",
+                delivered: ["small 1", "small 2"]
             )
         }
     }
@@ -66,7 +82,11 @@ struct CLIFailureTests {
             try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
             let b = cluster.bootstrapServers
             let input = "{\"payload\":\"1\"}\nnot json\n{\"payload\":\"3\"}\n{\"nopayload\":1}\n{\"payload\":\"5\"}\n"
-            let send = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-J", "--skip-bad-lines"], stdin: Data(input.utf8))
+            let send = try await runCLI(
+                "kafka-send",
+                ["-b", b, "-t", topic, "-J", "--skip-bad-lines"],
+                stdin: Data(input.utf8)
+            )
             #expect(send.status == 0, "\(send.stderr)")
             #expect(send.stderr.contains("3 of 3 messages delivered"), "\(send.stderr)")
             #expect(send.stderr.contains("2 bad lines skipped"))
@@ -125,7 +145,11 @@ struct CLIFailureTests {
             let refused = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-F", config], stdin: Data("x\n".utf8))
             #expect(refused.status == 2)
             #expect(refused.stderr.contains("banana"))
-            let fixed = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-F", config, "-X", "acks=all"], stdin: Data("x\n".utf8))
+            let fixed = try await runCLI(
+                "kafka-send",
+                ["-b", b, "-t", topic, "-F", config, "-X", "acks=all"],
+                stdin: Data("x\n".utf8)
+            )
             #expect(fixed.status == 0, "\(fixed.stderr)")
         }
     }
@@ -162,11 +186,15 @@ struct CLIFailureTests {
             let topic = uniqueName("cli-head")
             try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
             let b = cluster.bootstrapServers
-            let input = (0..<20_000).map { "message number \($0) with some padding to fill the pipe" }.joined(separator: "\n")
+            let input = (0..<20_000).map { "message number \($0) with some padding to fill the pipe" }.joined(
+                separator: "\n"
+            )
             let send = try await runCLI("kafka-send", ["-b", b, "-t", topic], stdin: Data(input.utf8))
             #expect(send.status == 0, "\(send.stderr)")
             let tailPath = binDirectory.appendingPathComponent("kafka-tail").path
-            let shell = try await runShell("'\(tailPath)' -b \(b) -t \(topic) -o beginning | head -n 3; echo \"status=${PIPESTATUS[0]}\"")
+            let shell = try await runShell(
+                "'\(tailPath)' -b \(b) -t \(topic) -o beginning | head -n 3; echo \"status=${PIPESTATUS[0]}\""
+            )
             #expect(shell.stdout.hasPrefix("message number 0 with"), "\(shell.stdout)")
             #expect(shell.stdout.contains("status=0"), "\(shell.stdout) \(shell.stderr)")
             #expect(shell.stderr.isEmpty, "\(shell.stderr)")
@@ -212,13 +240,21 @@ struct CLITerminalTests {
             try await cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
             let b = cluster.bootstrapServers
             let input = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("tty-input")).path
-            try Data(((0..<20_000).map { "line \($0)" }.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: input))
+            try Data(((0..<20_000).map { "line \($0)" }.joined(separator: "\n") + "\n").utf8).write(
+                to: URL(fileURLWithPath: input)
+            )
             defer { try? FileManager.default.removeItem(atPath: input) }
             let send = binDirectory.appendingPathComponent("kafka-send").path
             // stdin from the file, stdout and stderr on script's pseudo-terminal.
-            let onTerminal = try await runShell("/usr/bin/script -qec \"'\(send)' -b \(b) -t \(topic) < '\(input)'\" /dev/null")
+            let onTerminal = try await runShell(
+                "/usr/bin/script -qec \"'\(send)' -b \(b) -t \(topic) < '\(input)'\" /dev/null"
+            )
             #expect(onTerminal.stdout.contains("20000 of 20000 messages delivered to \(topic)"), "\(onTerminal.stdout)")
-            let onPipe = try await runCLI("kafka-send", ["-b", b, "-t", topic], stdin: try Data(contentsOf: URL(fileURLWithPath: input)))
+            let onPipe = try await runCLI(
+                "kafka-send",
+                ["-b", b, "-t", topic],
+                stdin: try Data(contentsOf: URL(fileURLWithPath: input))
+            )
             #expect(onPipe.status == 0)
             #expect(onPipe.stderr.isEmpty, "\(onPipe.stderr)")
         }
@@ -233,14 +269,21 @@ struct CLITerminalTests {
             let topic = uniqueName("cli-tty-tail")
             try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
             let b = cluster.bootstrapServers
-            let sent = try await runCLI("kafka-send", ["-b", b, "-t", topic], stdin: Data((0..<1_000).map { "m\($0)\n" }.joined().utf8))
+            let sent = try await runCLI(
+                "kafka-send",
+                ["-b", b, "-t", topic],
+                stdin: Data((0..<1_000).map { "m\($0)\n" }.joined().utf8)
+            )
             #expect(sent.status == 0)
             let tail = binDirectory.appendingPathComponent("kafka-tail").path
             // No -e: it keeps running, and the rate line comes every 2 s; SIGINT after 5 s ends it (exit 0).
             let onTerminal = try await runShell(
                 "/usr/bin/script -qec \"timeout -s INT 5 '\(tail)' -v -b \(b) -t \(topic) -o beginning\" /dev/null"
             )
-            #expect(onTerminal.stdout.contains("m999"), "every message printed: \(onTerminal.stdout.prefix(120).debugDescription)")
+            #expect(
+                onTerminal.stdout.contains("m999"),
+                "every message printed: \(onTerminal.stdout.prefix(120).debugDescription)"
+            )
             #expect(onTerminal.stdout.contains("msg/s, printed 1000"), "\(onTerminal.stdout.suffix(300))")
         }
     }

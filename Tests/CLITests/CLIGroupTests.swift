@@ -5,7 +5,7 @@ import KafkaTesting
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Group mode (-G): -o and -e work there too, what was printed is committed; --lag and --reset-offsets.
@@ -19,7 +19,9 @@ struct CLIGroupTests {
         }
     }
 
-    @Test("-G with -o beginning -e reads every partition of the topics (given after the flags) once and exits; --lag then shows everything committed")
+    @Test(
+        "-G with -o beginning -e reads every partition of the topics (given after the flags) once and exits; --lag then shows everything committed"
+    )
     func groupExitAtEnd() async throws {
         try await withKafkaTestCluster { cluster in
             let topic = uniqueName("cli-g-e")
@@ -28,19 +30,24 @@ struct CLIGroupTests {
             try await fill(b, topic, partitions: [5, 0, 12])
             let group = uniqueName("g")
             let properties = ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
-            let tail = try await runCLI("kafka-tail", ["-b", b, "-G", group, "-o", "beginning", "-e"] + properties + [topic])
+            let tail = try await runCLI(
+                "kafka-tail",
+                ["-b", b, "-G", group, "-o", "beginning", "-e"] + properties + [topic]
+            )
             #expect(tail.status == 0, "\(tail.stderr)")
             let printed = tail.stdout.split(separator: "\n").map(String.init)
             #expect(printed.count == 17)
             #expect(Set(printed) == Set((0..<5).map { "p0-\($0)" } + (0..<12).map { "p2-\($0)" }))
             let lag = try await runCLI("kafka-tail", ["-b", b, "--lag", "-G", group, "-t", topic, "-J"])
             #expect(lag.status == 0, "\(lag.stderr)")
-            #expect(lag.stdout == """
-                {"group":"\(group)","topic":"\(topic)","partition":0,"committed":5,"high":5,"lag":0}
-                {"group":"\(group)","topic":"\(topic)","partition":1,"committed":-1,"high":0,"lag":0}
-                {"group":"\(group)","topic":"\(topic)","partition":2,"committed":12,"high":12,"lag":0}
+            #expect(
+                lag.stdout == """
+                    {"group":"\(group)","topic":"\(topic)","partition":0,"committed":5,"high":5,"lag":0}
+                    {"group":"\(group)","topic":"\(topic)","partition":1,"committed":-1,"high":0,"lag":0}
+                    {"group":"\(group)","topic":"\(topic)","partition":2,"committed":12,"high":12,"lag":0}
 
-                """)
+                    """
+            )
         }
     }
 
@@ -58,12 +65,18 @@ struct CLIGroupTests {
             let before = try await runCLI("kafka-tail", ["-b", b, "--lag", "-G", group, "-t", topic])
             #expect(before.stdout.contains("total lag: 14"), "\(before.stdout)")
 
-            let latest = try await runCLI("kafka-tail", ["-b", b, "--reset-offsets", "latest", "-G", group, "-t", topic, "--execute"])
+            let latest = try await runCLI(
+                "kafka-tail",
+                ["-b", b, "--reset-offsets", "latest", "-G", group, "-t", topic, "--execute"]
+            )
             #expect(latest.status == 0, "\(latest.stderr)")
             let none = try await runCLI("kafka-tail", ["-b", b, "--lag", "-G", group, "-t", topic, "-J"])
             #expect(none.stdout.contains(#""partition":0,"committed":10,"high":10,"lag":0"#), "\(none.stdout)")
 
-            let offset = try await runCLI("kafka-tail", ["-b", b, "--reset-offsets", "7", "-G", group, "-t", topic, "--execute"])
+            let offset = try await runCLI(
+                "kafka-tail",
+                ["-b", b, "--reset-offsets", "7", "-G", group, "-t", topic, "--execute"]
+            )
             #expect(offset.status == 0, "\(offset.stderr)")
             let after = try await runCLI("kafka-tail", ["-b", b, "--lag", "-G", group, "-t", topic])
             // partition 0: 10 - 7; partition 1: 7 is clamped to its high watermark 4.
@@ -72,7 +85,10 @@ struct CLIGroupTests {
 
             let read = try await runCLI(
                 "kafka-tail",
-                ["-b", b, "-G", group, "-t", topic, "-e", "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
+                [
+                    "-b", b, "-G", group, "-t", topic, "-e", "-X", "session.timeout.ms=6000", "-X",
+                    "heartbeat.interval.ms=500",
+                ]
             )
             #expect(read.status == 0, "\(read.stderr)")
             #expect(read.stdout == "p0-7\np0-8\np0-9\n")
@@ -89,7 +105,10 @@ struct CLIGroupTests {
             let group = uniqueName("g")
             let (process, out, err) = try startCLI(
                 "kafka-tail",
-                ["-b", b, "-G", group, "-t", topic, "-o", "beginning", "-u", "-X", "session.timeout.ms=6000", "-X", "enable.auto.commit=false"]
+                [
+                    "-b", b, "-G", group, "-t", topic, "-o", "beginning", "-u", "-X", "session.timeout.ms=6000", "-X",
+                    "enable.auto.commit=false",
+                ]
             )
             defer { if process.isRunning { process.terminate() } }
             // All 25 printed (-u: unbuffered), then it waits for more.
@@ -119,10 +138,17 @@ struct CLITopicSelectionTests {
             let b = cluster.bootstrapServers
             for suffix in ["a", "b", "other"] {
                 try await cluster.createTopic("\(prefix)-\(suffix)", partitions: 1, replicationFactor: 1)
-                let send = try await runCLI("kafka-send", ["-b", b, "-t", "\(prefix)-\(suffix)"], stdin: Data("\(suffix)\n".utf8))
+                let send = try await runCLI(
+                    "kafka-send",
+                    ["-b", b, "-t", "\(prefix)-\(suffix)"],
+                    stdin: Data("\(suffix)\n".utf8)
+                )
                 #expect(send.status == 0, "\(send.stderr)")
             }
-            let tail = try await runCLI("kafka-tail", ["-b", b, "-t", "^\(prefix)-[ab]$", "-o", "beginning", "-e", "-f", "%t %s\\n"])
+            let tail = try await runCLI(
+                "kafka-tail",
+                ["-b", b, "-t", "^\(prefix)-[ab]$", "-o", "beginning", "-e", "-f", "%t %s\\n"]
+            )
             #expect(tail.status == 0, "\(tail.stderr)")
             #expect(Set(tail.stdout.split(separator: "\n").map(String.init)) == ["\(prefix)-a a", "\(prefix)-b b"])
         }
@@ -136,12 +162,19 @@ struct CLITopicSelectionTests {
             let b = cluster.bootstrapServers
             for p in 0..<2 {
                 let input = (0..<6).map { "p\(p)-\($0)" }.joined(separator: "\n") + "\n"
-                let send = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-p", "\(p)"], stdin: Data(input.utf8))
+                let send = try await runCLI(
+                    "kafka-send",
+                    ["-b", b, "-t", topic, "-p", "\(p)"],
+                    stdin: Data(input.utf8)
+                )
                 #expect(send.status == 0, "\(send.stderr)")
             }
             let group = uniqueName("g")
             // The group has committed offset 1 everywhere; -o -2 must win over it.
-            let reset = try await runCLI("kafka-tail", ["-b", b, "--reset-offsets", "1", "-G", group, "-t", topic, "--execute"])
+            let reset = try await runCLI(
+                "kafka-tail",
+                ["-b", b, "--reset-offsets", "1", "-G", group, "-t", topic, "--execute"]
+            )
             #expect(reset.status == 0, "\(reset.stderr)")
             let tail = try await runCLI(
                 "kafka-tail",
@@ -157,14 +190,20 @@ struct CLITopicSelectionTests {
     func resetToTimestamp() async throws {
         try await withKafkaTestCluster { cluster in
             guard !cluster.isEmbedded else {
-                print("skipped: --reset-offsets @ts needs ListOffsets by timestamp, which the embedded (mock) cluster does not answer")
+                print(
+                    "skipped: --reset-offsets @ts needs ListOffsets by timestamp, which the embedded (mock) cluster does not answer"
+                )
                 return
             }
             let topic = uniqueName("cli-reset-ts")
             try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
             let b = cluster.bootstrapServers
             let lines = (0..<10).map { #"{"ts":\#(1_700_000_000_000 + $0 * 1_000),"payload":"m\#($0)"}"# }
-            let send = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-J"], stdin: Data((lines.joined(separator: "\n") + "\n").utf8))
+            let send = try await runCLI(
+                "kafka-send",
+                ["-b", b, "-t", topic, "-J"],
+                stdin: Data((lines.joined(separator: "\n") + "\n").utf8)
+            )
             #expect(send.status == 0, "\(send.stderr)")
             let group = uniqueName("g")
             let reset = try await runCLI(

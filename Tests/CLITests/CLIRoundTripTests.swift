@@ -13,17 +13,30 @@ struct CLIRoundTripTests {
             let topic = uniqueName("cli-keyed")
             try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
             let b = cluster.bootstrapServers
-            let send = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-K:"], stdin: Data("k1:v1\nk2:a:b\n:nokey\nk4:\n".utf8))
+            let send = try await runCLI(
+                "kafka-send",
+                ["-b", b, "-t", topic, "-K:"],
+                stdin: Data("k1:v1\nk2:a:b\n:nokey\nk4:\n".utf8)
+            )
             #expect(send.status == 0, "\(send.stderr)")
-            let zero = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-K", ":", "-Z"], stdin: Data("k5:\n".utf8))
+            let zero = try await runCLI(
+                "kafka-send",
+                ["-b", b, "-t", topic, "-K", ":", "-Z"],
+                stdin: Data("k5:\n".utf8)
+            )
             #expect(zero.status == 0, "\(zero.stderr)")
-            let tail = try await runCLI("kafka-tail", ["-b", b, "-t", topic, "-o", "beginning", "-e", "-f", "%K:%k|%S:%s\\n"])
+            let tail = try await runCLI(
+                "kafka-tail",
+                ["-b", b, "-t", topic, "-o", "beginning", "-e", "-f", "%K:%k|%S:%s\\n"]
+            )
             #expect(tail.status == 0, "\(tail.stderr)")
             #expect(tail.stdout == "2:k1|2:v1\n2:k2|3:a:b\n0:|5:nokey\n2:k4|0:\n2:k5|-1:\n")
         }
     }
 
-    @Test("-J round trip: random bytes, empty and NULL keys and values, headers with NULL and binary values, partitions and timestamps are copied faithfully")
+    @Test(
+        "-J round trip: random bytes, empty and NULL keys and values, headers with NULL and binary values, partitions and timestamps are copied faithfully"
+    )
     func jsonRoundTrip() async throws {
         try await withKafkaTestCluster { cluster in
             let source = uniqueName("cli-json-src")
@@ -33,11 +46,23 @@ struct CLIRoundTripTests {
             let b = cluster.bootstrapServers
             var generator = SystemRandomNumberGenerator()
             var lines: [String] = []
-            var expected: [(partition: Int, key: [UInt8]?, value: [UInt8]?, headers: [(String, [UInt8]?)], ts: Int64)] = []
+            var expected: [(partition: Int, key: [UInt8]?, value: [UInt8]?, headers: [(String, [UInt8]?)], ts: Int64)] =
+                []
             for i in 0..<60 {
-                let key: [UInt8]? = i % 7 == 0 ? nil : i % 5 == 0 ? [] : (0..<(i % 9 + 1)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-                let value: [UInt8]? = i % 6 == 0 ? nil : i % 4 == 0 ? [] : i % 3 == 0 ? Array("plain \"text\" é\n\t\u{1}".utf8) : (0..<(i * 3)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-                let headers: [(String, [UInt8]?)] = i % 2 == 0 ? [("h", Array("v\(i)".utf8)), ("n", nil), ("bin", [0xFF, 0x00, UInt8(i)])] : []
+                let key: [UInt8]? =
+                    i % 7 == 0
+                    ? nil
+                    : i % 5 == 0 ? [] : (0..<(i % 9 + 1)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                let value: [UInt8]? =
+                    i % 6 == 0
+                    ? nil
+                    : i % 4 == 0
+                        ? []
+                        : i % 3 == 0
+                            ? Array("plain \"text\" é\n\t\u{1}".utf8)
+                            : (0..<(i * 3)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                let headers: [(String, [UInt8]?)] =
+                    i % 2 == 0 ? [("h", Array("v\(i)".utf8)), ("n", nil), ("bin", [0xFF, 0x00, UInt8(i)])] : []
                 let ts: Int64 = 1_700_000_000_000 + Int64(i) * 1_000
                 let partition = i % 3
                 expected.append((partition, key, value, headers, ts))
@@ -52,7 +77,11 @@ struct CLIRoundTripTests {
                 }
                 lines.append(line + "}")
             }
-            let send = try await runCLI("kafka-send", ["-b", b, "-t", source, "-J"], stdin: Data((lines.joined(separator: "\n") + "\n").utf8))
+            let send = try await runCLI(
+                "kafka-send",
+                ["-b", b, "-t", source, "-J"],
+                stdin: Data((lines.joined(separator: "\n") + "\n").utf8)
+            )
             #expect(send.status == 0, "\(send.stderr)")
             // kafka-tail -J | kafka-send -J -t copy
             let dump = try await runCLI("kafka-tail", ["-b", b, "-t", source, "-o", "beginning", "-e", "-J"])
@@ -124,12 +153,20 @@ struct CLIRoundTripTests {
             let topic = uniqueName("cli-format")
             try await cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
             let b = cluster.bootstrapServers
-            let line = #"{"partition":1,"ts":1700000000123,"key":"kéy","payload":"välue","headers":["a","1","b",null,"a",""]}"#
+            let line =
+                #"{"partition":1,"ts":1700000000123,"key":"kéy","payload":"välue","headers":["a","1","b",null,"a",""]}"#
             let null = #"{"partition":1,"ts":1700000001000,"payload":null}"#
-            let send = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-J"], stdin: Data((line + "\n" + null + "\n").utf8))
+            let send = try await runCLI(
+                "kafka-send",
+                ["-b", b, "-t", topic, "-J"],
+                stdin: Data((line + "\n" + null + "\n").utf8)
+            )
             #expect(send.status == 0, "\(send.stderr)")
             let format = "%t|%p|%o|%T|%k|%K|%s|%S|%h|%%|\\x41\\t%R\\n"
-            let tail = try await runCLI("kafka-tail", ["-b", b, "-t", topic, "-p", "1", "-o", "beginning", "-e", "-f", format])
+            let tail = try await runCLI(
+                "kafka-tail",
+                ["-b", b, "-t", topic, "-p", "1", "-o", "beginning", "-e", "-f", format]
+            )
             #expect(tail.status == 0, "\(tail.stderr)")
             var want = Data("\(topic)|1|0|1700000000123|kéy|4|välue|6|a=1,b=NULL,a=|%|A\t".utf8)
             want.append(contentsOf: [0, 0, 0, 6, 0x0A])
@@ -137,9 +174,16 @@ struct CLIRoundTripTests {
             want.append(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF, 0x0A])
             #expect(tail.stdoutData == want)
 
-            let date = try await runCLI("kafka-tail", ["-b", b, "-t", topic, "-p", "1", "-o", "beginning", "-c", "1", "-f", "%d{%Y-%m-%dT%H:%M:%S}\\n"], environment: ["TZ": "UTC"])
+            let date = try await runCLI(
+                "kafka-tail",
+                ["-b", b, "-t", topic, "-p", "1", "-o", "beginning", "-c", "1", "-f", "%d{%Y-%m-%dT%H:%M:%S}\\n"],
+                environment: ["TZ": "UTC"]
+            )
             #expect(date.stdout == "2023-11-14T22:13:20\n")
-            let zero = try await runCLI("kafka-tail", ["-b", b, "-t", topic, "-p", "1", "-o", "1", "-e", "-Z", "-K", "="])
+            let zero = try await runCLI(
+                "kafka-tail",
+                ["-b", b, "-t", topic, "-p", "1", "-o", "1", "-e", "-Z", "-K", "="]
+            )
             #expect(zero.stdout == "NULL=NULL\n")
         }
     }
@@ -152,12 +196,20 @@ struct CLIRoundTripTests {
             let b = cluster.bootstrapServers
             for p in 0..<2 {
                 let input = (0..<10).map { "p\(p)-\($0)" }.joined(separator: "\n") + "\n"
-                let send = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-p", "\(p)"], stdin: Data(input.utf8))
+                let send = try await runCLI(
+                    "kafka-send",
+                    ["-b", b, "-t", topic, "-p", "\(p)"],
+                    stdin: Data(input.utf8)
+                )
                 #expect(send.status == 0, "\(send.stderr)")
             }
             let last = try await runCLI("kafka-tail", ["-b", b, "-t", topic, "-o", "-3", "-e"])
             #expect(last.status == 0, "\(last.stderr)")
-            #expect(Set(last.stdout.split(separator: "\n").map(String.init)) == ["p0-7", "p0-8", "p0-9", "p1-7", "p1-8", "p1-9"])
+            #expect(
+                Set(last.stdout.split(separator: "\n").map(String.init)) == [
+                    "p0-7", "p0-8", "p0-9", "p1-7", "p1-8", "p1-9",
+                ]
+            )
             #expect(last.stdout.split(separator: "\n").count == 6)
             let from = try await runCLI("kafka-tail", ["-b", b, "-t", topic, "-p", "1", "-o", "8", "-e"])
             #expect(from.stdout == "p1-8\np1-9\n")
@@ -170,14 +222,20 @@ struct CLIRoundTripTests {
             guard !cluster.isEmbedded else {
                 // librdkafka 2.0.2's mock cluster answers ListOffsets by timestamp with -1 for every partition, so
                 // there is nothing true to check here; this runs when KAFKA_BOOTSTRAP_SERVERS names a real broker.
-                print("skipped: -o s@ts needs ListOffsets by timestamp, which the embedded (mock) cluster does not answer")
+                print(
+                    "skipped: -o s@ts needs ListOffsets by timestamp, which the embedded (mock) cluster does not answer"
+                )
                 return
             }
             let topic = uniqueName("cli-ts")
             try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
             let b = cluster.bootstrapServers
             let lines = (0..<10).map { #"{"ts":\#(1_700_000_000_000 + $0 * 1_000),"payload":"m\#($0)"}"# }
-            let send = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-J"], stdin: Data((lines.joined(separator: "\n") + "\n").utf8))
+            let send = try await runCLI(
+                "kafka-send",
+                ["-b", b, "-t", topic, "-J"],
+                stdin: Data((lines.joined(separator: "\n") + "\n").utf8)
+            )
             #expect(send.status == 0, "\(send.stderr)")
             let tail = try await runCLI("kafka-tail", ["-b", b, "-t", topic, "-o", "s@1700000006500", "-e"])
             #expect(tail.stdout == "m7\nm8\nm9\n")
@@ -186,17 +244,29 @@ struct CLIRoundTripTests {
         }
     }
 
-    @Test("-o e@ts stops each partition at its first message at or after the time (works on the mock: message timestamps)")
+    @Test(
+        "-o e@ts stops each partition at its first message at or after the time (works on the mock: message timestamps)"
+    )
     func stopAtTimestamp() async throws {
         try await withKafkaTestCluster { cluster in
             let topic = uniqueName("cli-ets")
             try await cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
             let b = cluster.bootstrapServers
-            let lines = (0..<10).map { #"{"partition":\#($0 % 2),"ts":\#(1_700_000_000_000 + $0 * 1_000),"payload":"m\#($0)"}"# }
-            let send = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-J"], stdin: Data((lines.joined(separator: "\n") + "\n").utf8))
+            let lines = (0..<10).map {
+                #"{"partition":\#($0 % 2),"ts":\#(1_700_000_000_000 + $0 * 1_000),"payload":"m\#($0)"}"#
+            }
+            let send = try await runCLI(
+                "kafka-send",
+                ["-b", b, "-t", topic, "-J"],
+                stdin: Data((lines.joined(separator: "\n") + "\n").utf8)
+            )
             #expect(send.status == 0, "\(send.stderr)")
             // Without -e: exits once both partitions reached the stop time.
-            let tail = try await runCLI("kafka-tail", ["-b", b, "-t", topic, "-o", "beginning", "-o", "e@1700000005000"], timeout: .seconds(30))
+            let tail = try await runCLI(
+                "kafka-tail",
+                ["-b", b, "-t", topic, "-o", "beginning", "-o", "e@1700000005000"],
+                timeout: .seconds(30)
+            )
             #expect(tail.status == 0, "\(tail.stderr)")
             #expect(Set(tail.stdout.split(separator: "\n").map(String.init)) == ["m0", "m1", "m2", "m3", "m4"])
         }
@@ -211,10 +281,17 @@ struct CLIRoundTripTests {
             let sizes = [0, 1, 57, 3_000]
             for (p, n) in sizes.enumerated() where n > 0 {
                 let input = (0..<n).map { "p\(p)-\($0)" }.joined(separator: "\n") + "\n"
-                let send = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-p", "\(p)"], stdin: Data(input.utf8))
+                let send = try await runCLI(
+                    "kafka-send",
+                    ["-b", b, "-t", topic, "-p", "\(p)"],
+                    stdin: Data(input.utf8)
+                )
                 #expect(send.status == 0, "\(send.stderr)")
             }
-            let tail = try await runCLI("kafka-tail", ["-b", b, "-t", topic, "-o", "beginning", "-e", "-f", "%p %s\\n"])
+            let tail = try await runCLI(
+                "kafka-tail",
+                ["-b", b, "-t", topic, "-o", "beginning", "-e", "-f", "%p %s\\n"]
+            )
             #expect(tail.status == 0, "\(tail.stderr)")
             var perPartition: [Int: [String]] = [:]
             for line in tail.stdout.split(separator: "\n") {
@@ -231,7 +308,9 @@ struct CLIRoundTripTests {
 /// Inputs: files, multi-byte delimiters, counts.
 @Suite("CLI inputs", .timeLimit(.minutes(3)))
 struct CLIInputTests {
-    @Test("files are read line by line in order (-l too), -D takes a multi-byte delimiter, -c stops after a count, errors name the file")
+    @Test(
+        "files are read line by line in order (-l too), -D takes a multi-byte delimiter, -c stops after a count, errors name the file"
+    )
     func filesDelimitersCounts() async throws {
         try await withKafkaTestCluster { cluster in
             let topic = uniqueName("cli-files")
@@ -248,9 +327,17 @@ struct CLIInputTests {
             }
             let files = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-l", first, second])
             #expect(files.status == 0, "\(files.stderr)")
-            let multi = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-D", "<|>"], stdin: Data("x<|>y<x|>z<|>".utf8))
+            let multi = try await runCLI(
+                "kafka-send",
+                ["-b", b, "-t", topic, "-D", "<|>"],
+                stdin: Data("x<|>y<x|>z<|>".utf8)
+            )
             #expect(multi.status == 0, "\(multi.stderr)")
-            let counted = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-c", "2"], stdin: Data("c1\nc2\nc3\n".utf8))
+            let counted = try await runCLI(
+                "kafka-send",
+                ["-b", b, "-t", topic, "-c", "2"],
+                stdin: Data("c1\nc2\nc3\n".utf8)
+            )
             #expect(counted.status == 0, "\(counted.stderr)")
             let tail = try await runCLI("kafka-tail", ["-b", b, "-t", topic, "-o", "beginning", "-e"])
             #expect(tail.stdout == "f1-a\nf1-b\nf2-a\nf2-b\nx\ny<x|>z\nc1\nc2\n")
@@ -261,7 +348,10 @@ struct CLIInputTests {
             let bad = try await runCLI("kafka-send", ["-b", b, "-t", topic, "-J", second])
             #expect(bad.status == 1)
             #expect(bad.stderr.contains("\(second): line 2: bad JSON"), "\(bad.stderr)")
-            let missing = try await runCLI("kafka-send", ["-b", b, "-t", topic, dir.appendingPathComponent("no-such-file").path])
+            let missing = try await runCLI(
+                "kafka-send",
+                ["-b", b, "-t", topic, dir.appendingPathComponent("no-such-file").path]
+            )
             #expect(missing.status == 1)
             #expect(missing.stderr.contains("no-such-file: No such file or directory"), "\(missing.stderr)")
         }

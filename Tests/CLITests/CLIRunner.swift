@@ -1,10 +1,11 @@
 import Dispatch
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Kafka
 import KafkaTesting
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What a finished CLI run printed and returned.
 struct CLIResult {
@@ -144,7 +145,6 @@ func finish(_ process: Process, _ out: Pipe, _ err: Pipe, timeout: Duration = .s
 func uniqueName(_ prefix: String) -> String {
     "\(prefix)-\(UInt32.random(in: 0...UInt32.max))"
 }
-
 
 /// Written by one reader before `group.leave()`, read after `group.wait()`: the group orders the accesses.
 private final class DataBox: @unchecked Sendable {

@@ -19,10 +19,16 @@ struct CLISupportTests {
     @Test("records split at multi-byte delimiters, including partial delimiter matches and a last record without one")
     func splitting() {
         let splitter = RecordSplitter(delimiter: Array("<>".utf8))
-        #expect(splitter.splitAll(Array("a<>b<c<>>d<>".utf8)).map { String(decoding: $0, as: UTF8.self) } == ["a", "b<c", ">d"])
+        #expect(
+            splitter.splitAll(Array("a<>b<c<>>d<>".utf8)).map { String(decoding: $0, as: UTF8.self) } == [
+                "a", "b<c", ">d",
+            ]
+        )
         #expect(splitter.splitAll(Array("<><>x".utf8)).map { String(decoding: $0, as: UTF8.self) } == ["", "", "x"])
         let lines = RecordSplitter(delimiter: [0x0A])
-        #expect(lines.splitAll(Array("1\n2\n\n3".utf8)).map { String(decoding: $0, as: UTF8.self) } == ["1", "2", "", "3"])
+        #expect(
+            lines.splitAll(Array("1\n2\n\n3".utf8)).map { String(decoding: $0, as: UTF8.self) } == ["1", "2", "", "3"]
+        )
         #expect(RecordSplitter(delimiter: nil).splitAll(Array("a\nb".utf8)) == [Array("a\nb".utf8)])
         func first(_ delimiter: String, _ text: String) -> Int? {
             Array(text.utf8).withUnsafeBytes { RecordSplitter.firstIndex(of: Array(delimiter.utf8), in: $0) }
@@ -36,7 +42,9 @@ struct CLISupportTests {
     @Test("the record reader finds records across reads, with a delimiter split between two reads")
     func readerAcrossChunks() async throws {
         let text = (0..<500).map { "record \($0)" }.joined(separator: "--|--") + "--|--tail"
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("reader-\(UInt32.random(in: 0...UInt32.max))").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "reader-\(UInt32.random(in: 0...UInt32.max))"
+        ).path
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let fd = try openForReading(path)
@@ -74,7 +82,9 @@ struct CLISupportTests {
         return parsed
     }
 
-    @Test("-K splits at the first delimiter; a line without it is an error; -Z turns empty into NULL; -k is the default key")
+    @Test(
+        "-K splits at the first delimiter; a line without it is an error; -Z turns empty into NULL; -k is the default key"
+    )
     func keyedRecords() throws {
         let parser = RecordParser(mode: .keyed(delimiter: Array("::".utf8)), topic: "t", fixedKey: Array("fixed".utf8))
         let message = try parse(parser, "k::v::w")
@@ -93,9 +103,14 @@ struct CLISupportTests {
         #expect(m.partition == KafkaPartition(rawValue: 3))
     }
 
-    @Test("JSON lines: topic/partition/key/payload/headers/ts, base64 encodings, non-string payloads as JSON text, -t/-p win")
+    @Test(
+        "JSON lines: topic/partition/key/payload/headers/ts, base64 encodings, non-string payloads as JSON text, -t/-p win"
+    )
     func jsonLines() throws {
-        let line = Array(#"{"topic":"a","partition":2,"key":"AAH/","key_encoding":"base64","payload":{"x": [1, 2]},"headers":["h","v","n",null],"ts":17,"offset":5}"#.utf8)
+        let line = Array(
+            #"{"topic":"a","partition":2,"key":"AAH/","key_encoding":"base64","payload":{"x": [1, 2]},"headers":["h","v","n",null],"ts":17,"offset":5}"#
+                .utf8
+        )
         let input = try InputMessage.parseJSONLine(line)
         #expect(input.topic == "a")
         #expect(input.partition == 2)
@@ -133,7 +148,9 @@ struct CLISupportTests {
         #expect(problem(#"{"payload":"x""#) == "bad JSON: unexpected end of input, expected ',' or '}' at column 15")
         #expect(problem(#"["payload"]"#) == "bad JSON: expected an object {...}")
         #expect(problem(#"{"key":"k"}"#) == "no \"payload\" (use null for a tombstone)")
-        #expect(problem(#"{"payload":"x","payload_encoding":"hex"}"#) == "unknown payload_encoding 'hex' (use \"base64\")")
+        #expect(
+            problem(#"{"payload":"x","payload_encoding":"hex"}"#) == "unknown payload_encoding 'hex' (use \"base64\")"
+        )
         #expect(problem(#"{"payload":"!!","payload_encoding":"base64"}"#) == "\"payload\" is not valid base64")
         #expect(problem(#"{"payload":"x","partition":"1"}"#) == "\"partition\" must be a number >= 0 (or -1 for any)")
         #expect(problem(#"{"payload":"x","headers":["a"]}"#).hasPrefix("\"headers\" array must alternate"))
@@ -174,30 +191,64 @@ struct CLISupportTests {
 
     private func message(key: String?, value: [UInt8]?, headers: [KafkaHeader] = []) -> KafkaConsumerMessage {
         KafkaConsumerMessage(
-            topic: "t", partition: KafkaPartition(rawValue: 3), offset: KafkaOffset(rawValue: 42),
-            key: key.map { KafkaBytes($0) }, value: value.map { KafkaBytes($0) },
-            headers: headers, timestamp: KafkaTimestamp(millisecondsSinceEpoch: 1_700_000_000_123), timestampType: .createTime
+            topic: "t",
+            partition: KafkaPartition(rawValue: 3),
+            offset: KafkaOffset(rawValue: 42),
+            key: key.map { KafkaBytes($0) },
+            value: value.map { KafkaBytes($0) },
+            headers: headers,
+            timestamp: KafkaTimestamp(millisecondsSinceEpoch: 1_700_000_000_123),
+            timestampType: .createTime
         )
     }
 
     @Test("the -J envelope is kcat's, with base64 and *_encoding members only for bytes that are not UTF-8")
     func envelope() {
         var out: [UInt8] = []
-        MessageEnvelope.append(message(key: "k", value: Array("v\"1".utf8), headers: [KafkaHeader(key: "h", value: "x"), KafkaHeader(key: "n", value: nil)]), broker: 2, to: &out)
-        #expect(String(decoding: out, as: UTF8.self) == #"{"topic":"t","partition":3,"offset":42,"tstype":"create","ts":1700000000123,"broker":2,"headers":["h","x","n",null],"key":"k","payload":"v\"1"}"#)
+        MessageEnvelope.append(
+            message(
+                key: "k",
+                value: Array("v\"1".utf8),
+                headers: [KafkaHeader(key: "h", value: "x"), KafkaHeader(key: "n", value: nil)]
+            ),
+            broker: 2,
+            to: &out
+        )
+        #expect(
+            String(decoding: out, as: UTF8.self)
+                == #"{"topic":"t","partition":3,"offset":42,"tstype":"create","ts":1700000000123,"broker":2,"headers":["h","x","n",null],"key":"k","payload":"v\"1"}"#
+        )
         out = []
         MessageEnvelope.append(message(key: nil, value: [0xFF, 0]), broker: -1, to: &out)
-        #expect(String(decoding: out, as: UTF8.self) == #"{"topic":"t","partition":3,"offset":42,"tstype":"create","ts":1700000000123,"broker":-1,"key":null,"payload":"/wA=","payload_encoding":"base64"}"#)
+        #expect(
+            String(decoding: out, as: UTF8.self)
+                == #"{"topic":"t","partition":3,"offset":42,"tstype":"create","ts":1700000000123,"broker":-1,"key":null,"payload":"/wA=","payload_encoding":"base64"}"#
+        )
         out = []
-        MessageEnvelope.append(message(key: "k", value: nil, headers: [KafkaHeader(key: "b", bytes: [0xFE])]), broker: 1, to: &out)
-        #expect(String(decoding: out, as: UTF8.self).contains(#""headers":["b","/g=="],"headers_encoding":"base64","key":"k","payload":null}"#))
+        MessageEnvelope.append(
+            message(key: "k", value: nil, headers: [KafkaHeader(key: "b", bytes: [0xFE])]),
+            broker: 1,
+            to: &out
+        )
+        #expect(
+            String(decoding: out, as: UTF8.self).contains(
+                #""headers":["b","/g=="],"headers_encoding":"base64","key":"k","payload":null}"#
+            )
+        )
     }
 
     @Test("-f renders every token; unknown tokens and a trailing % are errors")
     func formats() throws {
         let format = try MessageFormat("%t %p %o %T %k %K %s %S [%h] %% \\x41%R\\n")
         var out: [UInt8] = []
-        format.render(message(key: "key", value: Array("hello".utf8), headers: [KafkaHeader(key: "a", value: "1"), KafkaHeader(key: "b", value: nil)]), into: &out)
+        format.render(
+            message(
+                key: "key",
+                value: Array("hello".utf8),
+                headers: [KafkaHeader(key: "a", value: "1"), KafkaHeader(key: "b", value: nil)]
+            ),
+            into: &out
+        )
         #expect(out == Array("t 3 42 1700000000123 key 3 hello 5 [a=1,b=NULL] % A".utf8) + [0, 0, 0, 5, 0x0A])
         out = []
         try MessageFormat("%k|%s|%K|%S").render(message(key: nil, value: nil), null: Array("NULL".utf8), into: &out)
@@ -219,7 +270,13 @@ struct CLISupportTests {
         #expect(try parseOffsetSelection(["12"]) == OffsetSelection(start: .offset(KafkaOffset(12))))
         #expect(try parseOffsetSelection(["stored"]) == OffsetSelection(start: .offset(.stored)))
         let both = try parseOffsetSelection(["s@100", "e@200"])
-        #expect(both == OffsetSelection(start: .timestamp(KafkaTimestamp(millisecondsSinceEpoch: 100)), stopAt: KafkaTimestamp(millisecondsSinceEpoch: 200)))
+        #expect(
+            both
+                == OffsetSelection(
+                    start: .timestamp(KafkaTimestamp(millisecondsSinceEpoch: 100)),
+                    stopAt: KafkaTimestamp(millisecondsSinceEpoch: 200)
+                )
+        )
         #expect(try parseOffsetSelection(["e@5"]) == OffsetSelection(stopAt: KafkaTimestamp(millisecondsSinceEpoch: 5)))
         for bad in [["-0"], ["soon"], ["s@x"], ["e@-1"], ["1", "2"], ["e@1", "e@2"], ["+3"]] {
             #expect(throws: OffsetArgumentError.self, "\(bad)") { try parseOffsetSelection(bad) }
@@ -235,7 +292,9 @@ struct CLISupportTests {
         let parsed = try parseConfigFile("# c\n\n  a = 1 \nb=x=y\n\t# indented comment\n", path: "f")
         #expect(parsed.map(\.0) == ["a", "b"])
         #expect(parsed.map(\.1) == ["1", "x=y"])
-        #expect(throws: CLIError("f:2: expected prop=value, got 'oops'")) { try parseConfigFile("a=1\noops\n", path: "f") }
+        #expect(throws: CLIError("f:2: expected prop=value, got 'oops'")) {
+            try parseConfigFile("a=1\noops\n", path: "f")
+        }
         #expect(try parseHeaderArgument("n=v=w") == ("n", "v=w"))
         #expect(try parseHeaderArgument("bare") == ("bare", nil))
         #expect(throws: CLIError.self) { try parseHeaderArgument("=v") }
@@ -267,12 +326,25 @@ struct CLISupportTests {
     @Test("e@ts: a partition stops at its first message at or after the time")
     func timestampStop() {
         var stop = TimestampStop(stopAt: KafkaTimestamp(millisecondsSinceEpoch: 1_700_000_000_123))
-        let early = KafkaConsumerMessage(topic: "t", partition: 0, offset: 1, key: nil, value: nil, headers: [], timestamp: KafkaTimestamp(millisecondsSinceEpoch: 5), timestampType: .createTime)
+        let early = KafkaConsumerMessage(
+            topic: "t",
+            partition: 0,
+            offset: 1,
+            key: nil,
+            value: nil,
+            headers: [],
+            timestamp: KafkaTimestamp(millisecondsSinceEpoch: 5),
+            timestampType: .createTime
+        )
         #expect(stop.check(early) == .print)
         #expect(stop.check(message(key: nil, value: nil)) == .partitionStopped)
         #expect(stop.check(message(key: nil, value: nil)) == .drop)
         #expect(stop.allStopped([KafkaTopicPartition(topic: "t", partition: 3)]))
-        #expect(!stop.allStopped([KafkaTopicPartition(topic: "t", partition: 3), KafkaTopicPartition(topic: "t", partition: 0)]))
+        #expect(
+            !stop.allStopped([
+                KafkaTopicPartition(topic: "t", partition: 3), KafkaTopicPartition(topic: "t", partition: 0),
+            ])
+        )
     }
 
     @Test("reset targets are clamped to the watermarks; lag counts from the low watermark without a commit")
@@ -282,23 +354,52 @@ struct CLISupportTests {
         #expect(ClusterReports.resetOffset(.latest, watermarks: marks, offsetForTime: nil) == 20)
         #expect(ClusterReports.resetOffset(.offset(2), watermarks: marks, offsetForTime: nil) == 5)
         #expect(ClusterReports.resetOffset(.offset(99), watermarks: marks, offsetForTime: nil) == 20)
-        #expect(ClusterReports.resetOffset(.timestamp(KafkaTimestamp(millisecondsSinceEpoch: 1)), watermarks: marks, offsetForTime: KafkaOffset(9)) == 9)
-        #expect(ClusterReports.resetOffset(.timestamp(KafkaTimestamp(millisecondsSinceEpoch: 1)), watermarks: marks, offsetForTime: .end) == 20)
+        #expect(
+            ClusterReports.resetOffset(
+                .timestamp(KafkaTimestamp(millisecondsSinceEpoch: 1)),
+                watermarks: marks,
+                offsetForTime: KafkaOffset(9)
+            ) == 9
+        )
+        #expect(
+            ClusterReports.resetOffset(
+                .timestamp(KafkaTimestamp(millisecondsSinceEpoch: 1)),
+                watermarks: marks,
+                offsetForTime: .end
+            ) == 20
+        )
         let tp = KafkaTopicPartition(topic: "t", partition: 0)
         #expect(ClusterReports.LagRow(partition: tp, committed: .invalid, watermarks: marks).lag == 15)
         #expect(ClusterReports.LagRow(partition: tp, committed: KafkaOffset(18), watermarks: marks).lag == 2)
-        #expect(ClusterReports.lagTable([ClusterReports.LagRow(partition: tp, committed: KafkaOffset(18), watermarks: marks)], group: "g")
-            == "GROUP  TOPIC  PARTITION  COMMITTED  HIGH  LAG\ng      t      0          18         20    2\ntotal lag: 2\n")
+        #expect(
+            ClusterReports.lagTable(
+                [ClusterReports.LagRow(partition: tp, committed: KafkaOffset(18), watermarks: marks)],
+                group: "g"
+            )
+                == "GROUP  TOPIC  PARTITION  COMMITTED  HIGH  LAG\ng      t      0          18         20    2\ntotal lag: 2\n"
+        )
     }
 
     @Test("metadata as kcat's -L -J JSON")
     func metadataJSON() {
         let metadata = KafkaClusterMetadata(
             brokers: [.init(id: 1, host: "h", port: 9092)],
-            topics: [.init(name: "t", partitions: [.init(id: 0, leader: 1, replicas: [1], inSyncReplicas: [1], error: nil)], error: nil)],
-            originatingBrokerID: 1, originatingBrokerName: "h:9092/1", controllerID: 1
+            topics: [
+                .init(
+                    name: "t",
+                    partitions: [.init(id: 0, leader: 1, replicas: [1], inSyncReplicas: [1], error: nil)],
+                    error: nil
+                )
+            ],
+            originatingBrokerID: 1,
+            originatingBrokerName: "h:9092/1",
+            controllerID: 1
         )
-        #expect(ClusterReports.metadataJSON(metadata, query: "t") == #"{"originating_broker":{"id":1,"name":"h:9092/1"},"query":{"topic":"t"},"controllerid":1,"brokers":[{"id":1,"name":"h:9092"}],"topics":[{"topic":"t","partitions":[{"partition":0,"leader":1,"replicas":[{"id":1}],"isrs":[{"id":1}]}]}]}"# + "\n")
+        #expect(
+            ClusterReports.metadataJSON(metadata, query: "t")
+                == #"{"originating_broker":{"id":1,"name":"h:9092/1"},"query":{"topic":"t"},"controllerid":1,"brokers":[{"id":1,"name":"h:9092"}],"topics":[{"topic":"t","partitions":[{"partition":0,"leader":1,"replicas":[{"id":1}],"isrs":[{"id":1}]}]}]}"#
+                + "\n"
+        )
         #expect(ClusterReports.metadataTable(metadata).contains("t      0          1       1         1"))
     }
 

@@ -11,9 +11,16 @@ struct CLITests {
         try await withKafkaTestCluster { cluster in
             let topic = uniqueName("cli-lines")
             try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
-            let send = try await runCLI("kafka-send", ["-b", cluster.bootstrapServers, "-t", topic], stdin: Data("a\nb\nc\n".utf8))
+            let send = try await runCLI(
+                "kafka-send",
+                ["-b", cluster.bootstrapServers, "-t", topic],
+                stdin: Data("a\nb\nc\n".utf8)
+            )
             #expect(send.status == 0, "kafka-send failed: \(send.stderr)")
-            let tail = try await runCLI("kafka-tail", ["-b", cluster.bootstrapServers, "-t", topic, "-o", "beginning", "-e"])
+            let tail = try await runCLI(
+                "kafka-tail",
+                ["-b", cluster.bootstrapServers, "-t", topic, "-o", "beginning", "-e"]
+            )
             #expect(tail.status == 0, "kafka-tail failed: \(tail.stderr)")
             #expect(tail.stdout == "a\nb\nc\n")
         }
@@ -26,7 +33,11 @@ struct CLITests {
             try await cluster.createTopic(topic, partitions: 3, replicationFactor: 1)
             let lines = (0..<2_000).map { "line-\($0)" }
             let input = Data((lines.joined(separator: "\n") + "\n").utf8)
-            let send = try await runCLI("kafka-send", ["-b", cluster.bootstrapServers, "-t", topic, "-p", "2"], stdin: input)
+            let send = try await runCLI(
+                "kafka-send",
+                ["-b", cluster.bootstrapServers, "-t", topic, "-p", "2"],
+                stdin: input
+            )
             #expect(send.status == 0, "kafka-send failed: \(send.stderr)")
             let tail = try await runCLI(
                 "kafka-tail",
@@ -46,7 +57,10 @@ struct CLITests {
             let input = Data((lines.joined(separator: "\n") + "\n").utf8)
             let send = try await runCLI("kafka-send", ["-b", cluster.bootstrapServers, "-t", topic], stdin: input)
             #expect(send.status == 0, "kafka-send failed: \(send.stderr)")
-            let tail = try await runCLI("kafka-tail", ["-b", cluster.bootstrapServers, "-t", topic, "-o", "beginning", "-e"])
+            let tail = try await runCLI(
+                "kafka-tail",
+                ["-b", cluster.bootstrapServers, "-t", topic, "-o", "beginning", "-e"]
+            )
             #expect(tail.status == 0, "kafka-tail failed: \(tail.stderr)")
             let printed = tail.stdout.split(separator: "\n").map(String.init)
             #expect(printed.count == lines.count)
@@ -59,7 +73,11 @@ struct CLITests {
         try await withKafkaTestCluster { cluster in
             let topic = uniqueName("cli-group")
             try await cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
-            let send = try await runCLI("kafka-send", ["-b", cluster.bootstrapServers, "-t", topic, "-p", "1"], stdin: Data("x\ny\nz\n".utf8))
+            let send = try await runCLI(
+                "kafka-send",
+                ["-b", cluster.bootstrapServers, "-t", topic, "-p", "1"],
+                stdin: Data("x\ny\nz\n".utf8)
+            )
             #expect(send.status == 0, "kafka-send failed: \(send.stderr)")
             let tail = try await runCLI(
                 "kafka-tail",
@@ -89,7 +107,11 @@ struct CLITests {
         let noTopic = try await runCLI("kafka-send", ["-b", "localhost:9092"])
         #expect(noTopic.status != 0)
         #expect(noTopic.stderr.contains("-t"))
-        let badProperty = try await runCLI("kafka-send", ["-b", "localhost:9092", "-t", "t", "-X", "acks=banana"], stdin: Data())
+        let badProperty = try await runCLI(
+            "kafka-send",
+            ["-b", "localhost:9092", "-t", "t", "-X", "acks=banana"],
+            stdin: Data()
+        )
         #expect(badProperty.status == 2)
         #expect(badProperty.stderr.contains("acks"))
         #expect(badProperty.stderr.contains("banana"))

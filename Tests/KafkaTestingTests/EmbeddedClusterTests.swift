@@ -16,14 +16,18 @@ struct EmbeddedClusterTests {
         try await cluster.createTopic("t", partitions: 8, replicationFactor: 3)
         await cluster.shutdown()
         await cluster.shutdown()  // idempotent
-        await #expect(throws: KafkaError.self) { try await cluster.createTopic("u", partitions: 1, replicationFactor: 1) }
+        await #expect(throws: KafkaError.self) {
+            try await cluster.createTopic("u", partitions: 1, replicationFactor: 1)
+        }
     }
 
     @Test("refuses a replication factor above the broker count and a bad broker count")
     func refusesBadInput() async throws {
         #expect(throws: KafkaError.self) { try EmbeddedCluster(brokers: 0) }
         let cluster = try EmbeddedCluster(brokers: 1)
-        await #expect(throws: KafkaError.self) { try await cluster.createTopic("t", partitions: 1, replicationFactor: 3) }
+        await #expect(throws: KafkaError.self) {
+            try await cluster.createTopic("t", partitions: 1, replicationFactor: 3)
+        }
         #expect(throws: KafkaError.self) { try cluster.setBrokerDown(7) }
         await cluster.shutdown()
     }

@@ -10,7 +10,7 @@ import Kafka
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func fail(_ message: String) -> Never {
@@ -76,7 +76,9 @@ let args = Arguments(CommandLine.arguments)
 switch args.command {
 case "produce":
     guard args.positional.count == 4, let n = Int(args.positional[2]), let size = Int(args.positional[3]) else {
-        fail("usage: kafka-bench produce [--mode enqueue|batch|reports|await|await-tasks] BOOTSTRAP TOPIC N SIZE [key=value ...]")
+        fail(
+            "usage: kafka-bench produce [--mode enqueue|batch|reports|await|await-tasks] BOOTSTRAP TOPIC N SIZE [key=value ...]"
+        )
     }
     let topic = args.positional[1]
     var config = KafkaProducerConfiguration(bootstrapServers: [args.positional[0]])
@@ -173,7 +175,10 @@ case "consume":
     }
     var config = KafkaConsumerConfiguration(
         bootstrapServers: [args.positional[0]],
-        consumptionStrategy: .group(id: "kafka-bench-\(UInt32.random(in: 0...UInt32.max))", topics: [args.positional[1]])
+        consumptionStrategy: .group(
+            id: "kafka-bench-\(UInt32.random(in: 0...UInt32.max))",
+            topics: [args.positional[1]]
+        )
     )
     config.autoOffsetReset = .earliest
     config.librdkafkaOverrides = args.properties
@@ -217,7 +222,9 @@ case "consume":
     let t1 = now()
     await consumer.close()
     let secs = t1 - t0
-    print("consume msgs=\(count) bytes=\(bytes) secs=\(String(format3: secs)) msgs_per_s=\(Int(Double(count - 1) / secs))")
+    print(
+        "consume msgs=\(count) bytes=\(bytes) secs=\(String(format3: secs)) msgs_per_s=\(Int(Double(count - 1) / secs))"
+    )
     exit(count == n ? 0 : 3)
 
 default:

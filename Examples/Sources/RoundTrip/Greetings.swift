@@ -9,7 +9,12 @@ func sendAndReadGreetings(bootstrap: String, topic: String, logger: Logger) asyn
     )
     for (key, value) in [("alice", "hello"), ("bob", "bonjour"), ("carol", "hallo")] {
         let delivery = try await producer.send(
-            KafkaProducerMessage(topic: topic, key: key, value: value, headers: [KafkaHeader(key: "lang", value: "demo")])
+            KafkaProducerMessage(
+                topic: topic,
+                key: key,
+                value: value,
+                headers: [KafkaHeader(key: "lang", value: "demo")]
+            )
         )
         print("sent \(key)=\(value) to partition \(delivery.partition) at offset \(delivery.offset)")
     }
@@ -24,7 +29,9 @@ func sendAndReadGreetings(bootstrap: String, topic: String, logger: Logger) asyn
     let consumer = try KafkaConsumer(configuration: config, logger: logger)
     var received = 0
     for try await message in consumer.messages {
-        print("read \(message.keyString ?? "-")=\(message.valueString ?? "<null>") at \(message.partition)/\(message.offset)")
+        print(
+            "read \(message.keyString ?? "-")=\(message.valueString ?? "<null>") at \(message.partition)/\(message.offset)"
+        )
         received += 1
         if received == 3 { break }
     }

@@ -15,7 +15,15 @@ package enum KafkaTopicAdmin {
     ) async throws {
         try await runBlocking(bootstrapServers: bootstrapServers) { rk throws(KafkaError) in
             var errstr = [CChar](repeating: 0, count: 512)
-            guard let newTopic = rd_kafka_NewTopic_new(topic, Int32(partitions), Int32(replicationFactor), &errstr, errstr.count) else {
+            guard
+                let newTopic = rd_kafka_NewTopic_new(
+                    topic,
+                    Int32(partitions),
+                    Int32(replicationFactor),
+                    &errstr,
+                    errstr.count
+                )
+            else {
                 throw KafkaError.invalidConfiguration(key: "topic", value: topic, reason: String(nulTerminated: errstr))
             }
             defer { rd_kafka_NewTopic_destroy(newTopic) }
@@ -32,7 +40,9 @@ package enum KafkaTopicAdmin {
     }
 
     /// Deletes `topic`.
-    package static func deleteTopic(_ topic: String, bootstrapServers: String, timeout: Duration = .seconds(30)) async throws {
+    package static func deleteTopic(_ topic: String, bootstrapServers: String, timeout: Duration = .seconds(30))
+        async throws
+    {
         try await runBlocking(bootstrapServers: bootstrapServers) { rk throws(KafkaError) in
             guard let deleteTopic = rd_kafka_DeleteTopic_new(topic) else { return }
             defer { rd_kafka_DeleteTopic_destroy(deleteTopic) }
@@ -64,7 +74,11 @@ package enum KafkaTopicAdmin {
                         var errstr = [CChar](repeating: 0, count: 512)
                         guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errstr, errstr.count) else {
                             rd_kafka_conf_destroy(conf)
-                            throw KafkaError.invalidConfiguration(key: nil, value: nil, reason: String(nulTerminated: errstr))
+                            throw KafkaError.invalidConfiguration(
+                                key: nil,
+                                value: nil,
+                                reason: String(nulTerminated: errstr)
+                            )
                         }
                         defer { rd_kafka_destroy(rk) }
                         try body(rk)
@@ -92,7 +106,12 @@ package enum KafkaTopicAdmin {
         let options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_ANY)
         defer { rd_kafka_AdminOptions_destroy(options) }
         var errstr = [CChar](repeating: 0, count: 512)
-        _ = rd_kafka_AdminOptions_set_operation_timeout(options, Int32(timeout.kafkaMilliseconds), &errstr, errstr.count)
+        _ = rd_kafka_AdminOptions_set_operation_timeout(
+            options,
+            Int32(timeout.kafkaMilliseconds),
+            &errstr,
+            errstr.count
+        )
         _ = rd_kafka_AdminOptions_set_request_timeout(options, Int32(timeout.kafkaMilliseconds), &errstr, errstr.count)
         request(queue, options)
         guard let event = rd_kafka_queue_poll(queue, Int32(timeout.kafkaMilliseconds) + 5_000) else {

@@ -1,11 +1,11 @@
 internal import CLibrdkafka
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Starts threads owned by the library, on which blocking librdkafka calls run (never on Swift's cooperative pool).
@@ -23,21 +23,21 @@ package enum KafkaThread {
     package static func detach(name: String, _ body: @escaping @Sendable () -> Void) throws(KafkaError) {
         let box = Unmanaged.passRetained(Box(name: name, body: body)).toOpaque()
         #if canImport(Darwin)
-        var thread: pthread_t?
+            var thread: pthread_t?
         #else
-        var thread = pthread_t()
+            var thread = pthread_t()
         #endif
         let rc = pthread_create(
             &thread,
             nil,
             { raw in
                 #if canImport(Darwin)
-                let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-                pthread_setname_np(String(box.name.prefix(15)))
+                    let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
+                    pthread_setname_np(String(box.name.prefix(15)))
                 #else
-                guard let raw else { return nil }
-                let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-                swift_kafka_set_thread_name(String(box.name.prefix(15)))
+                    guard let raw else { return nil }
+                    let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
+                    swift_kafka_set_thread_name(String(box.name.prefix(15)))
                 #endif
                 box.body()
                 return nil
@@ -49,9 +49,9 @@ package enum KafkaThread {
             throw KafkaError(code: .shutdown, message: "could not start thread \(name): pthread_create returned \(rc)")
         }
         #if canImport(Darwin)
-        if let thread { pthread_detach(thread) }
+            if let thread { pthread_detach(thread) }
         #else
-        pthread_detach(thread)
+            pthread_detach(thread)
         #endif
     }
 }

@@ -21,7 +21,9 @@ final class RDKafkaCallbacks: Sendable {
     let logger: Logger
     private let observer = Mutex<(@Sendable (ClientNotification) -> Void)?>(nil)
     /// Asked, as partitions are being assigned, where each should start (the consumer runs its assign hook there).
-    private let startOffsetsProvider = Mutex<(@Sendable ([KafkaTopicPartition]) -> [KafkaTopicPartition: KafkaOffset])?>(nil)
+    private let startOffsetsProvider = Mutex<
+        (@Sendable ([KafkaTopicPartition]) -> [KafkaTopicPartition: KafkaOffset])?
+    >(nil)
     private let fatalError = Mutex<KafkaError?>(nil)
 
     init(logger: Logger) {
@@ -32,7 +34,9 @@ final class RDKafkaCallbacks: Sendable {
         self.observer.withLock { $0 = observer }
     }
 
-    func setStartOffsetsProvider(_ provider: @escaping @Sendable ([KafkaTopicPartition]) -> [KafkaTopicPartition: KafkaOffset]) {
+    func setStartOffsetsProvider(
+        _ provider: @escaping @Sendable ([KafkaTopicPartition]) -> [KafkaTopicPartition: KafkaOffset]
+    ) {
         startOffsetsProvider.withLock { $0 = provider }
     }
 
@@ -109,7 +113,8 @@ extension RDKafkaCallbacks {
         } else {
             // A failed connection is already in librdkafka's own log line (FAIL); keep it out of warnings twice.
             let level: Logger.Level =
-                err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? .error : err == RD_KAFKA_RESP_ERR__TRANSPORT ? .debug : .warning
+                err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN
+                ? .error : err == RD_KAFKA_RESP_ERR__TRANSPORT ? .debug : .warning
             logger.log(
                 level: level,
                 "\(text)",

@@ -80,10 +80,15 @@ extension RDKafkaClient {
 
     /// Subscribes to `topics` as a member of the configured group. Non-blocking.
     func subscribe(topics: [String]) throws(KafkaError) {
-        let list = RDKafkaTopicPartitionList(topics.map { (KafkaTopicPartition(topic: $0, partition: .unassigned), .invalid) })
+        let list = RDKafkaTopicPartitionList(
+            topics.map { (KafkaTopicPartition(topic: $0, partition: .unassigned), .invalid) }
+        )
         let err = rd_kafka_subscribe(pointer, list.pointer)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError.librdkafka(err, message: "subscribe to \(topics) failed: \(String(cString: rd_kafka_err2str(err)))")
+            throw KafkaError.librdkafka(
+                err,
+                message: "subscribe to \(topics) failed: \(String(cString: rd_kafka_err2str(err)))"
+            )
         }
     }
 

@@ -180,7 +180,13 @@ extension RDKafkaClient {
         for header in headers {
             if let value = header.value {
                 value.withUnsafeReadableBytes { bytes in
-                    _ = rd_kafka_header_add(list, header.key, -1, bytes.baseAddress ?? UnsafeRawPointer(emptyBytes), bytes.count)
+                    _ = rd_kafka_header_add(
+                        list,
+                        header.key,
+                        -1,
+                        bytes.baseAddress ?? UnsafeRawPointer(emptyBytes),
+                        bytes.count
+                    )
                 }
             } else {
                 _ = rd_kafka_header_add(list, header.key, -1, nil, 0)
@@ -283,4 +289,3 @@ extension RDKafkaClient {
         _ = rd_kafka_purge(pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
     }
 }
-

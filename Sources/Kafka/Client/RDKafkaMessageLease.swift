@@ -14,7 +14,10 @@ final class RDKafkaMessageLease: @unchecked Sendable {
     private let headerLock = Mutex(())
 
     /// Takes over `messages` (the caller no longer destroys them).
-    init(taking messages: Slice<UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>>, leases: RDKafkaLeases) {
+    init(
+        taking messages: Slice<UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>>,
+        leases: RDKafkaLeases
+    ) {
         self.messages = .allocate(capacity: messages.count)
         _ = self.messages.initialize(fromContentsOf: messages)
         self.leases = leases

@@ -50,7 +50,8 @@ final class RDKafkaTopicPartitionList {
     /// per entry).
     func firstError(ignoring ignored: rd_kafka_resp_err_t = RD_KAFKA_RESP_ERR_NO_ERROR) -> KafkaError? {
         guard let elems = pointer.pointee.elems else { return nil }
-        for i in 0..<Int(pointer.pointee.cnt) where elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR && elems[i].err != ignored {
+        for i in 0..<Int(pointer.pointee.cnt)
+        where elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR && elems[i].err != ignored {
             let e = elems[i]
             let topic = e.topic.map { String(cString: $0) }
             return KafkaError.librdkafka(

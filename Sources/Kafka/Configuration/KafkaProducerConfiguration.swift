@@ -120,7 +120,8 @@ public struct KafkaProducerConfiguration: Sendable {
             throw KafkaError.invalidConfiguration(
                 key: "acks",
                 value: acks,
-                reason: "idempotence (enable.idempotence=true) requires acks=all; set idempotence = false or acks = .all"
+                reason:
+                    "idempotence (enable.idempotence=true) requires acks=all; set idempotence = false or acks = .all"
             )
         }
     }

@@ -3,11 +3,11 @@ import NIOCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The state a consumer shares between its actor, its message sequence and its poll thread.
@@ -43,7 +43,9 @@ final class ConsumerCore: Sendable {
     private let readerCursor = Mutex(ReaderCursor())
     /// While the assign hook runs inside librdkafka's rebalance callback (before the assign): the partitions being
     /// assigned and the start offsets the hook's seeks asked for. See ``startOffsets(assigning:)``.
-    private let assigning = Mutex<(partitions: Set<KafkaTopicPartition>, starts: [KafkaTopicPartition: KafkaOffset])?>(nil)
+    private let assigning = Mutex<(partitions: Set<KafkaTopicPartition>, starts: [KafkaTopicPartition: KafkaOffset])?>(
+        nil
+    )
     /// Set when the assign hook ran before the assign, so the `.assigned` notification does not run it again.
     private let assignHookRan = Atomic<Bool>(false)
     /// Set once the close ran the revocation itself (before `rd_kafka_consumer_close`); poll thread only.
@@ -152,9 +154,13 @@ final class ConsumerCore: Sendable {
 
     /// Keeps the messages (taken from librdkafka at `fetchEpoch`) whose partition is still assigned and was not
     /// moved since.
-    func stillValid(_ messages: ArraySlice<KafkaConsumerMessage>, fetchedAt fetchEpoch: UInt64) -> [KafkaConsumerMessage] {
+    func stillValid(_ messages: ArraySlice<KafkaConsumerMessage>, fetchedAt fetchEpoch: UInt64)
+        -> [KafkaConsumerMessage]
+    {
         filter.withLock { filter in
-            messages.filter { filter.isValid(KafkaTopicPartition(topic: $0.topic, partition: $0.partition), fetchedAt: fetchEpoch) }
+            messages.filter {
+                filter.isValid(KafkaTopicPartition(topic: $0.topic, partition: $0.partition), fetchedAt: fetchEpoch)
+            }
         }
     }
 
@@ -222,7 +228,9 @@ final class ConsumerCore: Sendable {
         }
     }
 
-    func committed(_ partitions: [KafkaTopicPartition], timeout: Duration) async throws -> [KafkaTopicPartition: KafkaOffset] {
+    func committed(_ partitions: [KafkaTopicPartition], timeout: Duration) async throws -> [KafkaTopicPartition:
+        KafkaOffset]
+    {
         let ms = Self.milliseconds(timeout)
         return try await perform("committed") { client throws(KafkaError) in
             try client.committed(partitions, timeoutMilliseconds: ms)
@@ -234,10 +242,11 @@ final class ConsumerCore: Sendable {
         try await perform("seek") { [self] client throws(KafkaError) in
             // From the assign hook, for a partition being assigned: it becomes the assignment's start offset.
             let remaining = assigning.withLock { assigning -> [(KafkaTopicPartition, KafkaOffset)] in
-                guard assigning != nil else { return offsets }
+                guard var pending = assigning else { return offsets }
+                defer { assigning = pending }
                 return offsets.filter { partition, offset in
-                    guard assigning!.partitions.contains(partition) else { return true }
-                    assigning!.starts[partition] = offset
+                    guard pending.partitions.contains(partition) else { return true }
+                    pending.starts[partition] = offset
                     return false
                 }
             }
@@ -455,13 +464,19 @@ final class ConsumerCore: Sendable {
                 }
             }
             if configuration.reportPartitionEnds {
-                for (partition, offset) in batch.partitionEnds { eventSink.yield(.partitionEnd(partition, offset: offset)) }
+                for (partition, offset) in batch.partitionEnds {
+                    eventSink.yield(.partitionEnd(partition, offset: offset))
+                }
             }
             // A rebalance served by this poll may have moved the assignment off the end.
-            if let epoch = endEpoch, epoch != currentEpoch { endEpoch = handOverEnd(source: source, handedOverAt: epoch) }
+            if let epoch = endEpoch, epoch != currentEpoch {
+                endEpoch = handOverEnd(source: source, handedOverAt: epoch)
+            }
             // At the end every partition is paused: librdkafka hands out nothing fetched before the pause.
             guard endEpoch == nil else {
-                if !batch.messages.isEmpty { logger.debug("\(batch.messages.count) messages polled at the end, dropped") }
+                if !batch.messages.isEmpty {
+                    logger.debug("\(batch.messages.count) messages polled at the end, dropped")
+                }
                 continue
             }
             if !batch.messages.isEmpty {
@@ -533,11 +548,19 @@ final class ConsumerCore: Sendable {
     /// ``KafkaConsumer/batches(maxCount:maxWait:)``, up to its count, waiting up to its time after the first message.
     private func fetch(buffer: ConsumeBuffer, restart: Bool) -> ConsumedBatch {
         func take(timeoutMilliseconds: Int32, maxCount: Int) -> ConsumedBatch {
-            let batch = client.consumeBatch(timeoutMilliseconds: timeoutMilliseconds, maxCount: maxCount, buffer: buffer)
+            let batch = client.consumeBatch(
+                timeoutMilliseconds: timeoutMilliseconds,
+                maxCount: maxCount,
+                buffer: buffer
+            )
             let epoch = currentEpoch
             let positions: [KafkaTopicPartition: KafkaOffset]? = fetchWatch.withLock { watch in
                 watch.took(batch.messages, epoch: epoch)
-                let stopped = watch.observe(taken: batch.messages.count, takenBytes: batch.payloadBytes, remaining: batch.remaining)
+                let stopped = watch.observe(
+                    taken: batch.messages.count,
+                    takenBytes: batch.payloadBytes,
+                    remaining: batch.remaining
+                )
                 return stopped && restart ? watch.positions(atEpoch: epoch) : nil
             }
             if let positions, restartFetch(state.withLock { $0.restartablePartitions }, positions: positions) {
@@ -577,7 +600,9 @@ final class ConsumerCore: Sendable {
     /// partitions it leads).
     /// Returns whether it seeked any partition.
     @discardableResult
-    private func restartFetch(_ candidates: [KafkaTopicPartition], positions: [KafkaTopicPartition: KafkaOffset]) -> Bool {
+    private func restartFetch(_ candidates: [KafkaTopicPartition], positions: [KafkaTopicPartition: KafkaOffset])
+        -> Bool
+    {
         let seeks: [(KafkaTopicPartition, KafkaOffset)] = candidates.compactMap { partition in
             guard let position = positions[partition] else { return nil }
             if let watermarks = client.cachedWatermarks(partition), watermarks.high.rawValue <= position.rawValue {
@@ -588,7 +613,10 @@ final class ConsumerCore: Sendable {
         guard !seeks.isEmpty else { return false }
         logger.debug(
             "restarting fetch left idle by librdkafka",
-            metadata: [KafkaLoggingKeys.partitions: "\(seeks.count) of \(candidates.count) (\(positions.count) with a position)"]
+            metadata: [
+                KafkaLoggingKeys.partitions:
+                    "\(seeks.count) of \(candidates.count) (\(positions.count) with a position)"
+            ]
         )
         do {
             try client.seek(seeks, timeoutMilliseconds: 0)
@@ -610,7 +638,9 @@ final class ConsumerCore: Sendable {
         let held = now - watch.since
         if !watch.reported, held > configuration.maxPollInterval {
             watch.reported = true
-            logger.warning("the messages loop has held a message for \(held) (max.poll.interval.ms \(configuration.maxPollInterval))")
+            logger.warning(
+                "the messages loop has held a message for \(held) (max.poll.interval.ms \(configuration.maxPollInterval))"
+            )
             eventSink.yield(.pollIntervalExceeded(held))
         }
     }
@@ -618,7 +648,10 @@ final class ConsumerCore: Sendable {
     private func start() throws(KafkaError) {
         switch configuration.consumptionStrategy.kind {
         case .group(let id, let topics):
-            logger.debug("subscribing", metadata: [KafkaLoggingKeys.groupID: "\(id)", KafkaLoggingKeys.topic: "\(topics)"])
+            logger.debug(
+                "subscribing",
+                metadata: [KafkaLoggingKeys.groupID: "\(id)", KafkaLoggingKeys.topic: "\(topics)"]
+            )
             try client.subscribe(topics: topics)
         case .partitions(let partitions):
             let list = partitions.map { ($0.key, $0.value) }
@@ -653,7 +686,8 @@ final class ConsumerCore: Sendable {
                 return count
             case .success:
                 break
-            case .failure(let error) where error.code == .unknownTopicOrPartition && ContinuousClock.now < unknownTopicGrace:
+            case .failure(let error)
+            where error.code == .unknownTopicOrPartition && ContinuousClock.now < unknownTopicGrace:
                 logger.debug("topic \(topic) not known yet: \(error)")
                 Self.sleep(milliseconds: 200)
             case .failure(let error) where error.isRetriable && error.code != .unknownTopicOrPartition:
@@ -688,7 +722,9 @@ final class ConsumerCore: Sendable {
         // the hook's committed-offset queries.
         let assigned = state.withLock { $0.assigned }
         if configuration.consumptionStrategy.groupID != nil, !assigned.isEmpty {
-            notified(.revoked(assigned.sorted { ($0.topic, $0.partition.rawValue) < ($1.topic, $1.partition.rawValue) }))
+            notified(
+                .revoked(assigned.sorted { ($0.topic, $0.partition.rawValue) < ($1.topic, $1.partition.rawValue) })
+            )
         }
         revokedForClose.store(true, ordering: .relaxed)
         if let error = client.closeConsumer() {

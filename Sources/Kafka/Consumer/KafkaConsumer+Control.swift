@@ -47,7 +47,9 @@ extension KafkaConsumer {
 
     /// The fetch position of `partitions` (default: the current assignment): the offset after the last message
     /// taken from librdkafka, messages buffered for the loop included. ``KafkaOffset/invalid`` before the first.
-    public nonisolated func position(_ partitions: [KafkaTopicPartition]? = nil) async throws -> [KafkaTopicPartition: KafkaOffset] {
+    public nonisolated func position(_ partitions: [KafkaTopicPartition]? = nil) async throws -> [KafkaTopicPartition:
+        KafkaOffset]
+    {
         try await core.perform("position") { client throws(KafkaError) in
             try client.position(partitions ?? client.assignment())
         }

@@ -1,6 +1,6 @@
 public import Logging
-public import ServiceLifecycle
 import NIOCore
+public import ServiceLifecycle
 
 /// Reads messages from Kafka, as a member of a consumer group or from fixed partitions.
 ///
@@ -63,7 +63,10 @@ public final actor KafkaConsumer: Service {
             properties.set("group.id", "swift-kafka-unjoined-\(UInt64.random(in: 0...UInt64.max))")
         }
         let client = try RDKafkaClient.make(kind: .consumer, properties: properties, logger: logger)
-        let (events, eventSink) = AsyncStream.makeStream(of: KafkaConsumerEvent.self, bufferingPolicy: .bufferingNewest(1_000))
+        let (events, eventSink) = AsyncStream.makeStream(
+            of: KafkaConsumerEvent.self,
+            bufferingPolicy: .bufferingNewest(1_000)
+        )
         let core = ConsumerCore(
             client: client,
             configuration: configuration,
@@ -103,7 +106,9 @@ public final actor KafkaConsumer: Service {
     ///     try await database.insert(batch.map(Row.init))
     /// }
     /// ```
-    public nonisolated func batches(maxCount: Int = 1_000, maxWait: Duration = .milliseconds(100)) -> KafkaConsumerBatches {
+    public nonisolated func batches(maxCount: Int = 1_000, maxWait: Duration = .milliseconds(100))
+        -> KafkaConsumerBatches
+    {
         core.setBatchTarget(count: max(maxCount, 1), wait: maxWait)
         return KafkaConsumerBatches(sequence: sequence, core: core, maxCount: maxCount)
     }

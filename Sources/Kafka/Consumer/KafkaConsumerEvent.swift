@@ -93,7 +93,8 @@ public struct KafkaRebalanceContext: Sendable {
     }
 
     /// The group's committed offsets for `partitions` (default: the partitions of this rebalance).
-    public func committed(_ partitions: [KafkaTopicPartition]? = nil) async throws -> [KafkaTopicPartition: KafkaOffset] {
+    public func committed(_ partitions: [KafkaTopicPartition]? = nil) async throws -> [KafkaTopicPartition: KafkaOffset]
+    {
         try await core.committed(partitions ?? self.partitions, timeout: .seconds(10))
     }
 

@@ -36,7 +36,8 @@ public struct KafkaBytes: @unchecked Sendable {
 
     /// A copy of `bytes`.
     public init(_ bytes: some Sequence<UInt8>) {
-        let copied = bytes.withContiguousStorageIfAvailable { OwnedBytes(copying: UnsafeRawBufferPointer($0)) }
+        let copied =
+            bytes.withContiguousStorageIfAvailable { OwnedBytes(copying: UnsafeRawBufferPointer($0)) }
             ?? Array(bytes).withUnsafeBytes { OwnedBytes(copying: $0) }
         self.init(owner: copied, base: UnsafeRawPointer(copied.bytes.baseAddress), count: copied.bytes.count)
     }
@@ -100,7 +101,9 @@ extension KafkaBytes: CustomStringConvertible {
     /// The byte count, and the bytes as text when they are valid UTF-8 and short.
     public var description: String {
         let size = count == 1 ? "1 byte" : "\(count) bytes"
-        if count <= 64, let text = withUnsafeBytes({ String(validating: $0.assumingMemoryBound(to: UInt8.self), as: UTF8.self) }) {
+        if count <= 64,
+            let text = withUnsafeBytes({ String(validating: $0.assumingMemoryBound(to: UInt8.self), as: UTF8.self) })
+        {
             return "\(size) \"\(text)\""
         }
         return size

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-public import FoundationEssentials
+    public import FoundationEssentials
 #else
-public import Foundation
+    public import Foundation
 #endif
 
 extension Data: KafkaContiguousBytes {}
@@ -60,7 +60,14 @@ extension KafkaProducerMessage where Key == Never, Value == Data {
         headers: [KafkaHeader] = [],
         timestamp: KafkaTimestamp? = nil
     ) throws {
-        self.init(topic: topic, partition: partition, key: nil, value: try encoder.encode(value), headers: headers, timestamp: timestamp)
+        self.init(
+            topic: topic,
+            partition: partition,
+            key: nil,
+            value: try encoder.encode(value),
+            headers: headers,
+            timestamp: timestamp
+        )
     }
 }
 

@@ -83,7 +83,9 @@ public final actor KafkaProducer: Service {
     /// - Important: Cancelling the calling task does not withdraw a message librdkafka already queued: the send
     ///   still waits for its delivery report, so the outcome is never lost.
     @inlinable
-    public nonisolated(nonsending) func send<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaDelivery {
+    public nonisolated(nonsending) func send<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws
+        -> KafkaDelivery
+    {
         try await core.send(message)
     }
 
@@ -100,7 +102,9 @@ public final actor KafkaProducer: Service {
     /// - Important: If the calling task is cancelled while waiting for room, the wait still ends with the message
     ///   queued: a message is either queued (and reported) or refused with an error, never dropped silently.
     @inlinable
-    public nonisolated(nonsending) func enqueue<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaProducerMessageID {
+    public nonisolated(nonsending) func enqueue<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws
+        -> KafkaProducerMessageID
+    {
         try await core.enqueue(message)
     }
 

@@ -3,11 +3,11 @@ import NIOCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The state a producer shares between the sending tasks and its poll thread.
@@ -70,7 +70,9 @@ final class ProducerCore: Sendable {
 
     /// Sends and waits for the delivery report.
     @inlinable
-    nonisolated(nonsending) func send<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaDelivery {
+    nonisolated(nonsending) func send<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws
+        -> KafkaDelivery
+    {
         let id = nextMessageID()
         let outcome = produceNow(message, opaque: id << 1 | 1, id: id)
         if case .queued = outcome {} else { try await produceAfter(outcome, message, opaque: id << 1 | 1, id: id) }
@@ -83,7 +85,9 @@ final class ProducerCore: Sendable {
     /// async function: each one costs a task-allocator frame per message, measured at ~7 % of the fire-and-forget
     /// profile.
     @inlinable
-    nonisolated(nonsending) func enqueue<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws -> KafkaProducerMessageID {
+    nonisolated(nonsending) func enqueue<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws
+        -> KafkaProducerMessageID
+    {
         if reportsSaturated { await waitForReportReader() }
         let id = nextMessageID()
         let outcome = produceNow(message, opaque: id << 1, id: id)
@@ -93,7 +97,9 @@ final class ProducerCore: Sendable {
 
     /// One synchronous attempt to hand a message to librdkafka.
     @inlinable
-    func produceNow<Key, Value>(_ message: KafkaProducerMessage<Key, Value>, opaque: UInt64, id: UInt64) -> ProduceOutcome {
+    func produceNow<Key, Value>(_ message: KafkaProducerMessage<Key, Value>, opaque: UInt64, id: UInt64)
+        -> ProduceOutcome
+    {
         message.withRawParts { key, value in
             produceAttempt(
                 topic: message.topic,

@@ -22,7 +22,9 @@ struct CodableTests {
             )
             let orders = [Order(id: 1, customer: "ana", total: 9.5), Order(id: 2, customer: "bo", total: 12)]
             for order in orders {
-                _ = try await producer.send(try KafkaProducerMessage(topic: topic, key: "order-\(order.id)", encoding: order))
+                _ = try await producer.send(
+                    try KafkaProducerMessage(topic: topic, key: "order-\(order.id)", encoding: order)
+                )
             }
             let sorted = JSONEncoder()
             sorted.outputFormatting = .sortedKeys
@@ -47,7 +49,10 @@ struct CodableTests {
             #expect(try messages[1].decodeValue(as: Order.self) == orders[1])
             #expect(messages[1].keyString == "order-2")
             #expect(messages[2].keyBytes == [0xFF, 0x00])
-            #expect(messages[2].valueString == #"{"customer":"ana","id":1,"total":9.5}"#, "the swapped encoder was used")
+            #expect(
+                messages[2].valueString == #"{"customer":"ana","id":1,"total":9.5}"#,
+                "the swapped encoder was used"
+            )
             let error = try #require(throws: KafkaError.self) { try messages[3].decodeValue(as: Order.self) }
             #expect(error.code == .missingValue)
             #expect(throws: DecodingError.self) { try messages[0].decodeValue(as: [String].self) }

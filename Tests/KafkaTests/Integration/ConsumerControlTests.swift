@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Kafka
 import KafkaTesting
 import Synchronization
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Produces `perPartition` messages to each of `partitions` partitions of a new topic; the message at offset n of
 /// partition p has the value "p:n".
@@ -46,7 +47,9 @@ private func produceNumbered(
     }
     for n in range {
         for p in 0..<partitions {
-            _ = try await producer.enqueue(KafkaProducerMessage(topic: topic, partition: KafkaPartition(p), value: "\(p):\(n)"))
+            _ = try await producer.enqueue(
+                KafkaProducerMessage(topic: topic, partition: KafkaPartition(p), value: "\(p):\(n)")
+            )
         }
     }
     try await producer.flush(timeout: .seconds(60))
@@ -54,7 +57,9 @@ private func produceNumbered(
     #expect(await failures.value == 0)
 }
 
-private func fixedConfig(_ cluster: any KafkaTestCluster, topic: String, from offset: KafkaOffset = .beginning) -> KafkaConsumerConfiguration {
+private func fixedConfig(_ cluster: any KafkaTestCluster, topic: String, from offset: KafkaOffset = .beginning)
+    -> KafkaConsumerConfiguration
+{
     KafkaConsumerConfiguration(
         bootstrapServers: [cluster.bootstrapServers],
         consumptionStrategy: .topics([topic], startingAt: offset)
@@ -139,7 +144,9 @@ struct ConsumerControlTests {
             )
             for i in 0..<10 {
                 let stamp = KafkaTimestamp(millisecondsSinceEpoch: base + Int64(i) * 1_000)
-                _ = try await producer.send(KafkaProducerMessage(topic: topic, partition: 0, value: "\(i)", timestamp: stamp))
+                _ = try await producer.send(
+                    KafkaProducerMessage(topic: topic, partition: 0, value: "\(i)", timestamp: stamp)
+                )
             }
             await producer.close()
             let consumer = try KafkaConsumer(configuration: fixedConfig(cluster, topic: topic), logger: testLogger)
@@ -404,7 +411,12 @@ struct ConsumerControlTests {
         try await withKafkaTestCluster(brokers: 1) { cluster in
             let partitions = 8
             let perPartition = 25_000
-            let topic = try await numberedTopic(cluster, prefix: "lagging", partitions: partitions, perPartition: perPartition)
+            let topic = try await numberedTopic(
+                cluster,
+                prefix: "lagging",
+                partitions: partitions,
+                perPartition: perPartition
+            )
             var config = fixedConfig(cluster, topic: topic)
             config.stopAtEndOfPartitions = true
             // A low watermark above 1: the poll thread refills the buffer before it runs empty.
@@ -468,10 +480,16 @@ struct ConsumerControlTests {
         }
     }
 
-    @Test("a seek back made after the poll thread reached every end: the partition is read again to its end, then the sequence ends")
+    @Test(
+        "a seek back made after the poll thread reached every end: the partition is read again to its end, then the sequence ends"
+    )
     func seekBackAfterTheEnd() async throws {
         try await withKafkaTestCluster(brokers: 1) { cluster in
-            let (topic, consumer) = try await behindTheEndConsumer(cluster, prefix: "end-seek", reportPartitionEnds: true)
+            let (topic, consumer) = try await behindTheEndConsumer(
+                cluster,
+                prefix: "end-seek",
+                reportPartitionEnds: true
+            )
             let p0 = KafkaTopicPartition(topic: topic, partition: 0)
             var offsets: [Int32: [Int64]] = [:]
             var seeked = false
@@ -496,7 +514,9 @@ struct ConsumerControlTests {
         }
     }
 
-    @Test("seeks to or past the end after every end was reached: the sequence still ends, without what the seeks skipped")
+    @Test(
+        "seeks to or past the end after every end was reached: the sequence still ends, without what the seeks skipped"
+    )
     func seekToEndAfterTheEnd() async throws {
         try await withKafkaTestCluster(brokers: 1) { cluster in
             let (topic, consumer) = try await behindTheEndConsumer(cluster, prefix: "end-skip")
@@ -505,7 +525,9 @@ struct ConsumerControlTests {
             var offsets: [Int32: [Int64]] = [:]
             var seeked = false
             for try await batch in consumer.batches(maxCount: 50, maxWait: .milliseconds(10)) {
-                for message in batch { offsets[message.partition.rawValue, default: []].append(message.offset.rawValue) }
+                for message in batch {
+                    offsets[message.partition.rawValue, default: []].append(message.offset.rawValue)
+                }
                 if !seeked {
                     seeked = true
                     try await waitForEnd(consumer)

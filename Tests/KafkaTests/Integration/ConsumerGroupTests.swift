@@ -351,8 +351,14 @@ struct ConsumerGroupTests {
         checkpoint.release()
         // Commits reach the coordinator (the new one, after a move).
         try await finishAfterFault(
-            cluster, producer: producer, consumer: consumer, topic: topic,
-            log: log, reading: reading, events: events, label: "coordinator moves"
+            cluster,
+            producer: producer,
+            consumer: consumer,
+            topic: topic,
+            log: log,
+            reading: reading,
+            events: events,
+            label: "coordinator moves"
         )
     }
 
@@ -391,8 +397,14 @@ struct ConsumerGroupTests {
         checkpoint.release()
         // Commits reach the coordinator (the new one, after a move).
         try await finishAfterFault(
-            cluster, producer: producer, consumer: consumer, topic: topic,
-            log: log, reading: reading, events: events, label: "leader down"
+            cluster,
+            producer: producer,
+            consumer: consumer,
+            topic: topic,
+            log: log,
+            reading: reading,
+            events: events,
+            label: "leader down"
         )
     }
 }

@@ -44,7 +44,10 @@ struct ConsumerTests {
             let topic = try await prepareTopic(cluster, count: 100)
             let group = uniqueName("group")
 
-            let first = try KafkaConsumer(configuration: groupConfig(cluster, group: group, topic: topic), logger: testLogger)
+            let first = try KafkaConsumer(
+                configuration: groupConfig(cluster, group: group, topic: topic),
+                logger: testLogger
+            )
             var firstOffsets: [Int64] = []
             for try await message in first.messages {
                 firstOffsets.append(message.offset.rawValue)

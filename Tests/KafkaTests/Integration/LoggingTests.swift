@@ -48,7 +48,10 @@ struct LoggingTests {
         let entries = store.entries.withLock { $0 }
         // librdkafka reports the refused connection (log FAIL at error level, and the error callback).
         let connectionLines = entries.filter { $0.message.contains("127.0.0.1:1") }
-        #expect(!connectionLines.isEmpty, "no librdkafka line about the refused connection in \(entries.map(\.message))")
+        #expect(
+            !connectionLines.isEmpty,
+            "no librdkafka line about the refused connection in \(entries.map(\.message))"
+        )
         #expect(connectionLines.allSatisfy { $0.metadata[KafkaLoggingKeys.clientID] == "log-check" })
         #expect(connectionLines.contains { $0.level == .error || $0.level == .warning })
         #expect(entries.contains { $0.metadata[KafkaLoggingKeys.facility] != nil }, "librdkafka's facility is kept")

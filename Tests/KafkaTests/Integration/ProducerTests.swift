@@ -19,7 +19,9 @@ struct ProducerTests {
             }
             var ids: [KafkaProducerMessageID] = []
             for i in 0..<10_000 {
-                ids.append(try await producer.enqueue(KafkaProducerMessage(topic: topic, key: "k\(i % 97)", value: "v\(i)")))
+                ids.append(
+                    try await producer.enqueue(KafkaProducerMessage(topic: topic, key: "k\(i % 97)", value: "v\(i)"))
+                )
             }
             try await producer.flush(timeout: .seconds(30))
             await producer.close()

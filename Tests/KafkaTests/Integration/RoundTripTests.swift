@@ -72,7 +72,9 @@ struct RoundTripTests {
             // The messages read keys and values in place: the closed consumer's handle lives as long as they do.
             #expect(!consumer.isHandleFreed)
             seen = [:]
-            try await waitUntil("the handle is freed once no message is held", timeout: .seconds(10)) { consumer.isHandleFreed }
+            try await waitUntil("the handle is freed once no message is held", timeout: .seconds(10)) {
+                consumer.isHandleFreed
+            }
         }
     }
 
@@ -90,11 +92,15 @@ struct RoundTripTests {
             // Every byte value, an empty value, a missing value and a missing key each turn up.
             let originals: [(key: [UInt8]?, value: [UInt8]?)] = (0..<300).map { i in
                 let key: [UInt8]? = i % 7 == 3 ? nil : Array("k\(i)".utf8)
-                let value: [UInt8]? = i % 50 == 10 ? nil : (i % 50 == 20 ? [] : (0..<(i % 40 + 1)).map { UInt8(truncatingIfNeeded: i &* 31 &+ $0) })
+                let value: [UInt8]? =
+                    i % 50 == 10
+                    ? nil : (i % 50 == 20 ? [] : (0..<(i % 40 + 1)).map { UInt8(truncatingIfNeeded: i &* 31 &+ $0) })
                 return (key, value)
             }
             for original in originals {
-                _ = try await producer.send(KafkaProducerMessage(topic: source, key: original.key, value: original.value))
+                _ = try await producer.send(
+                    KafkaProducerMessage(topic: source, key: original.key, value: original.value)
+                )
             }
 
             func readAll(_ topic: String) async throws -> [KafkaConsumerMessage] {
@@ -113,7 +119,12 @@ struct RoundTripTests {
             try #require(read.count == originals.count)
             for message in read {
                 _ = try await producer.send(
-                    KafkaProducerMessage(topic: target, key: message.key, value: message.value, headers: message.headers)
+                    KafkaProducerMessage(
+                        topic: target,
+                        key: message.key,
+                        value: message.value,
+                        headers: message.headers
+                    )
                 )
             }
             await producer.close()

@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The ways a client's life ends: a `ServiceGroup`'s graceful shutdown, task cancellation, a consumer stopped
@@ -25,7 +25,11 @@ struct ShutdownTests {
         for partition in 0..<partitions {
             for i in 0..<count {
                 _ = try await producer.enqueue(
-                    KafkaProducerMessage(topic: topic, partition: KafkaPartition(rawValue: Int32(partition)), value: "\(i)")
+                    KafkaProducerMessage(
+                        topic: topic,
+                        partition: KafkaPartition(rawValue: Int32(partition)),
+                        value: "\(i)"
+                    )
                 )
             }
         }
@@ -99,7 +103,10 @@ struct ShutdownTests {
         try await withKafkaTestCluster(brokers: 1) { cluster in
             let topic = try await numberedTopic(cluster, count: 200)
             let groupID = uniqueName("group")
-            let consumer = try KafkaConsumer(configuration: groupConfig(cluster, group: groupID, topics: [topic]), logger: testLogger)
+            let consumer = try KafkaConsumer(
+                configuration: groupConfig(cluster, group: groupID, topics: [topic]),
+                logger: testLogger
+            )
             let read = Mutex<[Int64]>([])
             let loopError = Mutex<String?>(nil)
             let loop = ClosureService {
@@ -144,7 +151,10 @@ struct ShutdownTests {
         try await withKafkaTestCluster(brokers: 1) { cluster in
             let topic = try await numberedTopic(cluster, count: 200)
             let groupID = uniqueName("group")
-            let consumer = try KafkaConsumer(configuration: groupConfig(cluster, group: groupID, topics: [topic]), logger: testLogger)
+            let consumer = try KafkaConsumer(
+                configuration: groupConfig(cluster, group: groupID, topics: [topic]),
+                logger: testLogger
+            )
             let read = Mutex<[Int64]>([])
             let loop = Task {
                 for try await message in consumer.messages {

@@ -4,7 +4,6 @@ import Logging
 import Synchronization
 import Testing
 
-
 private let counter = Atomic<Int>(0)
 
 /// A name no other test (or earlier run against a real broker) uses.

@@ -1,5 +1,6 @@
-@testable import Kafka
 import Testing
+
+@testable import Kafka
 
 /// Waiters are plain ids here: the state only keeps and returns them.
 private typealias State = BatchHandOverState<String, Int>

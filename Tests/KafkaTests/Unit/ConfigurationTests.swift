@@ -1,6 +1,7 @@
-@testable import Kafka
 import Logging
 import Testing
+
+@testable import Kafka
 
 @Suite("Configuration is validated against librdkafka")
 struct ConfigurationTests {
@@ -48,7 +49,10 @@ struct ConfigurationTests {
 
     @Test("a consumer with an empty bootstrap list fails at creation")
     func consumerEmptyBootstrap() throws {
-        let config = KafkaConsumerConfiguration(bootstrapServers: [], consumptionStrategy: .group(id: "g", topics: ["t"]))
+        let config = KafkaConsumerConfiguration(
+            bootstrapServers: [],
+            consumptionStrategy: .group(id: "g", topics: ["t"])
+        )
         let error = try #require(throws: KafkaError.self) { try KafkaConsumer(configuration: config, logger: logger) }
         #expect(error.description.contains("bootstrap.servers"))
     }
@@ -120,19 +124,31 @@ struct ConfigurationTests {
 
     @Test("consumer strategies are checked")
     func consumerStrategies() throws {
-        let empty = KafkaConsumerConfiguration(bootstrapServers: ["b:1"], consumptionStrategy: .group(id: "", topics: ["t"]))
+        let empty = KafkaConsumerConfiguration(
+            bootstrapServers: ["b:1"],
+            consumptionStrategy: .group(id: "", topics: ["t"])
+        )
         #expect(throws: KafkaError.self) { try empty.validate() }
-        let noTopics = KafkaConsumerConfiguration(bootstrapServers: ["b:1"], consumptionStrategy: .group(id: "g", topics: []))
+        let noTopics = KafkaConsumerConfiguration(
+            bootstrapServers: ["b:1"],
+            consumptionStrategy: .group(id: "g", topics: [])
+        )
         #expect(throws: KafkaError.self) { try noTopics.validate() }
         let badPartition = KafkaConsumerConfiguration(
             bootstrapServers: ["b:1"],
             consumptionStrategy: .partitions([KafkaTopicPartition(topic: "t", partition: -3): .beginning])
         )
         #expect(throws: KafkaError.self) { try badPartition.validate() }
-        var badBuffer = KafkaConsumerConfiguration(bootstrapServers: ["b:1"], consumptionStrategy: .group(id: "g", topics: ["t"]))
+        var badBuffer = KafkaConsumerConfiguration(
+            bootstrapServers: ["b:1"],
+            consumptionStrategy: .group(id: "g", topics: ["t"])
+        )
         badBuffer.buffer = .init(batchSize: 10, lowWatermark: 5, highWatermark: 5)
         #expect(throws: KafkaError.self) { try badBuffer.validate() }
-        var good = KafkaConsumerConfiguration(bootstrapServers: ["b:1"], consumptionStrategy: .group(id: "g", topics: ["t"]))
+        var good = KafkaConsumerConfiguration(
+            bootstrapServers: ["b:1"],
+            consumptionStrategy: .group(id: "g", topics: ["t"])
+        )
         good.autoOffsetReset = .earliest
         try good.validate()
         #expect(good.effectiveProperties["group.id"] == "g")
@@ -141,7 +157,10 @@ struct ConfigurationTests {
 
     @Test("consumer fetch fields reach librdkafka (bytes as whole KiB), and bad values are refused by name")
     func consumerFetch() throws {
-        var config = KafkaConsumerConfiguration(bootstrapServers: ["b:1"], consumptionStrategy: .group(id: "g", topics: ["t"]))
+        var config = KafkaConsumerConfiguration(
+            bootstrapServers: ["b:1"],
+            consumptionStrategy: .group(id: "g", topics: ["t"])
+        )
         #expect(config.effectiveProperties["queued.min.messages"] == nil)  // nil keeps librdkafka's default
         config.fetch.prefetchMessages = 500_000
         config.fetch.prefetchBytes = 100 * 1024 * 1024 + 1
@@ -175,7 +194,10 @@ struct ConfigurationTests {
         ] as [([String: String], Int?, String)]
     )
     func defaultFetchMaxBytes(overrides: [String: String], prefetchBytes: Int?, expected: String) throws {
-        var config = KafkaConsumerConfiguration(bootstrapServers: ["127.0.0.1:1"], consumptionStrategy: .group(id: "g", topics: ["t"]))
+        var config = KafkaConsumerConfiguration(
+            bootstrapServers: ["127.0.0.1:1"],
+            consumptionStrategy: .group(id: "g", topics: ["t"])
+        )
         config.librdkafkaOverrides = overrides
         config.fetch.prefetchBytes = prefetchBytes
         #expect(config.effectiveProperties["fetch.max.bytes"] == expected)
@@ -184,9 +206,14 @@ struct ConfigurationTests {
         client.destroy()
     }
 
-    @Test("a typed fetch.maxBytes wins over the default; an override out of range leaves it to librdkafka, which names it")
+    @Test(
+        "a typed fetch.maxBytes wins over the default; an override out of range leaves it to librdkafka, which names it"
+    )
     func fetchMaxBytesGivenOrUnparsable() throws {
-        var config = KafkaConsumerConfiguration(bootstrapServers: ["b:1"], consumptionStrategy: .group(id: "g", topics: ["t"]))
+        var config = KafkaConsumerConfiguration(
+            bootstrapServers: ["b:1"],
+            consumptionStrategy: .group(id: "g", topics: ["t"])
+        )
         config.fetch.maxBytes = 20_000_000
         #expect(config.effectiveProperties["fetch.max.bytes"] == "20000000")
         config.fetch.maxBytes = nil

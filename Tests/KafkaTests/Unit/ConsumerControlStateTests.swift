@@ -1,5 +1,6 @@
-@testable import Kafka
 import Testing
+
+@testable import Kafka
 
 private let a0 = KafkaTopicPartition(topic: "a", partition: 0)
 private let a1 = KafkaTopicPartition(topic: "a", partition: 1)
@@ -116,7 +117,10 @@ struct DemandRaceTests {
         let seen = machine.demandGeneration  // the poll thread yields...
         _ = machine.produceMore()  // ...the reader drains the buffer before the yield's answer is handled
         _ = machine.stopProducing(now: .now, seenDemand: seen)
-        let action = machine.nextFetchAction(now: ContinuousClock.now.advanced(by: .seconds(5)), pauseAfter: .seconds(1))
+        let action = machine.nextFetchAction(
+            now: ContinuousClock.now.advanced(by: .seconds(5)),
+            pauseAfter: .seconds(1)
+        )
         #expect(action == .poll)
     }
 

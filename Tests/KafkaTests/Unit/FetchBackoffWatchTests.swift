@@ -1,5 +1,6 @@
-@testable import Kafka
 import Testing
+
+@testable import Kafka
 
 private func message(_ topic: String, _ partition: Int32, _ offset: Int64) -> KafkaConsumerMessage {
     KafkaConsumerMessage(
@@ -61,11 +62,18 @@ struct FetchBackoffWatchTests {
     @Test("positions: the offset after the last message taken per partition, dropped when the epoch moves")
     func positions() {
         var watch = FetchBackoffWatch(messageLimit: 10, byteLimit: 10)
-        watch.took([message("a", 0, 5), message("a", 0, 6), message("a", 1, 9), message("b", 0, 2), message("a", 0, 7)], epoch: 3)
+        watch.took(
+            [message("a", 0, 5), message("a", 0, 6), message("a", 1, 9), message("b", 0, 2), message("a", 0, 7)],
+            epoch: 3
+        )
         let a0 = KafkaTopicPartition(topic: "a", partition: 0)
         let a1 = KafkaTopicPartition(topic: "a", partition: 1)
         let b0 = KafkaTopicPartition(topic: "b", partition: 0)
-        #expect(watch.positions(atEpoch: 3) == [a0: KafkaOffset(rawValue: 8), a1: KafkaOffset(rawValue: 10), b0: KafkaOffset(rawValue: 3)])
+        #expect(
+            watch.positions(atEpoch: 3) == [
+                a0: KafkaOffset(rawValue: 8), a1: KafkaOffset(rawValue: 10), b0: KafkaOffset(rawValue: 3),
+            ]
+        )
         #expect(watch.positions(atEpoch: 4).isEmpty)  // a seek or rebalance since: librdkafka's place is unknown
         watch.took([message("a", 1, 0)], epoch: 4)
         #expect(watch.positions(atEpoch: 4) == [a1: KafkaOffset(rawValue: 1)])
@@ -75,7 +83,10 @@ struct FetchBackoffWatchTests {
 
     @Test("the limits the watch assumes: librdkafka's defaults, the typed fields, an override over both")
     func limits() {
-        var config = KafkaConsumerConfiguration(bootstrapServers: ["b:1"], consumptionStrategy: .group(id: "g", topics: ["t"]))
+        var config = KafkaConsumerConfiguration(
+            bootstrapServers: ["b:1"],
+            consumptionStrategy: .group(id: "g", topics: ["t"])
+        )
         #expect(config.effectivePrefetchLimits.messages == 100_000)
         #expect(config.effectivePrefetchLimits.bytes == 64 * 1024 * 1024)
         config.fetch.prefetchMessages = 500_000

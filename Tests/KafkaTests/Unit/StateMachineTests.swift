@@ -1,5 +1,6 @@
-@testable import Kafka
 import Testing
+
+@testable import Kafka
 
 private let tp0 = KafkaTopicPartition(topic: "t", partition: 0)
 private let tp1 = KafkaTopicPartition(topic: "t", partition: 1)
@@ -53,7 +54,9 @@ struct ProducerStateMachineTests {
     @Test("flush waits until the queue is empty")
     func flushWaitsForEmptyQueue() {
         var machine = ProducerStateMachine<String>()
-        guard case .wait = machine.flush("f", deadline: now + .seconds(10)) else { Issue.record("expected wait"); return }
+        guard case .wait = machine.flush("f", deadline: now + .seconds(10)) else {
+            Issue.record("expected wait"); return
+        }
         let r1 = machine.tick(outQueueLength: 3, now: now).flushed
         #expect(r1.isEmpty)
         let tick = machine.tick(outQueueLength: 0, now: now)
@@ -92,10 +95,11 @@ struct ProducerStateMachineTests {
         #expect(r8 == .resume)
         let r9 = machine.waitUntilClosed("late")
         #expect(!r9)
-        guard case .failShutdown = machine.flush("f", deadline: now) else { Issue.record("expected failShutdown"); return }
+        guard case .failShutdown = machine.flush("f", deadline: now) else {
+            Issue.record("expected failShutdown"); return
+        }
     }
 }
-
 
 @Suite("ConsumerStateMachine")
 struct ConsumerStateMachineTests {
@@ -188,7 +192,9 @@ struct ConsumerStateMachineTests {
         #expect(machine.allAtEnd)
     }
 
-    @Test("at the end fetching is paused; backpressure lifting, a user resume or a restart do not resume it, leaving the end does")
+    @Test(
+        "at the end fetching is paused; backpressure lifting, a user resume or a restart do not resume it, leaving the end does"
+    )
     func endPause() {
         var machine = ConsumerStateMachine<String>()
         _ = machine.assigned([tp0, tp1])
@@ -199,7 +205,10 @@ struct ConsumerStateMachineTests {
         // Backpressure comes and goes while at the end.
         let start = ContinuousClock.now
         _ = machine.stopProducing(now: start, seenDemand: machine.demandGeneration)
-        #expect(machine.nextFetchAction(now: start.advanced(by: .seconds(2)), pauseAfter: .seconds(1)) == .pause([tp0, tp1]))
+        #expect(
+            machine.nextFetchAction(now: start.advanced(by: .seconds(2)), pauseAfter: .seconds(1))
+                == .pause([tp0, tp1])
+        )
         _ = machine.produceMore()
         #expect(machine.nextFetchAction(now: start.advanced(by: .seconds(3)), pauseAfter: .seconds(1)) == .poll)
         let r2x = machine.setUserPaused(false, partitions: [tp1])
@@ -248,7 +257,9 @@ struct PartitionEndTrackerTests {
         #expect(!tracker.allAtEnd)
     }
 
-    @Test("a seek back from a reported end arms the end: reached by a message at the end offset, since librdkafka reports it only once")
+    @Test(
+        "a seek back from a reported end arms the end: reached by a message at the end offset, since librdkafka reports it only once"
+    )
     func seekBackFromEnd() {
         var tracker = PartitionEndTracker()
         tracker.assign([tp0, tp1])
