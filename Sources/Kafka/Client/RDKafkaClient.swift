@@ -58,6 +58,15 @@ final class RDKafkaClient: @unchecked Sendable {
         }
         // Log lines are queued (log.queue=true) and served by whoever polls the main queue.
         _ = rd_kafka_set_log_queue(rk, nil)
+        logger.info(
+            "\(kind) started on librdkafka \(Librdkafka.version)",
+            metadata: [KafkaLoggingKeys.librdkafkaVersion: "\(Librdkafka.version)"]
+        )
+        if properties.value(for: "group.protocol") == "consumer", Librdkafka.version < Librdkafka.Version(2, 12, 0) {
+            logger.warning(
+                "group.protocol=consumer is not production-ready before librdkafka 2.12 (running \(Librdkafka.version))"
+            )
+        }
         let queue: OpaquePointer?
         switch kind {
         case .producer:

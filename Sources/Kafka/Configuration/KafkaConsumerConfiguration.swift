@@ -193,6 +193,45 @@ public struct KafkaConsumerConfiguration: Sendable {
         public var description: String { rawValue }
     }
 
+    /// How a consumer group's members agree on who reads which partition (`group.protocol`).
+    public struct GroupProtocol: Hashable, Sendable, CustomStringConvertible {
+        /// The value librdkafka takes.
+        public let rawValue: String
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+
+        /// The classic protocol: members join and sync through the group coordinator, and a member (the group
+        /// leader) computes the assignment with one of ``KafkaConsumerConfiguration/assignmentStrategies``. The
+        /// default, and the only protocol before librdkafka 2.4 and Apache Kafka 4.0.
+        public static let classic = GroupProtocol("classic")
+
+        /// The consumer protocol of KIP-848: the broker assigns partitions
+        /// (``KafkaConsumerConfiguration/remoteAssignor``), members heartbeat their progress, and a rebalance
+        /// moves only the partitions that change owner, without stopping the others.
+        ///
+        /// Needs ``Librdkafka/Capability/consumerGroupProtocol`` (librdkafka 2.12 or later; 2.4 to 2.11 had it as
+        /// early access) and a broker that speaks it (Apache Kafka 4.0 or later). The broker decides the session
+        /// timeout and the heartbeat interval (`group.consumer.session.timeout.ms`,
+        /// `group.consumer.heartbeat.interval.ms`), so ``KafkaConsumerConfiguration/sessionTimeout``,
+        /// ``KafkaConsumerConfiguration/heartbeatInterval`` and ``KafkaConsumerConfiguration/assignmentStrategies``
+        /// must stay `nil` with it.
+        public static let consumer = GroupProtocol("consumer")
+
+        public var description: String { rawValue }
+    }
+
+    /// The broker-side assignor of the ``GroupProtocol/consumer`` protocol (`group.remote.assignor`).
+    public struct RemoteAssignor: Hashable, Sendable, CustomStringConvertible {
+        /// The assignor's name as the broker knows it.
+        public let rawValue: String
+        /// An assignor by its broker-side name (for one a broker is configured with besides the built-in ones).
+        public init(rawValue: String) { self.rawValue = rawValue }
+        /// Spreads partitions evenly over the members, moving as few as possible (the broker's default).
+        public static let uniform = RemoteAssignor(rawValue: "uniform")
+        /// Consecutive ranges of each topic's partitions per member.
+        public static let range = RemoteAssignor(rawValue: "range")
+        public var description: String { rawValue }
+    }
+
     /// `bootstrap.servers`: `host:port` of one or more brokers to discover the cluster from.
     public var bootstrapServers: [String]
     /// What to read.
@@ -209,12 +248,23 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var enableAutoCommit: Bool = true
     /// `auto.commit.interval.ms`. Default 5 s.
     public var autoCommitInterval: Duration = .seconds(5)
-    /// `session.timeout.ms`: how long the group waits for a silent member before evicting it. Default 45 s.
-    public var sessionTimeout: Duration = .seconds(45)
+    /// `group.protocol`: how the group assigns partitions. Default ``GroupProtocol/classic``.
+    public var groupProtocol: GroupProtocol = .classic
+    /// `group.remote.assignor`: the broker-side assignor with ``GroupProtocol/consumer``. Default `nil`: the
+    /// broker's (``RemoteAssignor/uniform`` on Apache Kafka).
+    public var remoteAssignor: RemoteAssignor?
+    /// `session.timeout.ms`: how long the group waits for a silent member before evicting it. Default `nil`:
+    /// librdkafka's 45 s. Classic protocol only (with ``GroupProtocol/consumer`` the broker decides).
+    public var sessionTimeout: Duration?
+    /// `heartbeat.interval.ms`: how often a member tells the group it is alive (and hears of a rebalance).
+    /// Default `nil`: librdkafka's 3 s. Classic protocol only (with ``GroupProtocol/consumer`` the broker
+    /// decides).
+    public var heartbeatInterval: Duration?
     /// `group.instance.id`: static membership, so a restart within the session timeout causes no rebalance.
     public var groupInstanceID: String?
     /// `partition.assignment.strategy`, in order of preference. Default `nil`: librdkafka's `range,roundrobin`.
-    /// All members of a group must share one protocol: eager (range, round-robin) or cooperative.
+    /// All members of a group must share one protocol: eager (range, round-robin) or cooperative. Classic protocol
+    /// only (with ``GroupProtocol/consumer`` the broker assigns: see ``remoteAssignor``).
     public var assignmentStrategies: [AssignmentStrategy]?
     /// `max.poll.interval.ms`: the longest the ``KafkaConsumer/messages`` loop may hold one message. Exceeding it
     /// is reported as ``KafkaConsumerEvent/pollIntervalExceeded(_:)`` on ``KafkaConsumer/events`` (the poll
@@ -277,7 +327,43 @@ public struct KafkaConsumerConfiguration: Sendable {
                 reason: "buffer needs batchSize >= 1 and 1 <= lowWatermark < highWatermark"
             )
         }
+        let properties = self.properties
+        try Self.checkGroupProtocol(properties)
         try properties.validate()
+    }
+
+    /// The classic protocol's properties, which the broker decides under ``GroupProtocol/consumer``.
+    static let classicOnlyProperties = [
+        "session.timeout.ms", "heartbeat.interval.ms", "partition.assignment.strategy", "group.protocol.type",
+    ]
+
+    /// The protocol `properties` select (``librdkafkaOverrides`` may set `group.protocol` too) must be one the
+    /// running librdkafka has, and none of the other protocol's properties may be set with it.
+    private static func checkGroupProtocol(_ properties: LibrdkafkaProperties) throws(KafkaError) {
+        let chosen = properties.value(for: "group.protocol") ?? GroupProtocol.classic.rawValue
+        if chosen == GroupProtocol.consumer.rawValue {
+            guard Librdkafka.supports(.consumerGroupProtocol) else {
+                var error = KafkaError.unsupported(.consumerGroupProtocol, "group.protocol=consumer (KIP-848)")
+                error.configurationKey = "group.protocol"
+                error.configurationValue = chosen
+                throw error
+            }
+            if let key = classicOnlyProperties.first(where: { properties.value(for: $0) != nil }) {
+                throw KafkaError.invalidConfiguration(
+                    key: key,
+                    value: properties.value(for: key),
+                    reason: "a classic group protocol setting, refused with group.protocol=consumer, where the broker "
+                        + "decides it (group.consumer.session.timeout.ms, group.consumer.heartbeat.interval.ms, "
+                        + "group.remote.assignor): leave it unset"
+                )
+            }
+        } else if let assignor = properties.value(for: "group.remote.assignor") {
+            throw KafkaError.invalidConfiguration(
+                key: "group.remote.assignor",
+                value: assignor,
+                reason: "a setting of group.protocol=consumer only (this configuration uses group.protocol=\(chosen))"
+            )
+        }
     }
 
     private static func checkTopics(_ topics: [String]) throws(KafkaError) {
@@ -305,7 +391,10 @@ public struct KafkaConsumerConfiguration: Sendable {
         // when librdkafka hands the message to the poll thread.
         p.set("enable.auto.offset.store", false)
         p.set("auto.commit.interval.ms", milliseconds: autoCommitInterval)
-        p.set("session.timeout.ms", milliseconds: sessionTimeout)
+        if groupProtocol != .classic { p.set("group.protocol", groupProtocol.rawValue) }
+        if let remoteAssignor { p.set("group.remote.assignor", remoteAssignor.rawValue) }
+        if let sessionTimeout { p.set("session.timeout.ms", milliseconds: sessionTimeout) }
+        if let heartbeatInterval { p.set("heartbeat.interval.ms", milliseconds: heartbeatInterval) }
         p.set("max.poll.interval.ms", milliseconds: maxPollInterval)
         if let assignmentStrategies, !assignmentStrategies.isEmpty {
             p.set("partition.assignment.strategy", assignmentStrategies.map(\.rawValue).joined(separator: ","))

@@ -12,6 +12,7 @@ extension KafkaError {
             case shutdown
             case timedOut
             case missingValue
+            case unsupported
             case librdkafka(Int32)
         }
 
@@ -31,6 +32,9 @@ extension KafkaError {
         public static let timedOut = Code(.timedOut)
         /// A key or value was asked for (e.g. to decode it) but the message has none.
         public static let missingValue = Code(.missingValue)
+        /// The running librdkafka lacks what the operation needs (see ``Librdkafka/Capability``); the message
+        /// names the capability and the running version.
+        public static let unsupported = Code(.unsupported)
 
         /// librdkafka's `_MSG_TIMED_OUT`: a message was not delivered within `message.timeout.ms`.
         public static let messageTimedOut = Code(rdKafkaCode: RD_KAFKA_RESP_ERR__MSG_TIMED_OUT.rawValue)
@@ -83,6 +87,7 @@ extension KafkaError {
             case .shutdown: return "shutdown"
             case .timedOut: return "timedOut"
             case .missingValue: return "missingValue"
+            case .unsupported: return "unsupported"
             case .librdkafka(let code):
                 return String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(rawValue: code)))
             }

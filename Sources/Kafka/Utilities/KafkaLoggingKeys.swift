@@ -12,4 +12,6 @@ public enum KafkaLoggingKeys {
     public static let partitions = "kafka.partitions"
     /// A topic name.
     public static let topic = "kafka.topic"
+    /// The version of the librdkafka the client runs on (``Librdkafka/version``).
+    public static let librdkafkaVersion = "kafka.librdkafka.version"
 }
