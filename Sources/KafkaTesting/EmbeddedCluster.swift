@@ -122,11 +122,7 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
     public func setRoundTripTime(broker id: Int, _ rtt: Duration) throws(KafkaError) {
         try withCluster { cluster throws(KafkaError) in
             try check(
-                rd_kafka_mock_broker_set_rtt(
-                    cluster,
-                    Int32(id),
-                    Int32(clamping: rtt.components.seconds * 1_000 + rtt.components.attoseconds / 1_000_000_000_000_000)
-                ),
+                rd_kafka_mock_broker_set_rtt(cluster, Int32(id), Int32(clamping: rtt.milliseconds)),
                 "set round-trip time of broker \(id)"
             )
         }
@@ -179,6 +175,42 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
         try withCluster { cluster throws(KafkaError) in
             rd_kafka_mock_clear_request_errors(cluster, api.rawValue)
         }
+    }
+
+    /// Makes broker `id` advertise `host:port` in metadata instead of the address it listens on, so that clients
+    /// connect there (to a TLS terminator or a proxy in front of the broker, say).
+    /// - Throws: ``KafkaError`` ``KafkaError/Code/unsupported`` without ``Capability/advertisedAddresses``.
+    public func setAdvertisedAddress(broker id: Int, host: String, port: Int) throws(KafkaError) {
+        guard let setHostPort = MockFunctions.setHostPort else { throw Self.unsupported(.advertisedAddresses) }
+        try withCluster { cluster throws(KafkaError) in
+            setHostPort(cluster, Int32(id), host, Int32(clamping: port))
+        }
+    }
+
+    /// Sets the heartbeat interval the cluster gives members of ``KafkaConsumerConfiguration/GroupProtocol/consumer``
+    /// groups (`group.consumer.heartbeat.interval.ms`; librdkafka's default 3 s). A member hears of a rebalance at
+    /// its next heartbeat, so a shorter interval makes rebalances quicker.
+    /// - Throws: ``KafkaError`` ``KafkaError/Code/unsupported`` without ``Capability/consumerGroupProtocol``.
+    public func setConsumerGroupHeartbeatInterval(_ interval: Duration) throws(KafkaError) {
+        guard let set = MockFunctions.setConsumerGroupHeartbeatInterval else {
+            throw Self.unsupported(.consumerGroupProtocol)
+        }
+        try withCluster { cluster throws(KafkaError) in set(cluster, Int32(clamping: interval.milliseconds)) }
+    }
+
+    /// Sets the session timeout of ``KafkaConsumerConfiguration/GroupProtocol/consumer`` groups
+    /// (`group.consumer.session.timeout.ms`; librdkafka's default 30 s): how long a silent member stays in its
+    /// group.
+    /// - Throws: ``KafkaError`` ``KafkaError/Code/unsupported`` without ``Capability/consumerGroupProtocol``.
+    public func setConsumerGroupSessionTimeout(_ timeout: Duration) throws(KafkaError) {
+        guard let set = MockFunctions.setConsumerGroupSessionTimeout else {
+            throw Self.unsupported(.consumerGroupProtocol)
+        }
+        try withCluster { cluster throws(KafkaError) in set(cluster, Int32(clamping: timeout.milliseconds)) }
+    }
+
+    private static func unsupported(_ capability: Capability) -> KafkaError {
+        KafkaError(code: .unsupported, message: capability.unavailableReason ?? "\(capability) is not available")
     }
 
     /// A Kafka protocol request type, for fault injection.
@@ -271,4 +303,11 @@ private let spawnExclusion = Mutex(())
 /// its exec). Tests that run both start their processes through this.
 package func withSpawnsExcluded<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
     try spawnExclusion.withLock { _ throws(E) in try body() }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    fileprivate var milliseconds: Int64 {
+        components.seconds * 1_000 + components.attoseconds / 1_000_000_000_000_000
+    }
 }

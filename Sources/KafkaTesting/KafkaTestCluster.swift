@@ -83,3 +83,31 @@ public func withKafkaTestCluster<T>(
         throw error
     }
 }
+
+/// What the clusters of ``makeKafkaTestCluster(brokers:)`` can do in this process, for tests that skip by
+/// capability.
+public enum KafkaTestEnvironment {
+    /// Why the cluster ``makeKafkaTestCluster(brokers:)`` returns cannot run consumer groups of
+    /// ``KafkaConsumerConfiguration/GroupProtocol/consumer`` (KIP-848), or `nil` when it can.
+    ///
+    /// The embedded cluster can when ``EmbeddedCluster/supports(_:)`` says so for
+    /// ``EmbeddedCluster/Capability/consumerGroupProtocol``. A real cluster (`KAFKA_BOOTSTRAP_SERVERS`) can when the
+    /// running librdkafka has ``Librdkafka/Capability/consumerGroupProtocol``, and its brokers are taken to speak
+    /// the protocol (Apache Kafka 4.0 or later) unless `KAFKA_TEST_GROUP_PROTOCOLS` (a comma-separated list, e.g.
+    /// `classic`) leaves `consumer` out.
+    public static var consumerGroupProtocolUnavailableReason: String? {
+        guard let servers = environment("KAFKA_BOOTSTRAP_SERVERS"), !servers.isEmpty else {
+            return EmbeddedCluster.Capability.consumerGroupProtocol.unavailableReason
+        }
+        if let protocols = environment("KAFKA_TEST_GROUP_PROTOCOLS"),
+            !protocols.split(separator: ",").contains("consumer")
+        {
+            return "KAFKA_TEST_GROUP_PROTOCOLS=\(protocols) leaves out group.protocol=consumer for \(servers)"
+        }
+        return Librdkafka.Capability.consumerGroupProtocol.unavailableReason
+    }
+
+    private static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+}

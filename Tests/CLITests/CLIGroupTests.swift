@@ -23,13 +23,27 @@ struct CLIGroupTests {
         "-G with -o beginning -e reads every partition of the topics (given after the flags) once and exits; --lag then shows everything committed"
     )
     func groupExitAtEnd() async throws {
+        try await groupExitAtEnd(properties: ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"])
+    }
+
+    @Test(
+        "-X group.protocol=consumer (KIP-848): -G with -o beginning -e reads every partition once and exits; --lag then shows everything committed",
+        .enabled(
+            if: KafkaTestEnvironment.consumerGroupProtocolUnavailableReason == nil,
+            Comment(rawValue: KafkaTestEnvironment.consumerGroupProtocolUnavailableReason ?? "")
+        )
+    )
+    func groupExitAtEndConsumerProtocol() async throws {
+        try await groupExitAtEnd(properties: ["-X", "group.protocol=consumer"])
+    }
+
+    private func groupExitAtEnd(properties: [String]) async throws {
         try await withKafkaTestCluster { cluster in
             let topic = uniqueName("cli-g-e")
             try await cluster.createTopic(topic, partitions: 3, replicationFactor: 1)
             let b = cluster.bootstrapServers
             try await fill(b, topic, partitions: [5, 0, 12])
             let group = uniqueName("g")
-            let properties = ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
             let tail = try await runCLI(
                 "kafka-tail",
                 ["-b", b, "-G", group, "-o", "beginning", "-e"] + properties + [topic]

@@ -201,15 +201,27 @@ struct ShutdownTests {
         "a static member (group.instance.id) that restarts gets its partition back; the other member keeps its own",
         .enabled(
             if: getenv("KAFKA_BOOTSTRAP_SERVERS") != nil,
-            "needs a real broker: librdkafka 2.0.2's mock has no static membership (the other member sees a revocation)"
+            "needs a real broker: the classic coordinator of librdkafka's mock has no static membership"
         )
     )
     func staticMembershipRestart() async throws {
+        try await staticMembershipRestart(protocol: .classic)
+    }
+
+    @Test(
+        "KIP-848: a static member (group.instance.id) that restarts gets its partition back; the other member keeps its own",
+        .needsConsumerGroupProtocol
+    )
+    func staticMembershipRestartConsumerProtocol() async throws {
+        try await staticMembershipRestart(protocol: .consumer)
+    }
+
+    func staticMembershipRestart(protocol groupProtocol: KafkaConsumerConfiguration.GroupProtocol) async throws {
         try await withKafkaTestCluster(brokers: 1) { cluster in
             let topic = try await numberedTopic(cluster, count: 20, partitions: 2)
             let groupID = uniqueName("group")
             func member(_ id: String) throws -> KafkaConsumer {
-                var config = groupConfig(cluster, group: groupID, topics: [topic])
+                var config = groupConfig(cluster, group: groupID, topics: [topic], protocol: groupProtocol)
                 config.groupInstanceID = "\(groupID)-\(id)"
                 return try KafkaConsumer(configuration: config, logger: testLogger)
             }

@@ -28,19 +28,40 @@ extension Tag {
 }
 
 /// A group member reading `topics` from the beginning, with timeouts that keep rebalances quick on the mock and on
-/// a real broker alike.
-func groupConfig(_ cluster: any KafkaTestCluster, group: String, topics: [String]) -> KafkaConsumerConfiguration {
+/// a real broker alike, under `groupProtocol`.
+func groupConfig(
+    _ cluster: any KafkaTestCluster,
+    group: String,
+    topics: [String],
+    protocol groupProtocol: KafkaConsumerConfiguration.GroupProtocol = .classic
+) -> KafkaConsumerConfiguration {
     var config = KafkaConsumerConfiguration(
         bootstrapServers: [cluster.bootstrapServers],
         consumptionStrategy: .group(id: group, topics: topics)
     )
     config.autoOffsetReset = .earliest
-    // librdkafka 2.0.2's mock coordinator waits for the session timeout less one second before it ends any
-    // rebalance of a group that has members: 6 s (a real broker's minimum) keeps rebalances quick on both.
-    config.sessionTimeout = .seconds(6)
-    // Members hear of a rebalance at their next heartbeat.
-    config.librdkafkaOverrides["heartbeat.interval.ms"] = "500"
+    config.groupProtocol = groupProtocol
+    if groupProtocol == .classic {
+        // librdkafka 2.0.2's mock coordinator waits for the session timeout less one second before it ends any
+        // rebalance of a group that has members: 6 s (a real broker's minimum) keeps rebalances quick on both.
+        config.sessionTimeout = .seconds(6)
+        // Members hear of a rebalance at their next heartbeat.
+        config.heartbeatInterval = .milliseconds(500)
+    } else if let embedded = cluster as? EmbeddedCluster {
+        // The consumer protocol's heartbeat interval is the broker's (embedded cluster: 3 s; Apache Kafka: 5 s);
+        // members hear of a rebalance at their next heartbeat.
+        try? embedded.setConsumerGroupHeartbeatInterval(.milliseconds(500))
+    }
     return config
+}
+
+extension Trait where Self == ConditionTrait {
+    /// Runs the test only where the consumer group protocol (KIP-848) can be tested
+    /// (`KafkaTestEnvironment.consumerGroupProtocolUnavailableReason`); otherwise it is skipped with the reason.
+    static var needsConsumerGroupProtocol: Self {
+        let reason = KafkaTestEnvironment.consumerGroupProtocolUnavailableReason
+        return .enabled(if: reason == nil, Comment(rawValue: reason ?? ""))
+    }
 }
 
 /// Waits until `condition` holds, checking every 20 ms; records an issue and throws after `timeout`.
