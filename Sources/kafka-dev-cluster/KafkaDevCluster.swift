@@ -14,7 +14,8 @@ struct KafkaDevCluster: AsyncParsableCommand {
             Examples:
               kafka-dev-cluster --topic greetings:4
               kafka-dev-cluster --brokers 1 --topic a:1 --topic b:8:1 --bootstrap-file /tmp/bootstrap.txt &
-            """
+            """,
+        version: versionText(tool: "kafka-dev-cluster"),
     )
 
     @Option(help: "Number of brokers.")

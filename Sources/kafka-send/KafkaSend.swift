@@ -30,7 +30,8 @@ struct KafkaSend: AsyncParsableCommand {
               kafka-send -t blobs --file-as-message photo.jpg
               kafka-tail -t orders -o beginning -e -J | kafka-send -J -t orders-copy
               echo '{"key":"k1","payload":null}' | kafka-send -J -t compacted    # a tombstone
-            """
+            """,
+        version: versionText(tool: "kafka-send"),
     )
 
     @OptionGroup var common: CommonOptions

@@ -29,7 +29,8 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
               kafka-tail -Q -t orders                # low/high watermarks per partition
               kafka-tail --lag -G audit -t orders
               kafka-tail --reset-offsets earliest -G audit -t orders --execute
-            """
+            """,
+        version: versionText(tool: "kafka-tail"),
     )
 
     @OptionGroup var common: CommonOptions

@@ -6,6 +6,18 @@ import Testing
 
 @Suite("kafka-send and kafka-tail", .timeLimit(.minutes(3)))
 struct CLITests {
+    @Test("--version names the librdkafka each tool runs on: the one this test process loaded")
+    func version() async throws {
+        for tool in ["kafka-send", "kafka-tail", "kafka-dev-cluster"] {
+            let result = try await runCLI(tool, ["--version"])
+            #expect(result.status == 0, "\(tool): \(result.stderr)")
+            #expect(
+                result.stdout.hasPrefix("\(tool) (swift-kafka) on librdkafka \(Librdkafka.version)"),
+                "\(result.stdout)"
+            )
+        }
+    }
+
     @Test("printf 'a\\nb\\nc\\n' | kafka-send, then kafka-tail -o beginning -e prints a b c")
     func roundTripLines() async throws {
         try await withKafkaTestCluster { cluster in
