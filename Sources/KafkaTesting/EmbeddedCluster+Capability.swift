@@ -34,10 +34,10 @@ extension EmbeddedCluster {
         /// version of the embedded cluster hides aborted messages from `read_committed` consumers.
         public static let transactionMarkers = Capability(.transactionMarkers)
 
-        /// The consumer group protocol of KIP-848 (``KafkaConsumerConfiguration/GroupProtocol/consumer``), with
+        /// The consumer group protocol of KIP-848 (`KafkaConsumerConfiguration.GroupProtocol.consumer`), with
         /// static membership (`group.instance.id`), which the classic protocol of the embedded cluster ignores.
         /// Needs the cluster's `ConsumerGroupHeartbeat` (librdkafka 2.8 and later) and the client's protocol
-        /// (``Librdkafka/Capability/consumerGroupProtocol``).
+        /// (`Librdkafka.Capability.consumerGroupProtocol`).
         public static let consumerGroupProtocol = Capability(.consumerGroupProtocol)
 
         /// The capability's name.

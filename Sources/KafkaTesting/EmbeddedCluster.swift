@@ -40,7 +40,7 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
     private let handle: Mutex<MockHandle?>
 
     /// Starts a cluster of `brokers` brokers on loopback ports chosen by the system.
-    /// - Throws: ``KafkaError`` when librdkafka cannot start the cluster.
+    /// - Throws: `KafkaError` when librdkafka cannot start the cluster.
     public init(brokers: Int = 3) throws(KafkaError) {
         guard brokers >= 1 else {
             throw KafkaError.invalidConfiguration(
@@ -63,7 +63,7 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
 
     /// Creates `name` with `partitions` partitions, each with `replicationFactor` replicas (at most the broker
     /// count).
-    /// - Throws: ``KafkaError`` when the cluster is shut down or the mock refuses (e.g. too many replicas).
+    /// - Throws: `KafkaError` when the cluster is shut down or the mock refuses (e.g. too many replicas).
     public func createTopic(_ name: String, partitions: Int = 1, replicationFactor: Int = 1) async throws {
         guard !name.isEmpty, partitions >= 1, (1...brokerCount).contains(replicationFactor) else {
             throw KafkaError.invalidConfiguration(
@@ -179,7 +179,7 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
 
     /// Makes broker `id` advertise `host:port` in metadata instead of the address it listens on, so that clients
     /// connect there (to a TLS terminator or a proxy in front of the broker, say).
-    /// - Throws: ``KafkaError`` ``KafkaError/Code/unsupported`` without ``Capability/advertisedAddresses``.
+    /// - Throws: `KafkaError` with code `.unsupported` without ``Capability/advertisedAddresses``.
     public func setAdvertisedAddress(broker id: Int, host: String, port: Int) throws(KafkaError) {
         guard let setHostPort = MockFunctions.setHostPort else { throw Self.unsupported(.advertisedAddresses) }
         try withCluster { cluster throws(KafkaError) in
@@ -187,10 +187,10 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
         }
     }
 
-    /// Sets the heartbeat interval the cluster gives members of ``KafkaConsumerConfiguration/GroupProtocol/consumer``
+    /// Sets the heartbeat interval the cluster gives members of `KafkaConsumerConfiguration.GroupProtocol.consumer`
     /// groups (`group.consumer.heartbeat.interval.ms`; librdkafka's default 3 s). A member hears of a rebalance at
     /// its next heartbeat, so a shorter interval makes rebalances quicker.
-    /// - Throws: ``KafkaError`` ``KafkaError/Code/unsupported`` without ``Capability/consumerGroupProtocol``.
+    /// - Throws: `KafkaError` with code `.unsupported` without ``Capability/consumerGroupProtocol``.
     public func setConsumerGroupHeartbeatInterval(_ interval: Duration) throws(KafkaError) {
         guard let set = MockFunctions.setConsumerGroupHeartbeatInterval else {
             throw Self.unsupported(.consumerGroupProtocol)
@@ -198,10 +198,10 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
         try withCluster { cluster throws(KafkaError) in set(cluster, Int32(clamping: interval.milliseconds)) }
     }
 
-    /// Sets the session timeout of ``KafkaConsumerConfiguration/GroupProtocol/consumer`` groups
+    /// Sets the session timeout of `KafkaConsumerConfiguration.GroupProtocol.consumer` groups
     /// (`group.consumer.session.timeout.ms`; librdkafka's default 30 s): how long a silent member stays in its
     /// group.
-    /// - Throws: ``KafkaError`` ``KafkaError/Code/unsupported`` without ``Capability/consumerGroupProtocol``.
+    /// - Throws: `KafkaError` with code `.unsupported` without ``Capability/consumerGroupProtocol``.
     public func setConsumerGroupSessionTimeout(_ timeout: Duration) throws(KafkaError) {
         guard let set = MockFunctions.setConsumerGroupSessionTimeout else {
             throw Self.unsupported(.consumerGroupProtocol)

@@ -88,11 +88,11 @@ public func withKafkaTestCluster<T>(
 /// capability.
 public enum KafkaTestEnvironment {
     /// Why the cluster ``makeKafkaTestCluster(brokers:)`` returns cannot run consumer groups of
-    /// ``KafkaConsumerConfiguration/GroupProtocol/consumer`` (KIP-848), or `nil` when it can.
+    /// `KafkaConsumerConfiguration.GroupProtocol.consumer` (KIP-848), or `nil` when it can.
     ///
     /// The embedded cluster can when ``EmbeddedCluster/supports(_:)`` says so for
     /// ``EmbeddedCluster/Capability/consumerGroupProtocol``. A real cluster (`KAFKA_BOOTSTRAP_SERVERS`) can when the
-    /// running librdkafka has ``Librdkafka/Capability/consumerGroupProtocol``, and its brokers are taken to speak
+    /// running librdkafka has `Librdkafka.Capability.consumerGroupProtocol`, and its brokers are taken to speak
     /// the protocol (Apache Kafka 4.0 or later) unless `KAFKA_TEST_GROUP_PROTOCOLS` (a comma-separated list, e.g.
     /// `classic`) leaves `consumer` out.
     public static var consumerGroupProtocolUnavailableReason: String? {

@@ -2,7 +2,7 @@
 /// ``librdkafkaOverrides`` for any other librdkafka property.
 ///
 /// Every field names the librdkafka property it sets. ``validate()`` checks every value against librdkafka, and
-/// ``KafkaConsumer/init(configuration:logger:)`` calls it, so a wrong key or value fails at creation with an error
+/// ``KafkaConsumer/init(configuration:rebalanceHandler:logger:)`` calls it, so a wrong key or value fails at creation with an error
 /// that names the key, the value and librdkafka's reason.
 ///
 /// ```swift

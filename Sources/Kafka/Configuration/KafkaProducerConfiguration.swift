@@ -96,7 +96,7 @@ public struct KafkaProducerConfiguration: Sendable {
     /// local queue is full (see ``queueMaxMessages``) before failing with ``KafkaError/Code/queueFull``.
     /// Default `nil`: wait as long as it takes (a full queue is never an error then).
     public var enqueueTimeout: Duration?
-    /// How long ``KafkaProducer/close()`` waits for outstanding messages before failing them. Default 30 s.
+    /// How long ``KafkaProducer/close(timeout:)`` waits for outstanding messages before failing them. Default 30 s.
     public var closeTimeout: Duration = .seconds(30)
     /// Any librdkafka property, applied after the typed fields (so it wins). See librdkafka's CONFIGURATION.md.
     public var librdkafkaOverrides: [String: String] = [:]

@@ -4,7 +4,7 @@
 extension KafkaConsumer {
     /// Commits every offset stored so far (the messages the loop has finished with) and waits for the broker's
     /// answer. Nothing stored is not an error.
-    /// - Throws: ``KafkaError`` from the commit (e.g. ``KafkaError/Code/rebalanceInProgress`` style group errors,
+    /// - Throws: ``KafkaError`` from the commit (e.g. the group's `REBALANCE_IN_PROGRESS` while it rebalances,
     ///   ``KafkaError/Code/shutdown`` once closed).
     public nonisolated func commit() async throws {
         try await core.commit(nil)

@@ -161,7 +161,7 @@ public final actor KafkaConsumer: Service {
 
     /// Runs until the consumer is closed; a graceful shutdown or cancellation of the calling task closes it.
     ///
-    /// Calling `run()` is optional: the consumer works from ``init(configuration:logger:)`` on. It lets a
+    /// Calling `run()` is optional: the consumer works from ``init(configuration:rebalanceHandler:logger:)`` on. It lets a
     /// `ServiceGroup` manage the consumer's lifetime.
     public func run() async throws {
         let core = self.core
