@@ -129,6 +129,15 @@ public struct KafkaConsumerConfiguration: Sendable {
         /// `max.partition.fetch.bytes`: the most data one fetch response may hold per partition.
         /// librdkafka's default: 1 MiB.
         public var maxBytesPerPartition: Int?
+        /// `fetch.queue.backoff.ms` (librdkafka 2.2 and later): how long librdkafka waits before it fetches a
+        /// partition again after finding its queue at ``prefetchMessages`` or ``prefetchBytes``. Draining the queue
+        /// does not end the wait, so with librdkafka's 1 s a consumer that keeps up with its fetches stalls a
+        /// second at a time.
+        ///
+        /// When `nil`: 10 ms where the running librdkafka has the property (measured in `Benchmarks/README.md`).
+        /// librdkafka 2.0 and 2.1 have no such property and always wait up to 1 s; there the consumer restarts
+        /// fetching itself as soon as its queue was drained. Setting it on those versions is an error.
+        public var queueBackoff: Duration?
 
         /// librdkafka's defaults for everything but ``maxBytes``.
         public init() {}
@@ -139,6 +148,8 @@ public struct KafkaConsumerConfiguration: Sendable {
         static let librdkafkaMaxMessageBytes = 1_000_000
         /// ``maxBytes`` when `nil`, before the adjustments it documents.
         static let defaultMaxBytes = 8 * 1024 * 1024
+        /// ``queueBackoff`` when `nil`, where librdkafka has the property.
+        static let defaultQueueBackoff: Duration = .milliseconds(10)
 
         /// `fetch.max.bytes` for `properties` that do not set it: ``defaultMaxBytes``, within what librdkafka
         /// accepts next to the other properties. `nil` (librdkafka's default) when one of those is not a number in
@@ -174,6 +185,7 @@ public struct KafkaConsumerConfiguration: Sendable {
             if let minBytes { p.append(("fetch.min.bytes", String(minBytes))) }
             if let maxBytes { p.append(("fetch.max.bytes", String(maxBytes))) }
             if let maxBytesPerPartition { p.append(("max.partition.fetch.bytes", String(maxBytesPerPartition))) }
+            if let queueBackoff { p.append(("fetch.queue.backoff.ms", String(queueBackoff.kafkaMilliseconds))) }
             return p
         }
     }
@@ -327,6 +339,14 @@ public struct KafkaConsumerConfiguration: Sendable {
                 reason: "buffer needs batchSize >= 1 and 1 <= lowWatermark < highWatermark"
             )
         }
+        if fetch.queueBackoff != nil, !Librdkafka.hasFetchQueueBackoff {
+            throw KafkaError.invalidConfiguration(
+                key: "fetch.queue.backoff.ms",
+                value: fetch.queueBackoff.map { "\($0)" },
+                reason: "needs librdkafka 2.2 or later; this process runs librdkafka \(Librdkafka.version), where "
+                    + "the consumer restarts fetching itself"
+            )
+        }
         let properties = self.properties
         try Self.checkGroupProtocol(properties)
         try properties.validate()
@@ -405,6 +425,9 @@ public struct KafkaConsumerConfiguration: Sendable {
         p.set(contentsOf: librdkafkaOverrides.sorted(by: { $0.key < $1.key }))
         if p.value(for: "fetch.max.bytes") == nil, let maxBytes = Fetch.defaultMaxBytes(given: p) {
             p.set("fetch.max.bytes", String(maxBytes))
+        }
+        if p.value(for: "fetch.queue.backoff.ms") == nil, Librdkafka.hasFetchQueueBackoff {
+            p.set("fetch.queue.backoff.ms", String(Fetch.defaultQueueBackoff.kafkaMilliseconds))
         }
         return p
     }

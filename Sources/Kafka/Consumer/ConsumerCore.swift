@@ -59,6 +59,9 @@ final class ConsumerCore: Sendable {
     /// Watches for fetching left idle by librdkafka, and keeps the positions to restart it from. Poll thread only
     /// (the lock is uncontended; it makes the core `Sendable`).
     private let fetchWatch: Mutex<FetchBackoffWatch>
+    /// Whether fetching left idle by librdkafka is restarted (``FetchBackoffWatch``): only where librdkafka has no
+    /// `fetch.queue.backoff.ms` (before 2.2), the knob that bounds the idle time on later versions.
+    private let restartsIdleFetch: Bool
     /// Set by ``KafkaConsumer/batches(maxCount:maxWait:)``: the poll thread fills batches up to this.
     private let batchTarget = Mutex<(count: Int, wait: Duration)?>(nil)
 
@@ -75,6 +78,7 @@ final class ConsumerCore: Sendable {
         self.eventSink = events
         let limits = configuration.effectivePrefetchLimits
         self.fetchWatch = Mutex(FetchBackoffWatch(messageLimit: limits.messages, byteLimit: limits.bytes))
+        self.restartsIdleFetch = !Librdkafka.hasFetchQueueBackoff
     }
 
     // MARK: Any thread
@@ -420,7 +424,9 @@ final class ConsumerCore: Sendable {
             logger.trace("reader caught up: resuming fetch", metadata: [KafkaLoggingKeys.partitions: "\(partitions)"])
             client.setPaused(false, partitions: partitions)
             // librdkafka 2.0.2's resume does not wake the broker threads, which may sleep up to 1 s.
-            restartFetch(partitions, positions: fetchWatch.withLock { $0.positions(atEpoch: currentEpoch) })
+            if restartsIdleFetch {
+                restartFetch(partitions, positions: fetchWatch.withLock { $0.positions(atEpoch: currentEpoch) })
+            }
         }
     }
 
@@ -553,6 +559,7 @@ final class ConsumerCore: Sendable {
                 maxCount: maxCount,
                 buffer: buffer
             )
+            guard restartsIdleFetch else { return batch }
             let epoch = currentEpoch
             let positions: [KafkaTopicPartition: KafkaOffset]? = fetchWatch.withLock { watch in
                 watch.took(batch.messages, epoch: epoch)
@@ -568,7 +575,7 @@ final class ConsumerCore: Sendable {
             }
             return batch
         }
-        let timeout = fetchWatch.withLock { $0.pollTimeoutMilliseconds }
+        let timeout = restartsIdleFetch ? fetchWatch.withLock { $0.pollTimeoutMilliseconds } : 100
         guard let target = batchTarget.withLock({ $0 }) else {
             return take(timeoutMilliseconds: timeout, maxCount: configuration.buffer.batchSize)
         }

@@ -66,21 +66,13 @@ extension Librdkafka {
             for base in Base.allCases {
                 switch base {
                 case .consumerGroupProtocol:
-                    result[base] = acceptsProperty("group.protocol", "consumer")
+                    result[base] = Librdkafka.acceptsProperty("group.protocol", "consumer")
                 case .incrementalAlterConfigs:
                     result[base] = RuntimeSymbols.address(of: "rd_kafka_IncrementalAlterConfigs") != nil
                 }
             }
             return result
         }()
-
-        /// Whether librdkafka accepts `key=value` on a new configuration.
-        private static func acceptsProperty(_ key: String, _ value: String) -> Bool {
-            guard let conf = rd_kafka_conf_new() else { return false }
-            defer { rd_kafka_conf_destroy(conf) }
-            var errstr = [CChar](repeating: 0, count: 256)
-            return rd_kafka_conf_set(conf, key, value, &errstr, errstr.count) == RD_KAFKA_CONF_OK
-        }
     }
 }
 

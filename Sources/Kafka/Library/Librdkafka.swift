@@ -25,6 +25,19 @@ public enum Librdkafka {
         capability.isAvailable
     }
 
+    /// Whether the running librdkafka has `fetch.queue.backoff.ms` (2.2 and later). Before it, a consumer whose
+    /// queue reached its prefetch limits left fetching idle for up to a second, whatever drained the queue, and
+    /// the consumer restarts fetching itself (``FetchBackoffWatch``); from it on, a short backoff does the same.
+    package static let hasFetchQueueBackoff = acceptsProperty("fetch.queue.backoff.ms", "10")
+
+    /// Whether librdkafka accepts `key=value` on a new configuration.
+    static func acceptsProperty(_ key: String, _ value: String) -> Bool {
+        guard let conf = rd_kafka_conf_new() else { return false }
+        defer { rd_kafka_conf_destroy(conf) }
+        var errstr = [CChar](repeating: 0, count: 256)
+        return rd_kafka_conf_set(conf, key, value, &errstr, errstr.count) == RD_KAFKA_CONF_OK
+    }
+
     /// Every capability this package knows of that the running librdkafka has.
     public static var capabilities: [Capability] {
         Capability.all.filter(\.isAvailable)

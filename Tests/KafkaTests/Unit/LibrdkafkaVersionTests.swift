@@ -153,3 +153,41 @@ struct GroupProtocolConfigurationTests {
         #expect(error.description.contains(Librdkafka.version.description), "\(error)")
     }
 }
+
+@Suite("fetch.queue.backoff.ms follows the running librdkafka")
+struct FetchQueueBackoffTests {
+    func config() -> KafkaConsumerConfiguration {
+        KafkaConsumerConfiguration(
+            bootstrapServers: ["localhost:9092"],
+            consumptionStrategy: .group(id: "g", topics: ["t"])
+        )
+    }
+
+    @Test("a short backoff by default where librdkafka has the property, none where it does not; an override wins")
+    func defaultBackoff() throws {
+        #expect(Librdkafka.hasFetchQueueBackoff == (Librdkafka.version >= Librdkafka.Version(2, 2, 0)))
+        let properties = config().properties
+        #expect(properties.value(for: "fetch.queue.backoff.ms") == (Librdkafka.hasFetchQueueBackoff ? "10" : nil))
+        var overridden = config()
+        overridden.librdkafkaOverrides["fetch.queue.backoff.ms"] = "250"
+        if Librdkafka.hasFetchQueueBackoff {
+            #expect(overridden.properties.value(for: "fetch.queue.backoff.ms") == "250")
+            var typed = config()
+            typed.fetch.queueBackoff = .milliseconds(40)
+            #expect(typed.properties.value(for: "fetch.queue.backoff.ms") == "40")
+            try typed.validate()
+        }
+    }
+
+    @Test(
+        "asking for a backoff where librdkafka has none names the property and the running version",
+        .disabled(if: Librdkafka.hasFetchQueueBackoff, "the running librdkafka has fetch.queue.backoff.ms")
+    )
+    func backoffUnsupported() throws {
+        var typed = config()
+        typed.fetch.queueBackoff = .milliseconds(40)
+        let error = try #require(throws: KafkaError.self) { try typed.validate() }
+        #expect(error.configurationKey == "fetch.queue.backoff.ms")
+        #expect(error.description.contains(Librdkafka.version.description), "\(error)")
+    }
+}
