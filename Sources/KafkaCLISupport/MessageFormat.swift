@@ -23,7 +23,8 @@ public struct MessageFormat: Sendable {
         case payload, payloadLength, payloadLengthBinary
         case key, keyLength
         case timestamp, headers, topic, partition, offset
-        case date(String)
+        /// `%d{...}`: the strftime format's bytes.
+        case date([UInt8])
     }
 
     let pieces: [Piece]
@@ -71,7 +72,7 @@ public struct MessageFormat: Sendable {
                 else {
                     throw CLIError("-f: %d needs a strftime format in braces, e.g. %d{%Y-%m-%d %H:%M:%S}")
                 }
-                piece = .date(String(decoding: bytes[(i + 1)..<close], as: UTF8.self))
+                piece = .date(Array(bytes[(i + 1)..<close]))
                 i = close + 1
             default:
                 let shown =
@@ -138,7 +139,7 @@ public struct MessageFormat: Sendable {
             case .date(let format):
                 if let timestamp = message.timestamp {
                     output.append(
-                        contentsOf: formatTime(millisecondsSinceEpoch: timestamp.millisecondsSinceEpoch, format)
+                        contentsOf: formatTime(millisecondsSinceEpoch: timestamp.millisecondsSinceEpoch, format: format)
                     )
                 }
             }
@@ -156,11 +157,35 @@ public struct MessageFormat: Sendable {
 
 /// `strftime(3)` of a timestamp in local time.
 public func formatTime(millisecondsSinceEpoch: Int64, _ format: String) -> [UInt8] {
+    formatTime(millisecondsSinceEpoch: millisecondsSinceEpoch, format: Array(format.utf8))
+}
+
+/// `strftime(3)` of a timestamp in local time, for a format of any bytes and a result of any length: a NUL byte in
+/// the format prints as one (as `\0` does elsewhere in `-f`), and other bytes reach strftime as they are.
+func formatTime(millisecondsSinceEpoch: Int64, format: [UInt8]) -> [UInt8] {
     var seconds = time_t(millisecondsSinceEpoch / 1_000)
     if millisecondsSinceEpoch < 0, millisecondsSinceEpoch % 1_000 != 0 { seconds -= 1 }
     var parts = tm()
     guard localtime_r(&seconds, &parts) != nil else { return [] }
-    var buffer = [Int8](repeating: 0, count: 256)
-    let count = strftime(&buffer, buffer.count, format, &parts)
-    return buffer[0..<count].map { UInt8(bitPattern: $0) }
+    var output: [UInt8] = []
+    for (i, piece) in format.split(separator: 0, omittingEmptySubsequences: false).enumerated() {
+        if i > 0 { output.append(0) }
+        output += strftimeWithoutLimit(piece, &parts)
+    }
+    return output
+}
+
+/// `strftime` of a format without NUL bytes, growing the buffer until the result fits (up to 1 MiB).
+private func strftimeWithoutLimit(_ format: ArraySlice<UInt8>, _ parts: inout tm) -> [UInt8] {
+    // strftime returns 0 both when the result does not fit and when it is empty. With a byte appended to the
+    // format the result is never empty, so 0 means the buffer is too small.
+    let terminated = format.map { CChar(bitPattern: $0) } + [CChar(UInt8(ascii: ".")), 0]
+    var capacity = 256
+    while capacity <= 1 << 20 {
+        var buffer = [CChar](repeating: 0, count: capacity)
+        let count = strftime(&buffer, capacity, terminated, &parts)
+        if count > 0 { return buffer[0..<(count - 1)].map { UInt8(bitPattern: $0) } }
+        capacity *= 4
+    }
+    return []
 }

@@ -46,6 +46,10 @@ public func parseOffsetArgument(_ text: String) throws(OffsetArgumentError) -> K
             guard let n = Int(text.dropFirst()), n > 0, !text.dropFirst().hasPrefix("+") else {
                 throw OffsetArgumentError(value: text)
             }
+            // A tail offset is librdkafka's RD_KAFKA_OFFSET_TAIL_BASE - N: an N near Int64.max does not fit.
+            guard !KafkaOffset.tail(0).rawValue.subtractingReportingOverflow(Int64(n)).overflow else {
+                throw OffsetArgumentError(value: text, reason: "too many messages before the end")
+            }
             return .tail(n)
         }
         if let n = Int64(text), n >= 0, !text.hasPrefix("+") { return KafkaOffset(rawValue: n) }

@@ -109,16 +109,20 @@ public struct RecordParser: Sendable {
 
 }
 
-/// A delimiter as the user would type it (`\n`, `\t`, `\xNN` for other control bytes).
+/// A delimiter as the user would type it, so that ``unescape(_:)`` gives it back: `\n`, `\r`, `\t`, `\\`,
+/// printable ASCII as is, `\xNN` for other bytes (`\x0NN` before a hex digit, which `\x` would take as a third digit).
 public func shown(_ delimiter: [UInt8]) -> String {
     var text = ""
-    for byte in delimiter {
+    for (i, byte) in delimiter.enumerated() {
         switch byte {
         case 0x0A: text += "\\n"
         case 0x0D: text += "\\r"
         case 0x09: text += "\\t"
+        case UInt8(ascii: "\\"): text += "\\\\"
         case 0x20..<0x7F: text.unicodeScalars.append(UnicodeScalar(byte))
-        default: text += "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
+        default:
+            let hexDigitFollows = i + 1 < delimiter.count && hexValue(delimiter[i + 1]) != nil
+            text += "\\x" + (hexDigitFollows ? "0" : "") + (byte < 16 ? "0" : "") + String(byte, radix: 16)
         }
     }
     return text
