@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Installs what the package needs on Debian/Ubuntu (librdkafka-dev, pkg-config), idempotently:
-# nothing is fetched when everything is there already.
+# Installs what the package and its checks need on Debian/Ubuntu, idempotently: nothing is fetched when
+# everything is there already.
+#   librdkafka-dev, pkg-config   build the package (the system's librdkafka: Debian 12 has 2.0.2)
+#   python3 with pip             fetches the newer librdkafka of the test suite's second leg from PyPI
+#                                (scripts/fetch-librdkafka.sh)
 set -euo pipefail
 
 need=()
 for pkg in librdkafka-dev pkg-config; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+if ! python3 -m pip --version >/dev/null 2>&1; then
+    need+=(python3-pip)
+fi
 if [ ${#need[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -15,6 +21,6 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 if ! command -v swift >/dev/null 2>&1; then
-    echo "error: no Swift toolchain on PATH (Swift 6.1 or later is needed: https://swift.org/install)" >&2
+    echo "error: no Swift toolchain on PATH (Swift 6.2 or later is needed: https://swift.org/install)" >&2
     exit 1
 fi

@@ -28,9 +28,13 @@ import Synchronization
 /// await cluster.shutdown()
 /// ```
 ///
+/// What it can do depends on the librdkafka loaded at run time: newer versions advertise other addresses, write
+/// transaction markers and speak KIP-848's consumer group protocol (see ``Capability`` and ``supports(_:)``).
+///
 /// - Important: The cluster lives in this process: it stops when the process ends or ``shutdown()`` is called
-///   (also when the last reference goes away). Its storage is in memory, with librdkafka 2.0.2's limits (about
-///   5 MiB kept per partition; no TLS/SASL; ListOffsets by timestamp answers -1).
+///   (also when the last reference goes away). Its storage is in memory, with the limits of librdkafka's mock in
+///   every version (about 5 MiB kept per partition in 2.0.2; no TLS/SASL listeners; ListOffsets by timestamp
+///   answers -1; no admin requests; aborted transactions stay visible to `read_committed` consumers).
 public final class EmbeddedCluster: KafkaTestCluster, Sendable {
     /// The `host:port` list of the brokers, comma separated, for `bootstrap.servers`.
     public let bootstrapServers: String
