@@ -29,7 +29,7 @@ note() { summary+=("$*"); }
 # The librdkafka a directory's librdkafka.so.1 reports (or the system's, for an empty directory).
 librdkafka_version() {
     LD_LIBRARY_PATH="${1:-${LD_LIBRARY_PATH:-}}" "$(swift build --show-bin-path)/kafka-tail" --version |
-        sed -n 's/.*librdkafka \([^ )]*\).*/\1/p'
+        sed -n 's/.* on librdkafka \([^ ,)]*\).*/\1/p'
 }
 
 built=false
