@@ -59,11 +59,28 @@ struct LibrdkafkaProperties: Sendable {
         let shownValue = Self.isSecret(key) ? "<redacted>" : value
         switch result {
         case RD_KAFKA_CONF_UNKNOWN:
+            if let since = newerProperties[key] {
+                throw KafkaError(
+                    code: .unsupported,
+                    message: "'\(key)' needs librdkafka \(since) or later; this process runs librdkafka "
+                        + "\(Librdkafka.version)",
+                    configurationKey: key,
+                    configurationValue: shownValue
+                )
+            }
             throw KafkaError.invalidConfiguration(key: key, value: shownValue, reason: "unknown property (\(reason))")
         default:
             throw KafkaError.invalidConfiguration(key: key, value: shownValue, reason: reason)
         }
     }
+
+    /// Properties librdkafka added after 2.0 that this package sets or documents, with the version that added
+    /// them: on an older librdkafka they are refused as unsupported, naming both versions, not as unknown.
+    private static let newerProperties: [String: String] = [
+        "group.protocol": "2.4",
+        "group.remote.assignor": "2.4",
+        "fetch.queue.backoff.ms": "2.2",
+    ]
 
     /// Whether a property holds a secret that must never appear in errors or logs.
     static func isSecret(_ key: String) -> Bool {

@@ -151,6 +151,14 @@ struct GroupProtocolConfigurationTests {
         #expect(error.configurationKey == "group.protocol")
         #expect(error.description.contains("2.12"), "\(error)")
         #expect(error.description.contains(Librdkafka.version.description), "\(error)")
+
+        // Given as a bare librdkafka property (kafka-tail -X group.protocol=consumer), to any client.
+        var producer = KafkaProducerConfiguration(bootstrapServers: ["localhost:9092"])
+        producer.librdkafkaOverrides = ["group.protocol": "consumer"]
+        let overridden = try #require(throws: KafkaError.self) { try producer.validate() }
+        #expect(overridden.code == .unsupported, "\(overridden)")
+        #expect(overridden.description.contains("needs librdkafka 2.4"), "\(overridden)")
+        #expect(overridden.description.contains(Librdkafka.version.description), "\(overridden)")
     }
 }
 
