@@ -68,7 +68,7 @@ run_suite() {
 suite_summary() {
     local run skipped
     run=$(grep -E '^. Test run with [0-9]+ tests' "$1" | tail -n 1 | sed -E 's/^. Test run with //')
-    skipped=$(grep -cE '^. Test .* skipped' "$1" || true)
+    skipped=$(grep -cE '^➜ Test .* skipped: ' "$1" || true)
     echo "${run:-no test run line} ($skipped skipped)"
 }
 
