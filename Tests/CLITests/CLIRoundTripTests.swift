@@ -220,8 +220,9 @@ struct CLIRoundTripTests {
     func startAtTimestamp() async throws {
         try await withKafkaTestCluster { cluster in
             guard !cluster.isEmbedded else {
-                // librdkafka's mock cluster (2.0.2 and 2.16) answers ListOffsets by timestamp with -1 for every partition, so
-                // there is nothing true to check here; this runs when KAFKA_BOOTSTRAP_SERVERS names a real broker.
+                // librdkafka's mock cluster (2.0.2 and 2.16) answers ListOffsets by timestamp with -1 for every
+                // partition, so there is nothing true to check here; this runs when KAFKA_BOOTSTRAP_SERVERS names a
+                // real broker.
                 print(
                     "skipped: -o s@ts needs ListOffsets by timestamp, which the embedded (mock) cluster does not answer"
                 )
