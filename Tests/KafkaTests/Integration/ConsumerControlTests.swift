@@ -457,7 +457,7 @@ struct ConsumerControlTests {
     }
 
     /// A consumer stopping at the end of a new topic of 2 x 1,000 numbered messages, whose buffer holds the whole
-    /// topic: the poll thread reaches both ends while the loop is far behind.
+    /// topic in any batch sizes: the poll thread reaches both ends while the loop is far behind.
     private func behindTheEndConsumer(
         _ cluster: any KafkaTestCluster,
         prefix: String,
@@ -467,7 +467,11 @@ struct ConsumerControlTests {
         var config = fixedConfig(cluster, topic: topic)
         config.stopAtEndOfPartitions = true
         config.reportPartitionEnds = reportPartitionEnds
-        config.buffer = .init(batchSize: 100, lowWatermark: 2, highWatermark: 40)
+        // The watermarks count batches, and batches can be as small as one message (a loaded machine fetches in
+        // small pieces): only a high watermark above the message count holds the whole topic whatever the batch
+        // sizes. With 40, a test loop waiting for the end while 40 partial batches filled the buffer made the poll
+        // thread stop before the end, and the wait timed out (a fresh-clone CI run under AddressSanitizer).
+        config.buffer = .init(batchSize: 100, lowWatermark: 2, highWatermark: 2_001)
         return (topic, try KafkaConsumer(configuration: config, logger: testLogger))
     }
 
