@@ -132,6 +132,16 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
     @Flag(name: .customLong("commit"), help: "With -G: commit what was printed on exit, and fail if that commit fails.")
     var commitOnExit = false
 
+    @Option(
+        name: .customLong("close-timeout"),
+        help: ArgumentHelp(
+            "On exit, the longest to wait for the last commit and for leaving the group -G (a second Ctrl-C ends "
+                + "at once).",
+            valueName: "seconds"
+        )
+    )
+    var closeTimeout: Double = 10
+
     static func main() async {
         do {
             var command = try parseAsRoot()
@@ -156,6 +166,9 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
         if let count, count < 1 { throw ValidationError("-c needs a count >= 1") }
         if execute && resetOffsets == nil { throw ValidationError("--execute goes with --reset-offsets") }
         if commitOnExit && group == nil { throw ValidationError("--commit needs -G group") }
+        if !(closeTimeout > 0 && closeTimeout <= 86_400) {
+            throw ValidationError("--close-timeout needs a number of seconds above 0 (at most 86400)")
+        }
         if format != nil && json { throw ValidationError("-f and -J cannot be combined") }
         if format != nil && keyDelimiter != nil { throw ValidationError("-f and -K cannot be combined (use %k in -f)") }
         do {

@@ -12,6 +12,8 @@ struct TailRun: Sendable {
     let logger: Logger
 
     func run() async throws {
+        // Bounds the exit (the last commit and the close): the budget counts from the first stop.
+        let exitDeadline = ExitDeadline(budget: .milliseconds(Int64(command.closeTimeout * 1_000)))
         let selection = try parseOffsetSelection(command.offsets)
         let inGroup = command.group != nil
         let topics = try await resolveTopics()
@@ -34,6 +36,7 @@ struct TailRun: Sendable {
             config.autoOffsetReset = selection.start == .offset(.beginning) ? .earliest : .latest
         }
         config.clientID = "kafka-tail"
+        config.closeTimeout = exitDeadline.budget
         config.stopAtEndOfPartitions = command.exitAtEnd
         // A deeper prefetch than librdkafka's default: with many partitions, 2.0.2's consumer queue otherwise hits
         // queued.min.messages (counted over all partitions) and backs off fetching for a second at a time. kcat's
@@ -57,18 +60,26 @@ struct TailRun: Sendable {
                 brokers: brokers,
                 stopAt: selection.stopAt,
                 control: control,
-                counter: counter
+                counter: counter,
+                exitDeadline: exitDeadline
             )
         }
         let signals = Task {
+            var seen = 0
             for await signal in await terminationSignals() {
+                seen += 1
+                // A second Ctrl-C: the user does not want to wait for the commit or the close.
+                if seen > 1 { terminateNow(status: 130) }
                 logger.info("\(signal): stopping")
+                exitDeadline.start()
                 if control.requestStop() {
-                    // The loop waits for messages: everything printed is final. Commit it, then end the wait.
-                    if inGroup { await commitPrinted(consumer, control) }
-                    reading.cancel()
+                    // The loop waits for messages: everything printed is final. Commit it, then end the wait; in a
+                    // task of its own, so that a second signal is seen meanwhile.
+                    Task {
+                        if inGroup { await commitPrinted(consumer, control, deadline: exitDeadline) }
+                        reading.cancel()
+                    }
                 }
-                return
             }
         }
         let progress = Task {
@@ -91,9 +102,13 @@ struct TailRun: Sendable {
             }
         }
         let result = await reading.result
-        signals.cancel()
         progress.cancel()
-        await consumer.close()
+        do {
+            try await consumer.close(timeout: exitDeadline.remaining())
+        } catch {
+            printError("kafka-tail: closing the consumer: \(error)")
+        }
+        signals.cancel()
         if command.common.verbosity > 0, isTerminal(2) { printError("") }
         switch result {
         case .success(let outcome):
@@ -114,7 +129,8 @@ struct TailRun: Sendable {
         brokers: [KafkaTopicPartition: Int32],
         stopAt: KafkaTimestamp?,
         control: TailControl,
-        counter: PrintedCounter
+        counter: PrintedCounter,
+        exitDeadline: ExitDeadline
     ) async throws -> LoopOutcome {
         let inGroup = command.group != nil
         var remaining = command.count ?? Int.max
@@ -132,7 +148,7 @@ struct TailRun: Sendable {
         func finish(_ outcome: LoopOutcome) async -> LoopOutcome {
             _ = flush()
             guard inGroup else { return outcome }
-            let ok = await commitPrinted(consumer, control)
+            let ok = await commitPrinted(consumer, control, deadline: exitDeadline)
             return ok || !command.commitOnExit ? outcome : .commitFailed
         }
 
@@ -206,11 +222,15 @@ struct TailRun: Sendable {
 
     /// Commits the offsets of what was printed; `false` (with the reason on stderr) when the commit failed.
     @discardableResult
-    private func commitPrinted(_ consumer: KafkaConsumer, _ control: TailControl) async -> Bool {
+    private func commitPrinted(
+        _ consumer: KafkaConsumer,
+        _ control: TailControl,
+        deadline: ExitDeadline
+    ) async -> Bool {
         let offsets = control.printedOffsets
         guard !offsets.isEmpty else { return true }
         do {
-            try await consumer.commit(offsets)
+            try await consumer.commit(offsets, timeout: deadline.remaining())
             return true
         } catch {
             printError("kafka-tail: could not commit what was printed: \(error)")

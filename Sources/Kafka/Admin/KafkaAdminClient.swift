@@ -107,12 +107,16 @@ public struct KafkaAdminClient: Sendable {
     /// Commits `offsets` (each the offset of the next message to read) for consumer group `group`, without joining
     /// it. The broker accepts this only while the group has no active member.
     /// - Throws: ``KafkaError`` from the commit, e.g. `UNKNOWN_MEMBER_ID` or `REBALANCE_IN_PROGRESS` while members
-    ///   are active.
-    public func commitOffsets(group: String, _ offsets: [KafkaTopicPartition: KafkaOffset]) async throws {
+    ///   are active, or ``KafkaError/Code/timedOut`` when the group coordinator did not answer within `timeout`.
+    public func commitOffsets(
+        group: String,
+        _ offsets: [KafkaTopicPartition: KafkaOffset],
+        timeout: Duration = .seconds(30)
+    ) async throws {
         let list = offsets.map { ($0.key, $0.value) }
         try await RDKafkaClient.withTemporaryConsumer(properties: properties(group: group), logger: logger) {
             client throws(KafkaError) in
-            try client.commit(list, wait: true)
+            try client.commit(list, deadline: .now.advanced(by: timeout))
         }
     }
 }

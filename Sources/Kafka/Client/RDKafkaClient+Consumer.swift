@@ -155,15 +155,54 @@ extension RDKafkaClient {
         return .success(Int(entry.partition_cnt))
     }
 
-    /// Commits what is stored (with auto-commit), leaves the group, and stops the consumer. Blocking (serves the
-    /// final revocation and log lines on the calling thread); poll thread only, after `guard.closeAndWait()`.
+    /// Commits what is stored (with auto-commit), leaves the group, and stops the consumer, giving up at
+    /// `deadline`. Blocking (serves the final revocation and log lines on the calling thread); poll thread only,
+    /// after `guard.closeAndWait()`.
     ///
-    /// - Important: `rd_kafka_consumer_close` ends its wait early (with `_TIMED_OUT`, skipping the LeaveGroup) if
-    ///   the consumer queue is yielded meanwhile; ``wakeUp()`` goes through ``guard``, so once the guard is
-    ///   closed no yield can land.
-    func closeConsumer() -> KafkaError? {
-        let err = rd_kafka_consumer_close(pointer)
-        return err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError.librdkafka(err, message: "consumer close")
+    /// Runs `rd_kafka_consumer_close_queue` and serves its queue until `rd_kafka_consumer_closed` or the deadline:
+    /// with its brokers gone, the blocking `rd_kafka_consumer_close` waits for the group coordinator without end.
+    /// Returns `nil` once closed, or the error (``KafkaError/Code/timedOut`` at the deadline); the handle may be
+    /// destroyed either way (`RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE`).
+    func closeConsumer(deadline: ContinuousClock.Instant) -> KafkaError? {
+        guard let closeQueue = rd_kafka_queue_new(pointer) else {
+            return KafkaError(code: .shutdown, message: "consumer close: librdkafka made no queue")
+        }
+        defer { rd_kafka_queue_destroy(closeQueue) }
+        // librdkafka forwards the consumer queue (messages, the final revocation, and the main queue's log lines
+        // and errors) to the close queue.
+        if let error = rd_kafka_consumer_close_queue(pointer, closeQueue) {
+            return KafkaError(consuming: error)
+        }
+        while rd_kafka_consumer_closed(pointer) == 0 {
+            let left = deadline - .now
+            guard left > .zero else {
+                return KafkaError(
+                    code: .timedOut,
+                    message: "consumer close did not finish in time (group not left, last offsets not committed)"
+                )
+            }
+            // The event API: a callback-serving poll would abort on the messages still arriving.
+            guard let event = rd_kafka_queue_poll(closeQueue, min(Self.milliseconds(left), 100)) else { continue }
+            defer { rd_kafka_event_destroy(event) }  // messages fetched meanwhile are dropped with their event
+            if rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE {
+                callbacks.rebalance(
+                    rk: pointer,
+                    err: rd_kafka_event_error(event),
+                    partitions: rd_kafka_event_topic_partition_list(event)
+                )
+            } else {
+                _ = callbacks.serveLogOrError(event, rk: pointer)
+            }
+        }
+        return nil
+    }
+}
+
+extension RDKafkaClient {
+    /// Whole milliseconds in `duration`, at least 0 and at most `Int32.max`.
+    static func milliseconds(_ duration: Duration) -> Int32 {
+        let ms = duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: max(ms, 0))
     }
 }
 

@@ -21,16 +21,63 @@ public struct KafkaWatermarks: Hashable, Sendable, CustomStringConvertible {
 // Consumer control calls. Blocking ones (a timeout argument) run on the consumer's poll thread only; the others
 // say where they may run.
 extension RDKafkaClient {
-    /// Commits `offsets` (the offsets of the next messages to read), or every stored offset when `nil`.
-    /// Blocking when `wait`; poll thread only then. Nothing to commit is not an error.
-    func commit(_ offsets: [(KafkaTopicPartition, KafkaOffset)]?, wait: Bool) throws(KafkaError) {
+    /// Starts a commit of `offsets` (the offsets of the next messages to read), or of every stored offset when
+    /// `nil`, without waiting for it (non-blocking, any thread); the result is logged. Nothing to commit is not an
+    /// error.
+    func commitInBackground(_ offsets: [(KafkaTopicPartition, KafkaOffset)]?) throws(KafkaError) {
         let list = offsets.map { RDKafkaTopicPartitionList($0) }
-        let err = rd_kafka_commit(pointer, list?.pointer, wait ? 0 : 1)
+        let err = rd_kafka_commit(pointer, list?.pointer, 1)
         if err == RD_KAFKA_RESP_ERR__NO_OFFSET { return }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw KafkaError.librdkafka(err, message: "commit failed: \(String(cString: rd_kafka_err2str(err)))")
         }
-        if let error = list?.firstError() { throw error }
+    }
+
+    /// Commits `offsets` (the offsets of the next messages to read), or every stored offset when `nil`, and waits
+    /// for the result until `deadline`. Nothing to commit is not an error. Blocking; poll thread only.
+    ///
+    /// librdkafka's own synchronous commit waits without end while the group coordinator is unreachable; this
+    /// sends the commit with `rd_kafka_commit_queue` and waits on that queue, up to the deadline.
+    /// - Throws: ``KafkaError/Code/timedOut`` at the deadline (the commit may still happen later), or the commit's
+    ///   error, or the first partition's error.
+    func commit(_ offsets: [(KafkaTopicPartition, KafkaOffset)]?, deadline: ContinuousClock.Instant) throws(KafkaError)
+    {
+        guard let resultQueue = rd_kafka_queue_new(pointer) else {
+            throw KafkaError(code: .shutdown, message: "commit: librdkafka made no queue")
+        }
+        defer { rd_kafka_queue_destroy(resultQueue) }
+        let list = offsets.map { RDKafkaTopicPartitionList($0) }
+        let err = rd_kafka_commit_queue(pointer, list?.pointer, resultQueue, nil, nil)
+        if err == RD_KAFKA_RESP_ERR__NO_OFFSET { return }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError.librdkafka(err, message: "commit failed: \(String(cString: rd_kafka_err2str(err)))")
+        }
+        while true {
+            let left = deadline - .now
+            guard left > .zero else {
+                throw KafkaError(
+                    code: .timedOut,
+                    message: "commit: no answer from the group coordinator in time (it may still be committed)"
+                )
+            }
+            guard let event = rd_kafka_queue_poll(resultQueue, min(Self.milliseconds(left), 100)) else { continue }
+            defer { rd_kafka_event_destroy(event) }
+            guard rd_kafka_event_type(event) == RD_KAFKA_EVENT_OFFSET_COMMIT else { continue }
+            let result = rd_kafka_event_error(event)
+            if result == RD_KAFKA_RESP_ERR__NO_OFFSET { return }
+            guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw KafkaError.librdkafka(
+                    result,
+                    message: "commit failed: \(String(cString: rd_kafka_err2str(result)))"
+                )
+            }
+            if let partitions = rd_kafka_event_topic_partition_list(event),
+                let error = RDKafkaTopicPartitionList.firstError(in: partitions)
+            {
+                throw error
+            }
+            return
+        }
     }
 
     /// The offsets committed for `partitions` by this consumer's group. Blocking; poll thread only.

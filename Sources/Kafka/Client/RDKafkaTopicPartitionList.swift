@@ -49,8 +49,16 @@ final class RDKafkaTopicPartitionList {
     /// The first per-partition error in the list, if any (commit, committed and offsets-for-times results carry one
     /// per entry).
     func firstError(ignoring ignored: rd_kafka_resp_err_t = RD_KAFKA_RESP_ERR_NO_ERROR) -> KafkaError? {
-        guard let elems = pointer.pointee.elems else { return nil }
-        for i in 0..<Int(pointer.pointee.cnt)
+        Self.firstError(in: pointer, ignoring: ignored)
+    }
+
+    /// The first per-partition error in a list this does not own (an event's).
+    static func firstError(
+        in list: UnsafePointer<rd_kafka_topic_partition_list_t>,
+        ignoring ignored: rd_kafka_resp_err_t = RD_KAFKA_RESP_ERR_NO_ERROR
+    ) -> KafkaError? {
+        guard let elems = list.pointee.elems else { return nil }
+        for i in 0..<Int(list.pointee.cnt)
         where elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR && elems[i].err != ignored {
             let e = elems[i]
             let topic = e.topic.map { String(cString: $0) }

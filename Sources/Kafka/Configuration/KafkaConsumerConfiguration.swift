@@ -282,6 +282,15 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// is reported as ``KafkaConsumerEvent/pollIntervalExceeded(_:)`` on ``KafkaConsumer/events`` (the poll
     /// thread keeps the membership alive, so the group does not evict the member silently). Default 5 min.
     public var maxPollInterval: Duration = .seconds(300)
+    /// The longest ``KafkaConsumer/close()`` (and the close after leaving the ``KafkaConsumer/messages`` loop, or a
+    /// graceful shutdown of ``KafkaConsumer/run()``) waits for the final revocation, its hook, the last commit and
+    /// leaving the group. Past it the handle is freed anyway; the group notices the member's absence after the
+    /// session timeout. Default 30 s.
+    public var closeTimeout: Duration = .seconds(30)
+    /// The longest a ``KafkaRebalanceHandler`` hook may run before the rebalance goes on without it (its task is
+    /// cancelled, and ``KafkaConsumerEvent/error(_:)`` reports ``KafkaError/Code/timedOut``). Default 30 s; during
+    /// a close, the close's deadline bounds it too.
+    public var rebalanceHookTimeout: Duration = .seconds(30)
     /// Report ``KafkaConsumerEvent/partitionEnd(_:offset:)`` on ``KafkaConsumer/events`` each time a partition
     /// is read to its end (`enable.partition.eof`). Default `false`.
     public var reportPartitionEnds: Bool = false
@@ -337,6 +346,14 @@ public struct KafkaConsumerConfiguration: Sendable {
                 key: nil,
                 value: "batchSize=\(buffer.batchSize) low=\(buffer.lowWatermark) high=\(buffer.highWatermark)",
                 reason: "buffer needs batchSize >= 1 and 1 <= lowWatermark < highWatermark"
+            )
+        }
+        for (name, value) in [("closeTimeout", closeTimeout), ("rebalanceHookTimeout", rebalanceHookTimeout)]
+        where value <= .zero {
+            throw KafkaError.invalidConfiguration(
+                key: nil,
+                value: "\(name)=\(value)",
+                reason: "\(name) must be positive"
             )
         }
         if fetch.queueBackoff != nil, !Librdkafka.hasFetchQueueBackoff {

@@ -19,7 +19,8 @@ import Synchronization
 /// `rd_kafka_consumer_close` (commit, leave the group) and `rd_kafka_destroy`. Other threads only change the state
 /// machine, queue commands, store offsets and wake it.
 final class ConsumerCore: Sendable {
-    typealias Waiter = CheckedContinuation<Void, Never>
+    /// A close waiter, resumed with what kept the close from completing cleanly (`nil`: it did).
+    typealias Waiter = CheckedContinuation<KafkaError?, Never>
     typealias Source = BatchHandOver<ConsumerBatch>
 
     let client: RDKafkaClient
@@ -213,8 +214,9 @@ final class ConsumerCore: Sendable {
         }
     }
 
-    func commit(_ offsets: [(KafkaTopicPartition, KafkaOffset)]?) async throws {
-        try await perform("commit") { client throws(KafkaError) in try client.commit(offsets, wait: true) }
+    func commit(_ offsets: [(KafkaTopicPartition, KafkaOffset)]?, timeout: Duration) async throws {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        try await perform("commit") { client throws(KafkaError) in try client.commit(offsets, deadline: deadline) }
     }
 
     /// Starts a commit without waiting (`rd_kafka_commit` async: non-blocking, any thread); a failure is reported on
@@ -226,7 +228,7 @@ final class ConsumerCore: Sendable {
         }
         defer { client.guard.exit() }
         do {
-            try client.commit(offsets, wait: false)
+            try client.commitInBackground(offsets)
         } catch {
             eventSink.yield(.commitFailed(error))
         }
@@ -309,28 +311,55 @@ final class ConsumerCore: Sendable {
     }
 
     static func milliseconds(_ duration: Duration) -> Int32 {
-        let ms = duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
-        return Int32(clamping: max(ms, 0))
+        RDKafkaClient.milliseconds(duration)
     }
 
+    /// Starts a close (within ``KafkaConsumerConfiguration/closeTimeout``) without waiting for it.
     func requestClose() {
-        if case .startClose = state.withLock({ $0.close(nil) }) { client.wakeUp() }
+        let deadline = ContinuousClock.now.advanced(by: configuration.closeTimeout)
+        if case .startClose = state.withLock({ $0.close(nil, deadline: deadline) }) { client.wakeUp() }
     }
 
-    func close() async {
-        await withCheckedContinuation { (continuation: Waiter) in
-            switch state.withLock({ $0.close(continuation) }) {
+    /// The rebalance hook of this consumer the current task runs in, if any (see ``runHook(_:_:)``).
+    @TaskLocal static var runningHookOf: ObjectIdentifier?
+
+    /// Whether the current task is one of this consumer's rebalance hooks, which the close waits for.
+    var isInOwnHook: Bool { Self.runningHookOf == ObjectIdentifier(self) }
+
+    /// Closes within `timeout` (default ``KafkaConsumerConfiguration/closeTimeout``) and waits for it; returns what
+    /// kept the close from completing cleanly, or `nil`. From one of this consumer's rebalance hooks it only starts
+    /// the close (which waits for the hook) and returns ``KafkaError/Code/invalidUsage``.
+    func close(timeout: Duration?) async -> KafkaError? {
+        let deadline = ContinuousClock.now.advanced(by: timeout ?? configuration.closeTimeout)
+        if isInOwnHook {
+            if case .startClose = state.withLock({ $0.close(nil, deadline: deadline) }) { client.wakeUp() }
+            return Self.hookWaitError("close()")
+        }
+        return await withCheckedContinuation { (continuation: Waiter) in
+            switch state.withLock({ $0.close(continuation, deadline: deadline) }) {
             case .startClose: client.wakeUp()
             case .wait: break  // never wake during close: a yield would cut rd_kafka_consumer_close's wait short
-            case .resume: continuation.resume()
+            case .resume: continuation.resume(returning: nil)
             }
         }
     }
 
-    func waitUntilClosed() async {
-        await withCheckedContinuation { (continuation: Waiter) in
-            if !state.withLock({ $0.waitUntilClosed(continuation) }) { continuation.resume() }
+    /// Waits until the consumer is closed, without starting the close.
+    /// - Throws: ``KafkaError/Code/invalidUsage`` from one of this consumer's rebalance hooks (the close waits for
+    ///   the hook).
+    func waitUntilClosed() async throws(KafkaError) {
+        if isInOwnHook { throw Self.hookWaitError("run()") }
+        _ = await withCheckedContinuation { (continuation: Waiter) in
+            if !state.withLock({ $0.waitUntilClosed(continuation) }) { continuation.resume(returning: nil) }
         }
+    }
+
+    private static func hookWaitError(_ call: String) -> KafkaError {
+        KafkaError(
+            code: .invalidUsage,
+            message: "\(call) cannot wait for the consumer's close inside its own rebalance hook (the close waits for "
+                + "the hook); the close starts once the hook returns"
+        )
     }
 
     // MARK: Poll thread
@@ -392,26 +421,51 @@ final class ConsumerCore: Sendable {
 
     /// Runs a rebalance hook on a task and waits for it here, on the poll thread, so the rebalance completes only
     /// after it; meanwhile runs the commands the hook (or anyone) queues, so a hook can commit.
+    ///
+    /// The wait ends at ``KafkaConsumerConfiguration/rebalanceHookTimeout`` (or at the close's deadline during a
+    /// close): the hook's task is cancelled, the rebalance goes on, and the events stream reports
+    /// ``KafkaError/Code/timedOut``. Returns that error, or `nil` when the hook returned in time.
+    @discardableResult
     private func runHook(
         _ hook: KeyPath<KafkaRebalanceHandler, @Sendable (KafkaRebalanceContext) async -> Void>,
         _ partitions: [KafkaTopicPartition]
-    ) {
-        guard let handler = rebalanceHandler, !partitions.isEmpty else { return }
+    ) -> KafkaError? {
+        guard let handler = rebalanceHandler, !partitions.isEmpty else { return nil }
         let body = handler[keyPath: hook]
         let done = HookCompletion()
         let context = KafkaRebalanceContext(partitions: partitions, core: self)
-        Task {
-            await body(context)
+        let owner = ObjectIdentifier(self)
+        // A task, not the poll thread: the hook is async and may call back into the consumer (commit, seek), which
+        // this thread serves meanwhile.
+        let task = Task {
+            await Self.$runningHookOf.withValue(owner) { await body(context) }
             done.finished.store(true, ordering: .releasing)
         }
-        var lastWarning = ContinuousClock.now
+        let started = ContinuousClock.now
+        var deadline = started.advanced(by: configuration.rebalanceHookTimeout)
+        if let closeDeadline = state.withLock({ $0.closeDeadline }) { deadline = min(deadline, closeDeadline) }
+        var lastWarning = started
         serveCommands {
-            if ContinuousClock.now - lastWarning > .seconds(10) {
-                lastWarning = .now
-                logger.warning("a rebalance hook has been running for over 10 s; the rebalance waits for it")
+            let now = ContinuousClock.now
+            if now - lastWarning > .seconds(10) {
+                lastWarning = now
+                logger.warning(
+                    "a rebalance hook has been running for over \(now - started); the rebalance waits for it"
+                )
             }
-            return done.finished.load(ordering: .acquiring)
+            return done.finished.load(ordering: .acquiring) || now >= deadline
         }
+        guard !done.finished.load(ordering: .acquiring) else { return nil }
+        task.cancel()
+        let name = hook == \.onAssigned ? "onAssigned" : hook == \.onRevoked ? "onRevoked" : "onLost"
+        let error = KafkaError(
+            code: .timedOut,
+            message: "the \(name) hook for \(partitions) did not return within \(ContinuousClock.now - started); "
+                + "the rebalance went on without it (its task was cancelled)"
+        )
+        logger.warning("\(error.message)")
+        eventSink.yield(.error(error))
+        return error
     }
 
     private func apply(_ action: ConsumerStateMachine<Waiter>.FetchAction) {
@@ -728,18 +782,36 @@ final class ConsumerCore: Sendable {
         // Revoke (events, hook) before rd_kafka_consumer_close: inside it, the group coordinator no longer answers
         // the hook's committed-offset queries.
         let assigned = state.withLock { $0.assigned }
+        var outcome: KafkaError? = nil
         if configuration.consumptionStrategy.groupID != nil, !assigned.isEmpty {
-            notified(
-                .revoked(assigned.sorted { ($0.topic, $0.partition.rawValue) < ($1.topic, $1.partition.rawValue) })
-            )
+            let partitions = assigned.sorted { ($0.topic, $0.partition.rawValue) < ($1.topic, $1.partition.rawValue) }
+            state.withLock { $0.revoked(partitions) }
+            eventSink.yield(.revoked(partitions))
+            outcome = runHook(\.onRevoked, partitions)  // bounded by the close's deadline too
         }
         revokedForClose.store(true, ordering: .relaxed)
-        if let error = client.closeConsumer() {
-            logger.warning("consumer close: \(error)")
+        let deadline = state.withLock { $0.closeDeadline } ?? .now.advanced(by: configuration.closeTimeout)
+        let closeError = client.closeConsumer(deadline: deadline)
+        if let closeError {
+            logger.warning("consumer close: \(closeError)")
+            if outcome == nil { outcome = closeError }
         }
         runCommands()
         for command in commands.withLock({ $0.close() }) { command.fail() }
         readerCursor.withLock { $0.messages = [] }
+        let finishWaits = { [self] in
+            eventSink.finish()
+            // The observer closure holds this core (core -> client -> callbacks -> observer): break the cycle.
+            self.client.callbacks.removeObserver()
+            // What is still buffered is of partitions revoked above (the loop would drop it): dropping it now frees
+            // its librdkafka messages, and so the handle, even if the loop never asks again.
+            source.finish(failure, discardingBuffered: true)
+            let waiters = state.withLock { $0.closed() }
+            for waiter in waiters { waiter.resume(returning: outcome) }
+        }
+        // A close cut short leaves librdkafka's group handling running: its destroy then waits for the group's
+        // requests to time out (about 50 s with the coordinator gone). Nobody waits for that.
+        if closeError != nil { finishWaits() }
         // librdkafka requires every message destroyed before the handle: the destroy waits for the last
         // message the application (or the sequence's buffer) still holds. Destroying is blocking, so it never
         // runs on the thread that dropped that message (maybe one of Swift's cooperative pool).
@@ -750,14 +822,7 @@ final class ConsumerCore: Sendable {
         } else {
             client.destroy()
         }
-        eventSink.finish()
-        // The observer closure holds this core (core -> client -> callbacks -> observer): break the cycle.
-        client.callbacks.removeObserver()
-        // What is still buffered is of partitions revoked above (the loop would drop it): dropping it now frees
-        // its librdkafka messages, and so the handle, even if the loop never asks again.
-        source.finish(failure, discardingBuffered: true)
-        let waiters = state.withLock { $0.closed() }
-        for waiter in waiters { waiter.resume() }
+        if closeError == nil { finishWaits() }
         logger.debug("consumer closed")
     }
 }

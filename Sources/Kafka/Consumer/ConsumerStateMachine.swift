@@ -166,13 +166,19 @@ struct ConsumerStateMachine<Waiter> {
         case resume
     }
 
-    mutating func close(_ waiter: Waiter?) -> CloseAction {
+    /// When the close must be over (the earliest deadline any close asked for); `nil` while running.
+    private(set) var closeDeadline: Instant?
+
+    /// A close is asked for, to be over by `deadline` (a later close with an earlier deadline brings it forward).
+    mutating func close(_ waiter: Waiter?, deadline: Instant) -> CloseAction {
         switch lifecycle {
         case .running:
             lifecycle = .closing
+            closeDeadline = deadline
             if let waiter { closeWaiters.append(waiter) }
             return .startClose
         case .closing:
+            closeDeadline = min(closeDeadline ?? deadline, deadline)
             if let waiter { closeWaiters.append(waiter) }
             return .wait
         case .closed:

@@ -3,22 +3,30 @@
 
 extension KafkaConsumer {
     /// Commits every offset stored so far (the messages the loop has finished with) and waits for the broker's
-    /// answer. Nothing stored is not an error.
-    /// - Throws: ``KafkaError`` from the commit (e.g. the group's `REBALANCE_IN_PROGRESS` while it rebalances,
-    ///   ``KafkaError/Code/shutdown`` once closed).
-    public nonisolated func commit() async throws {
-        try await core.commit(nil)
+    /// answer, at most `timeout`. Nothing stored is not an error.
+    /// - Throws: ``KafkaError`` from the commit (e.g. the group's `REBALANCE_IN_PROGRESS` while it rebalances),
+    ///   ``KafkaError/Code/timedOut`` when the group coordinator did not answer in time (the commit may still
+    ///   land), ``KafkaError/Code/shutdown`` once closed.
+    public nonisolated func commit(timeout: Duration = .seconds(30)) async throws {
+        try await core.commit(nil, timeout: timeout)
     }
 
-    /// Commits `message` and everything before it in its partition, and waits for the broker's answer.
-    public nonisolated func commit(_ message: KafkaConsumerMessage) async throws {
+    /// Commits `message` and everything before it in its partition, and waits for the broker's answer, at most
+    /// `timeout`.
+    /// - Throws: as ``commit(timeout:)``.
+    public nonisolated func commit(_ message: KafkaConsumerMessage, timeout: Duration = .seconds(30)) async throws {
         let partition = KafkaTopicPartition(topic: message.topic, partition: message.partition)
-        try await core.commit([(partition, KafkaOffset(rawValue: message.offset.rawValue + 1))])
+        try await core.commit([(partition, KafkaOffset(rawValue: message.offset.rawValue + 1))], timeout: timeout)
     }
 
-    /// Commits explicit offsets (each the offset of the next message to read in its partition) and waits.
-    public nonisolated func commit(_ offsets: [KafkaTopicPartition: KafkaOffset]) async throws {
-        try await core.commit(offsets.map { ($0.key, $0.value) })
+    /// Commits explicit offsets (each the offset of the next message to read in its partition) and waits, at most
+    /// `timeout`.
+    /// - Throws: as ``commit(timeout:)``.
+    public nonisolated func commit(
+        _ offsets: [KafkaTopicPartition: KafkaOffset],
+        timeout: Duration = .seconds(30)
+    ) async throws {
+        try await core.commit(offsets.map { ($0.key, $0.value) }, timeout: timeout)
     }
 
     /// Starts committing every offset stored so far without waiting; a failure arrives on ``events`` as

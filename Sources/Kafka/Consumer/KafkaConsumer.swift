@@ -145,8 +145,10 @@ public final actor KafkaConsumer: Service {
         core.client.isDestroyed.load(ordering: .acquiring)
     }
 
-    /// Commits what the loop finished with, leaves the group, frees the handle, and ends ``messages``. Safe to call
-    /// more than once; later calls wait for the first.
+    /// Commits what the loop finished with, leaves the group, frees the handle, and ends ``messages``, within
+    /// ``KafkaConsumerConfiguration/closeTimeout`` (default 30 s). Safe to call more than once; later calls wait for
+    /// the first. What kept the close from completing cleanly (a hook or the group coordinator too slow) is logged;
+    /// ``close(timeout:)`` throws it instead.
     ///
     /// Messages read before stay valid: their keys and values live in librdkafka's memory (see ``KafkaBytes``), so
     /// the handle is freed once the last message still held is released, on a thread of the library.
@@ -155,16 +157,40 @@ public final actor KafkaConsumer: Service {
     /// message the loop is handling when the close begins is not committed (the group's next member reads it
     /// again: at-least-once), and the loop gets no further message, whether it calls `close()` itself or a
     /// graceful shutdown or another task does.
+    ///
+    /// - Important: Inside one of this consumer's ``KafkaRebalanceHandler`` hooks it cannot wait (the close waits for
+    ///   the hook): it starts the close, which goes on once the hook returns, and returns at once.
     public func close() async {
-        await core.close()
+        if let error = await core.close(timeout: nil) {
+            core.logger.warning("consumer close: \(error)")
+        }
+    }
+
+    /// Commits what the loop finished with, leaves the group, frees the handle, and ends ``messages``, giving up on
+    /// what is left at `timeout`: the handle is freed then anyway, and the group notices the member's absence after
+    /// its session timeout. A later call with an earlier deadline brings the close's deadline forward.
+    ///
+    /// - Throws: ``KafkaError`` ``KafkaError/Code/timedOut`` when the revoke hook, the last commit or leaving the
+    ///   group did not finish in time (the consumer is closed all the same);
+    ///   ``KafkaError/Code/invalidUsage`` inside one of this consumer's own rebalance hooks, where the close cannot
+    ///   be waited for (it is started, and goes on once the hook returns).
+    public func close(timeout: Duration) async throws {
+        if let error = await core.close(timeout: timeout) { throw error }
     }
 
     /// Runs until the consumer is closed; a graceful shutdown or cancellation of the calling task closes it.
     ///
     /// Calling `run()` is optional: the consumer works from ``init(configuration:rebalanceHandler:logger:)`` on. It lets a
     /// `ServiceGroup` manage the consumer's lifetime.
+    ///
+    /// - Throws: ``KafkaError/Code/invalidUsage`` inside one of this consumer's rebalance hooks (the close waits for
+    ///   the hook, so the hook cannot wait for the close).
     public func run() async throws {
         let core = self.core
-        await runUntilClosed(waitUntilClosed: { await core.waitUntilClosed() }, requestClose: { core.requestClose() })
+        if core.isInOwnHook { try await core.waitUntilClosed() }  // throws
+        await runUntilClosed(
+            waitUntilClosed: { try? await core.waitUntilClosed() },
+            requestClose: { core.requestClose() }
+        )
     }
 }

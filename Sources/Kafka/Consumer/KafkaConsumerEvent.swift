@@ -47,8 +47,12 @@ public enum KafkaConsumerEvent: Sendable, CustomStringConvertible {
 /// - ``onLost`` runs when the partitions were already taken away (the member was evicted): do not commit, drop
 ///   their state.
 ///
-/// A hook that never returns keeps the rebalance from completing (and, after the group's rebalance timeout, gets
-/// the member evicted), so keep hooks short. Messages do not flow while a hook runs.
+/// Each hook runs under a deadline, ``KafkaConsumerConfiguration/rebalanceHookTimeout`` (and the close's deadline
+/// during a close): past it, the hook's task is cancelled and the rebalance goes on without it (reported on
+/// ``KafkaConsumer/events`` as ``KafkaError/Code/timedOut``). Keep hooks short: messages do not flow while a hook
+/// runs. A hook may commit, seek and look up committed offsets; it may call ``KafkaConsumer/close()`` (which then
+/// only starts the close, as the close waits for the hook), while ``KafkaConsumer/close(timeout:)`` and
+/// ``KafkaConsumer/run()`` throw ``KafkaError/Code/invalidUsage`` there.
 ///
 /// ```swift
 /// let hooks = KafkaRebalanceHandler(onRevoked: { context in
@@ -82,14 +86,18 @@ public struct KafkaRebalanceContext: Sendable {
     public let partitions: [KafkaTopicPartition]
     let core: ConsumerCore
 
-    /// Commits every offset stored so far (the messages the loop has finished with) and waits for the result.
-    public func commit() async throws {
-        try await core.commit(nil)
+    /// Commits every offset stored so far (the messages the loop has finished with) and waits for the result, at
+    /// most `timeout`.
+    /// - Throws: as ``KafkaConsumer/commit(timeout:)``.
+    public func commit(timeout: Duration = .seconds(10)) async throws {
+        try await core.commit(nil, timeout: timeout)
     }
 
-    /// Commits the given offsets (each the offset of the next message to read) and waits for the result.
-    public func commit(_ offsets: [KafkaTopicPartition: KafkaOffset]) async throws {
-        try await core.commit(offsets.map { ($0.key, $0.value) })
+    /// Commits the given offsets (each the offset of the next message to read) and waits for the result, at most
+    /// `timeout`.
+    /// - Throws: as ``KafkaConsumer/commit(timeout:)``.
+    public func commit(_ offsets: [KafkaTopicPartition: KafkaOffset], timeout: Duration = .seconds(10)) async throws {
+        try await core.commit(offsets.map { ($0.key, $0.value) }, timeout: timeout)
     }
 
     /// The group's committed offsets for `partitions` (default: the partitions of this rebalance).

@@ -13,6 +13,7 @@ extension KafkaError {
             case timedOut
             case missingValue
             case unsupported
+            case invalidUsage
             case librdkafka(Int32)
         }
 
@@ -35,6 +36,9 @@ extension KafkaError {
         /// The running librdkafka lacks what the operation needs (see ``Librdkafka/Capability``); the message
         /// names the capability and the running version.
         public static let unsupported = Code(.unsupported)
+        /// The API was used in a way it does not support, e.g. iterating a consumer's messages twice, or waiting
+        /// for a consumer's close inside one of its own rebalance hooks. The message says what to do instead.
+        public static let invalidUsage = Code(.invalidUsage)
 
         /// librdkafka's `_MSG_TIMED_OUT`: a message was not delivered within `message.timeout.ms`.
         public static let messageTimedOut = Code(rdKafkaCode: RD_KAFKA_RESP_ERR__MSG_TIMED_OUT.rawValue)
@@ -88,6 +92,7 @@ extension KafkaError {
             case .timedOut: return "timedOut"
             case .missingValue: return "missingValue"
             case .unsupported: return "unsupported"
+            case .invalidUsage: return "invalidUsage"
             case .librdkafka(let code):
                 return String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(rawValue: code)))
             }

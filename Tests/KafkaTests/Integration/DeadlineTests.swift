@@ -1,0 +1,139 @@
+import Kafka
+import KafkaTesting
+import Logging
+import Synchronization
+import Testing
+
+/// Every wait a consumer's user can hit ends: a close with its brokers gone, a rebalance hook that never returns, a
+/// hook that waits for the consumer's own close.
+@Suite("Consumer deadlines", .timeLimit(.minutes(3)))
+struct DeadlineTests {
+    /// A topic of `count` messages in one partition, values "0", "1", ...
+    func filledTopic(_ cluster: any KafkaTestCluster, count: Int) async throws -> String {
+        let topic = uniqueName("deadline")
+        try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers]),
+            logger: testLogger
+        )
+        for i in 0..<count {
+            _ = try await producer.enqueue(KafkaProducerMessage(topic: topic, partition: 0, value: "\(i)"))
+        }
+        try await producer.flush(timeout: .seconds(30))
+        await producer.close()
+        return topic
+    }
+
+    @Test(
+        "with every broker gone, close(timeout:) ends by its deadline with timedOut, and the loop ends",
+        .tags(.mockOnly)
+    )
+    func closeWithBrokersGone() async throws {
+        let cluster = try EmbeddedCluster(brokers: 1)
+        defer { Task { await cluster.shutdown() } }
+        let topic = try await filledTopic(cluster, count: 10)
+        let config = groupConfig(cluster, group: uniqueName("deadline-group"), topics: [topic])
+        let consumer = try KafkaConsumer(configuration: config, logger: quietLogger)
+        let reader = Task {
+            var values: [String] = []
+            for try await message in consumer.messages {
+                values.append(message.valueString ?? "")
+            }
+            return values
+        }
+        try await waitUntil("the messages were read", timeout: .seconds(30)) {
+            (try? await consumer.position())?.values.first?.rawValue == 10
+        }
+        try cluster.setBrokerDown(1)
+        let start = ContinuousClock.now
+        // librdkafka's own close waits for the coordinator without end (over 90 s measured): ours gives up at 2 s.
+        await #expect(throws: KafkaError.self) {
+            do {
+                try await consumer.close(timeout: .seconds(2))
+            } catch let error as KafkaError {
+                #expect(error.code == .timedOut, "\(error)")
+                throw error
+            }
+        }
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed < .seconds(10), "close took \(elapsed)")
+        let values = try await reader.value
+        #expect(values == (0..<10).map { "\($0)" })
+    }
+
+    @Test("a hook that waits for its own consumer's close gets invalidUsage, and the close goes on after the hook")
+    func hookAwaitingClose() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let topic = try await filledTopic(cluster, count: 5)
+            let box = Mutex<KafkaConsumer?>(nil)
+            let outcomes = Mutex<[String]>([])
+            let handler = KafkaRebalanceHandler(onAssigned: { _ in
+                guard let consumer = box.withLock({ $0 }) else { return }
+                do {
+                    try await consumer.run()
+                    outcomes.withLock { $0.append("run returned") }
+                } catch let error as KafkaError {
+                    outcomes.withLock { $0.append("run: \(error.code)") }
+                } catch {
+                    outcomes.withLock { $0.append("run: \(error)") }
+                }
+                do {
+                    try await consumer.close(timeout: .seconds(10))
+                    outcomes.withLock { $0.append("close(timeout:) returned") }
+                } catch let error as KafkaError {
+                    outcomes.withLock { $0.append("close(timeout:): \(error.code)") }
+                } catch {
+                    outcomes.withLock { $0.append("close(timeout:): \(error)") }
+                }
+                await consumer.close()  // only starts it: must return here, inside the hook
+                outcomes.withLock { $0.append("close() returned") }
+            })
+            let config = groupConfig(cluster, group: uniqueName("deadline-hook-close"), topics: [topic])
+            let consumer = try KafkaConsumer(configuration: config, rebalanceHandler: handler, logger: testLogger)
+            box.withLock { $0 = consumer }
+            // The hook closes the consumer before any message is handed out: the loop ends, having read nothing
+            // or only what was fetched before the close began.
+            let start = ContinuousClock.now
+            var read = 0
+            for try await _ in consumer.messages { read += 1 }
+            #expect(read <= 5)
+            #expect(ContinuousClock.now - start < .seconds(60))
+            #expect(
+                outcomes.withLock { $0 } == ["run: invalidUsage", "close(timeout:): invalidUsage", "close() returned"]
+            )
+            await consumer.close()  // closed already: returns at once
+            box.withLock { $0 = nil }
+        }
+    }
+
+    @Test("an assign hook that never returns is abandoned at rebalanceHookTimeout: the messages flow, an event says so")
+    func stuckHook() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let topic = try await filledTopic(cluster, count: 20)
+            let release = Atomic<Bool>(false)
+            let handler = KafkaRebalanceHandler(onAssigned: { _ in
+                // Stuck, and deaf to cancellation.
+                while !release.load(ordering: .relaxed) { try? await Task.sleep(for: .milliseconds(20)) }
+            })
+            var config = groupConfig(cluster, group: uniqueName("deadline-stuck-hook"), topics: [topic])
+            config.rebalanceHookTimeout = .seconds(1)
+            config.stopAtEndOfPartitions = true
+            let consumer = try KafkaConsumer(configuration: config, rebalanceHandler: handler, logger: quietLogger)
+            let events = Task {
+                var timedOut: [KafkaError] = []
+                for await event in consumer.events {
+                    if case .error(let error) = event, error.code == .timedOut { timedOut.append(error) }
+                }
+                return timedOut
+            }
+            var values: [String] = []
+            for try await message in consumer.messages { values.append(message.valueString ?? "") }
+            #expect(values == (0..<20).map { "\($0)" })
+            await consumer.close()
+            let timedOut = await events.value
+            #expect(timedOut.count == 1, "\(timedOut)")
+            #expect(timedOut.first?.message.contains("onAssigned") == true, "\(timedOut)")
+            release.store(true, ordering: .relaxed)
+        }
+    }
+}
