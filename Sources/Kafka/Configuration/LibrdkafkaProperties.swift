@@ -55,8 +55,10 @@ struct LibrdkafkaProperties: Sendable {
         var errstr = [CChar](repeating: 0, count: 512)
         let result = rd_kafka_conf_set(conf, key, value, &errstr, errstr.count)
         guard result != RD_KAFKA_CONF_OK else { return }
-        let reason = String(nulTerminated: errstr)
-        let shownValue = Self.isSecret(key) ? "<redacted>" : value
+        var reason = String(nulTerminated: errstr)
+        let shownValue = Self.isSecret(key) ? Redaction.placeholder : value
+        // librdkafka's reason may quote the value.
+        if Self.isSecret(key), !value.isEmpty { reason = reason.replacing(value, with: Redaction.placeholder) }
         switch result {
         case RD_KAFKA_CONF_UNKNOWN:
             if let since = newerProperties[key] {
@@ -85,6 +87,7 @@ struct LibrdkafkaProperties: Sendable {
     /// Whether a property holds a secret that must never appear in errors or logs.
     static func isSecret(_ key: String) -> Bool {
         key.contains("password") || key.contains("secret") || key.hasSuffix(".pem") || key.contains("jaas")
+            || key == "sasl.oauthbearer.config" || key == "ssl_key"
     }
 }
 

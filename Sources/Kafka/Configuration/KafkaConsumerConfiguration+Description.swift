@@ -1,0 +1,34 @@
+extension KafkaConsumerConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "bootstrapServers": bootstrapServers,
+                "consumptionStrategy": consumptionStrategy,
+                "clientID": clientID,
+                "autoOffsetReset": autoOffsetReset,
+                "enableAutoCommit": enableAutoCommit,
+                "autoCommitInterval": autoCommitInterval,
+                "groupProtocol": groupProtocol,
+                "remoteAssignor": remoteAssignor as Any,
+                "sessionTimeout": sessionTimeout as Any,
+                "heartbeatInterval": heartbeatInterval as Any,
+                "groupInstanceID": groupInstanceID as Any,
+                "assignmentStrategies": assignmentStrategies as Any,
+                "maxPollInterval": maxPollInterval,
+                "closeTimeout": closeTimeout,
+                "rebalanceHookTimeout": rebalanceHookTimeout,
+                "reportPartitionEnds": reportPartitionEnds,
+                "stopAtEndOfPartitions": stopAtEndOfPartitions,
+                "buffer": buffer,
+                "fetch": fetch,
+                "security": security,
+                "librdkafkaOverrides": Redaction.redacted(librdkafkaOverrides),
+            ]
+        )
+    }
+
+    /// Every field, with secrets (passwords, keys, in typed fields or in ``librdkafkaOverrides``) redacted.
+    public var description: String { Redaction.describe(customMirror, as: "KafkaConsumerConfiguration") }
+    public var debugDescription: String { description }
+}

@@ -1,0 +1,33 @@
+extension KafkaProducerConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "bootstrapServers": bootstrapServers,
+                "clientID": clientID,
+                "acks": acks,
+                "idempotence": idempotence,
+                "compression": compression,
+                "linger": linger,
+                "messageTimeout": messageTimeout,
+                "batchSize": batchSize as Any,
+                "batchMessageCount": batchMessageCount as Any,
+                "maxMessageBytes": maxMessageBytes as Any,
+                "retries": retries as Any,
+                "retryBackoff": retryBackoff as Any,
+                "partitioner": partitioner?.rawValue as Any,
+                "queueMaxMessages": queueMaxMessages as Any,
+                "queueMaxKilobytes": queueMaxKilobytes as Any,
+                "security": security,
+                "deliveryReports": deliveryReports,
+                "enqueueTimeout": enqueueTimeout as Any,
+                "closeTimeout": closeTimeout,
+                "librdkafkaOverrides": Redaction.redacted(librdkafkaOverrides),
+            ]
+        )
+    }
+
+    /// Every field, with secrets (passwords, keys, in typed fields or in ``librdkafkaOverrides``) redacted.
+    public var description: String { Redaction.describe(customMirror, as: "KafkaProducerConfiguration") }
+    public var debugDescription: String { description }
+}
