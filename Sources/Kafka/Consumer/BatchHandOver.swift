@@ -52,9 +52,18 @@ final class BatchHandOver<Element: Sendable>: Sendable {
 
     // MARK: Consumer (the loop's iterator)
 
-    /// Marks the one iterator made.
-    func iteratorMade() {
+    /// Marks the one iterator made; `false` when one was made before (this one must not be used).
+    func iteratorMade() -> Bool {
         state.withLock { $0.iteratorMade() }
+    }
+
+    /// What a second iterator's `next()` throws.
+    static var secondIteration: KafkaError {
+        KafkaError(
+            code: .invalidUsage,
+            message: "a consumer's messages can be iterated once, by one loop: iterate `messages` or `batches()`, "
+                + "not both, and not twice"
+        )
     }
 
     func iteratorEnded() {
@@ -82,6 +91,11 @@ final class BatchHandOver<Element: Sendable>: Sendable {
             return nil
         case .suspend:
             break
+        case .concurrentNext:
+            throw KafkaError(
+                code: .invalidUsage,
+                message: "next() was called while another next() of the same consumer iterator was waiting"
+            )
         }
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (waiter: Waiter) in
@@ -94,6 +108,13 @@ final class BatchHandOver<Element: Sendable>: Sendable {
                 case .end(let failure, let terminate):
                     if let failure { waiter.resume(throwing: failure) } else { waiter.resume(returning: nil) }
                     if terminate { onTerminate() }
+                case .concurrentNext:
+                    waiter.resume(
+                        throwing: KafkaError(
+                            code: .invalidUsage,
+                            message: "next() was called while another next() of the same consumer iterator was waiting"
+                        )
+                    )
                 }
             }
         } onCancel: {
@@ -129,12 +150,15 @@ struct BatchHandOverState<Element, Waiter> {
         case element(Element, demand: Bool)
         case end((any Error)?, terminate: Bool)
         case suspend
+        /// Another `next()` is waiting already (copies of one iterator used from two tasks): a misuse.
+        case concurrentNext
     }
 
     enum SuspendAction {
         case waiting(demand: Bool)
         case element(Element, demand: Bool)
         case end((any Error)?, terminate: Bool)
+        case concurrentNext
     }
 
     let lowWatermark: Int
@@ -192,7 +216,7 @@ struct BatchHandOverState<Element, Waiter> {
     mutating func next() -> NextAction {
         switch phase {
         case .streaming:
-            precondition(waiter == nil, "one iterator, one next() at a time")
+            guard waiter == nil else { return .concurrentNext }
             guard let element = buffer.popFirst() else { return .suspend }
             return .element(element, demand: demandAfterConsuming())
         case .sourceFinished(let failure):
@@ -211,6 +235,7 @@ struct BatchHandOverState<Element, Waiter> {
         switch next() {
         case .element(let element, let demand): return .element(element, demand: demand)
         case .end(let failure, let terminate): return .end(failure, terminate: terminate)
+        case .concurrentNext: return .concurrentNext
         case .suspend:
             self.waiter = waiter
             return .waiting(demand: demandAfterConsuming())
@@ -233,9 +258,11 @@ struct BatchHandOverState<Element, Waiter> {
         }
     }
 
-    mutating func iteratorMade() {
-        precondition(!hasIterator, "iterate a consumer's messages (or batches) once")
+    /// Whether this is the one iterator (`false`: one was made before; the new one must not be used).
+    mutating func iteratorMade() -> Bool {
+        guard !hasIterator else { return false }
         hasIterator = true
+        return true
     }
 
     /// Whether to terminate: the iterator went away before the end.

@@ -109,8 +109,7 @@ public final actor KafkaConsumer: Service {
     public nonisolated func batches(maxCount: Int = 1_000, maxWait: Duration = .milliseconds(100))
         -> KafkaConsumerBatches
     {
-        core.setBatchTarget(count: max(maxCount, 1), wait: maxWait)
-        return KafkaConsumerBatches(sequence: sequence, core: core, maxCount: maxCount)
+        KafkaConsumerBatches(sequence: sequence, core: core, maxCount: maxCount, maxWait: maxWait)
     }
 
     /// Messages fetched and not yet taken by the loop: those handed to the consumer's buffer, and those in

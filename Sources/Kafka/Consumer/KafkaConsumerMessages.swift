@@ -7,7 +7,8 @@
 /// Offsets are stored for commit at-least-once: a message counts as processed once the loop asks for the next
 /// one (offsets are stored per batch, and for the part of a batch handed out when the loop ends).
 ///
-/// - Important: Iterate it once. Leaving the loop (`break`, an error, task cancellation) closes the consumer:
+/// - Important: Iterate it once (a second iterator, or ``KafkaConsumer/batches(maxCount:maxWait:)`` besides it, throws
+///   ``KafkaError/Code/invalidUsage``). Leaving the loop (`break`, an error, task cancellation) closes the consumer:
 ///   it commits what was processed and leaves the group. The sequence keeps the consumer working even if the
 ///   ``KafkaConsumer`` itself is no longer referenced.
 public struct KafkaConsumerMessages: AsyncSequence, Sendable {
@@ -63,11 +64,13 @@ final class IteratorStorage {
     private var fetchEpoch: UInt64 = 0
     private var checkedEpoch: UInt64 = 0
     private var handedOut: UInt64 = 0
+    /// `false` for an iterator made after the first (a misuse): its `next()` throws, and it ends nothing.
+    private let isTheIterator: Bool
 
     init(handOver: BatchHandOver<ConsumerBatch>, core: ConsumerCore) {
         self.handOver = handOver
         self.core = core
-        handOver.iteratorMade()
+        self.isTheIterator = handOver.iteratorMade()
     }
 
     /// The next message of the current batch, when there is one and the assignment did not change since the
@@ -83,6 +86,7 @@ final class IteratorStorage {
 
     @usableFromInline
     nonisolated(nonsending) func next() async throws -> KafkaConsumerMessage? {
+        guard isTheIterator else { throw BatchHandOver<ConsumerBatch>.secondIteration }
         while true {
             while index == batch.count {
                 // Every message of the batch was taken, and the reader asks for more: the batch is processed.
@@ -122,6 +126,7 @@ final class IteratorStorage {
     }
 
     deinit {
+        guard isTheIterator else { return }
         // The loop ended: messages before the last one handed out were processed; the last one may not have been.
         core.readerEnded(processed: max(index - 1, 0))
         core.readerWaiting.store(true, ordering: .releasing)  // no reader any more: a revocation need not wait
@@ -139,9 +144,12 @@ public struct KafkaConsumerBatches: AsyncSequence, Sendable {
     let sequence: ConsumerSequence
     let core: ConsumerCore
     let maxCount: Int
+    let maxWait: Duration
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(storage: BatchIteratorStorage(handOver: sequence.handOver, core: core, maxCount: maxCount))
+        AsyncIterator(
+            storage: BatchIteratorStorage(handOver: sequence.handOver, core: core, maxCount: maxCount, maxWait: maxWait)
+        )
     }
 
     /// Returns the consumer's messages in batches of at most `maxCount`.
@@ -174,20 +182,26 @@ private final class BatchIteratorStorage {
     private var checkedEpoch: UInt64 = 0
     private var lastHandedOut: [KafkaConsumerMessage] = []
     private var handedOut: UInt64 = 0
+    /// `false` for an iterator made after the first (a misuse): its `next()` throws, and it ends nothing.
+    private let isTheIterator: Bool
 
-    init(handOver: BatchHandOver<ConsumerBatch>, core: ConsumerCore, maxCount: Int) {
+    init(handOver: BatchHandOver<ConsumerBatch>, core: ConsumerCore, maxCount: Int, maxWait: Duration) {
         self.handOver = handOver
         self.core = core
         self.maxCount = max(maxCount, 1)
-        handOver.iteratorMade()
+        self.isTheIterator = handOver.iteratorMade()
+        // The poll thread fills batches up to this; a refused second iterator must not change the first's batches.
+        if isTheIterator { core.setBatchTarget(count: self.maxCount, wait: maxWait) }
     }
 
     deinit {
+        guard isTheIterator else { return }
         core.readerWaiting.store(true, ordering: .releasing)  // no reader any more: a revocation need not wait
         handOver.iteratorEnded()  // then the consumer closes
     }
 
     nonisolated(nonsending) func next() async throws -> [KafkaConsumerMessage]? {
+        guard isTheIterator else { throw BatchHandOver<ConsumerBatch>.secondIteration }
         // The reader asks for more: the batch handed out last is processed.
         core.markProcessed(lastHandedOut[...])
         lastHandedOut = []

@@ -12,6 +12,7 @@ private enum Next: Equatable {
     case element(String, demand: Bool)
     case end(failed: Bool, cancelled: Bool, terminate: Bool)
     case suspend
+    case concurrentNext
 }
 
 private func next(_ state: inout State) -> Next {
@@ -20,6 +21,7 @@ private func next(_ state: inout State) -> Next {
     case .end(let failure, let terminate):
         return .end(failed: failure is Failure, cancelled: failure is CancellationError, terminate: terminate)
     case .suspend: return .suspend
+    case .concurrentNext: return .concurrentNext
     }
 }
 
@@ -33,7 +35,7 @@ struct BatchHandOverTests {
     @Test("yields say stop at the high watermark; taking below the low one asks for more, once per demand")
     func watermarks() {
         var state = State(lowWatermark: 2, highWatermark: 4)
-        state.iteratorMade()
+        _ = state.iteratorMade()
         #expect(yield(&state, "a").0 == .produceMore)
         #expect(yield(&state, "b").0 == .produceMore)
         #expect(yield(&state, "c").0 == .produceMore)
@@ -55,7 +57,7 @@ struct BatchHandOverTests {
     @Test("waiting on an empty buffer after a stop asks for more")
     func waitingDemands() {
         var state = State(lowWatermark: 1, highWatermark: 2)
-        state.iteratorMade()
+        _ = state.iteratorMade()
         #expect(yield(&state, "a").0 == .produceMore)
         #expect(yield(&state, "b").0 == .stopProducing)
         #expect(next(&state) == .element("a", demand: false))
@@ -65,7 +67,7 @@ struct BatchHandOverTests {
         #expect(next(&state) == .suspend)
         #expect(state.suspend(1).isWaiting(demand: false))
         var fresh = State(lowWatermark: 1, highWatermark: 2)
-        fresh.iteratorMade()
+        _ = fresh.iteratorMade()
         #expect(next(&fresh) == .suspend)
         #expect(fresh.suspend(1).isWaiting(demand: true), "the first wait asks for the first batch")
     }
@@ -73,7 +75,7 @@ struct BatchHandOverTests {
     @Test("a finish hands out what is buffered first, then the failure once, then the end")
     func finishAfterBuffered() {
         var state = State(lowWatermark: 1, highWatermark: 10)
-        state.iteratorMade()
+        _ = state.iteratorMade()
         _ = yield(&state, "a")
         _ = yield(&state, "b")
         #expect(state.finish(Failure()) == nil, "nobody waits")
@@ -87,7 +89,7 @@ struct BatchHandOverTests {
     @Test("a finish discarding what is buffered ends at once")
     func finishDiscarding() {
         var state = State(lowWatermark: 1, highWatermark: 10)
-        state.iteratorMade()
+        _ = state.iteratorMade()
         _ = yield(&state, "a")
         #expect(state.finish(Failure(), discardingBuffered: true) == nil)
         #expect(state.bufferedCount == 0)
@@ -97,7 +99,7 @@ struct BatchHandOverTests {
     @Test("a finish resumes a waiting next()")
     func finishWhileWaiting() {
         var state = State(lowWatermark: 1, highWatermark: 10)
-        state.iteratorMade()
+        _ = state.iteratorMade()
         #expect(next(&state) == .suspend)
         #expect(state.suspend(3).isWaiting(demand: true))
         let resumed = state.finish(nil)
@@ -109,7 +111,7 @@ struct BatchHandOverTests {
     @Test("cancellation resumes a waiting next(), or makes the next one throw, and terminates once")
     func cancellation() {
         var waiting = State(lowWatermark: 1, highWatermark: 10)
-        waiting.iteratorMade()
+        _ = waiting.iteratorMade()
         #expect(next(&waiting) == .suspend)
         _ = waiting.suspend(5)
         let action = waiting.cancelled()
@@ -118,7 +120,7 @@ struct BatchHandOverTests {
         #expect(yield(&waiting, "x").0 == .dropped)
 
         var buffered = State(lowWatermark: 1, highWatermark: 10)
-        buffered.iteratorMade()
+        _ = buffered.iteratorMade()
         _ = yield(&buffered, "a")
         let first = buffered.cancelled()
         #expect(first.waiter == nil && first.terminate)
@@ -129,7 +131,7 @@ struct BatchHandOverTests {
     @Test("the iterator's end terminates once and drops what is buffered; a sequence's end only without iterator")
     func iteratorAndSequenceEnd() {
         var state = State(lowWatermark: 1, highWatermark: 10)
-        state.iteratorMade()
+        _ = state.iteratorMade()
         _ = yield(&state, "a")
         #expect(state.sequenceEnded() == false, "an iterator was made: the sequence's end changes nothing")
         #expect(state.iteratorEnded() == true)
@@ -149,7 +151,7 @@ struct BatchHandOverTests {
     func takenElementsAreReleased() {
         final class Batch: Sendable {}
         var state = BatchHandOverState<Batch, Int>(lowWatermark: 2, highWatermark: 4)
-        state.iteratorMade()
+        _ = state.iteratorMade()
         _ = state.yield(Batch())
         var released: [() -> Bool] = []
         for _ in 0..<100 {
@@ -167,6 +169,20 @@ struct BatchHandOverTests {
         }
         #expect(released.allSatisfy { $0() }, "\(released.filter { !$0() }.count) of 100 taken elements still held")
     }
+
+    @Test("a second iterator, or a second next() while one waits, is refused (an error, never a trap)")
+    func misuse() {
+        var state = State(lowWatermark: 1, highWatermark: 4)
+        let first = state.iteratorMade()
+        let second = state.iteratorMade()
+        #expect(first && !second, "a second iterator")
+        #expect(next(&state) == .suspend)
+        #expect(state.suspend(1).isWaiting(demand: true))
+        #expect(next(&state) == .concurrentNext)
+        // The waiting next() is unaffected: a yield still reaches it.
+        let (result, waiter) = yield(&state, "a")
+        #expect(result == .produceMore && waiter == 1)
+    }
 }
 
 extension BatchHandOverState.SuspendAction {
@@ -174,4 +190,5 @@ extension BatchHandOverState.SuspendAction {
         if case .waiting(let d) = self { return d == demand }
         return false
     }
+
 }
