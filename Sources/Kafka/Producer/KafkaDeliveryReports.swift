@@ -19,7 +19,7 @@ public struct KafkaDeliveryReports: AsyncSequence, Sendable {
     typealias Producer = NIOAsyncSequenceProducer<
         [KafkaDeliveryReport],
         NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark,
-        ReportFlow
+        ProducerState
     >
 
     let wrapped: Producer
@@ -74,67 +74,6 @@ public struct KafkaDeliveryReports: AsyncSequence, Sendable {
             }
             defer { index += 1 }
             return batch[index]
-        }
-    }
-}
-
-/// Backpressure between the delivery-report reader and ``KafkaProducer/enqueue(_:)``: while the reader's buffer
-/// is above its high watermark, fire-and-forget sends wait.
-final class ReportFlow: NIOAsyncSequenceProducerDelegate, Sendable {
-    private struct State {
-        var saturated = false
-        var terminated = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
-    /// Mirrors `state.saturated` for a lock-free check on the send path.
-    private let saturated = Atomic<Bool>(false)
-    private let state = Mutex(State())
-
-    init() {}
-
-    /// The reader's buffer passed its high watermark.
-    func stop() {
-        let changed = state.withLock { state -> Bool in
-            guard !state.terminated, !state.saturated else { return false }
-            state.saturated = true
-            return true
-        }
-        if changed { saturated.store(true, ordering: .releasing) }
-    }
-
-    func produceMore() {
-        release(terminate: false)
-    }
-
-    func didTerminate() {
-        release(terminate: true)
-    }
-
-    private func release(terminate: Bool) {
-        let waiters = state.withLock { state in
-            if terminate { state.terminated = true }
-            state.saturated = false
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        saturated.store(false, ordering: .releasing)
-        for waiter in waiters { waiter.resume() }
-    }
-
-    /// Whether the reader is behind (one atomic load).
-    var isSaturated: Bool { saturated.load(ordering: .acquiring) }
-
-    /// Suspends while the reader is behind. Returns at once otherwise (one atomic load).
-    nonisolated(nonsending) func waitForReader() async {
-        guard saturated.load(ordering: .acquiring) else { return }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let wait = state.withLock { state -> Bool in
-                guard state.saturated else { return false }
-                state.waiters.append(continuation)
-                return true
-            }
-            if !wait { continuation.resume() }
         }
     }
 }

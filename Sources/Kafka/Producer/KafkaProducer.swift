@@ -44,11 +44,11 @@ public final actor KafkaProducer: Service {
         var logger = logger
         logger[metadataKey: KafkaLoggingKeys.clientID] = "\(configuration.clientID)"
         let client = try RDKafkaClient.make(kind: .producer, properties: configuration.properties, logger: logger)
-        let flow = ReportFlow()
+        let state = ProducerState()
         let reports = KafkaDeliveryReports.Producer.makeSequence(
             backPressureStrategy: .init(lowWatermark: 4, highWatermark: 16),
             finishOnDeinit: false,
-            delegate: flow
+            delegate: state
         )
         self.deliveryReports = KafkaDeliveryReports(wrapped: reports.sequence)
         self.core = ProducerCore(
@@ -57,7 +57,7 @@ public final actor KafkaProducer: Service {
             enqueueTimeout: configuration.enqueueTimeout,
             reportMode: configuration.deliveryReports,
             reportSource: reports.source,
-            reportFlow: flow
+            state: state
         )
         do {
             try core.startPollThread()

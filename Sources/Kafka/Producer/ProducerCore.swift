@@ -24,7 +24,7 @@ final class ProducerCore: Sendable {
     // Unsafe: resumed exactly once by construction (the registry hands each waiter out once); saves the checked
     // continuation's bookkeeping on the awaitable send path.
     typealias SendWaiter = UnsafeContinuation<KafkaDelivery, any Error>
-    typealias Waiter = CheckedContinuation<Void, any Error>
+    typealias Waiter = ProducerState.Waiter
     typealias ReportSource = KafkaDeliveryReports.Producer.Source
 
     let client: RDKafkaClient
@@ -34,13 +34,12 @@ final class ProducerCore: Sendable {
     let enqueueTimeout: Duration?
     private let reportMode: KafkaProducerConfiguration.DeliveryReports.Kind
     private let reportSource: ReportSource
-    private let reportFlow: ReportFlow
+    /// The producer's state machine, also the report sequence's delegate.
+    private let state: ProducerState
     private let nextID = Atomic<UInt64>(1)
     /// Held by the thread serving the main queue (a send, or the poll thread).
     private let serving = Atomic<Bool>(false)
     private let registry = Mutex(DeliveryRegistry<SendWaiter>())
-    private let state = Mutex(ProducerStateMachine<Waiter>())
-    private let queueSpaceWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
 
     init(
         client: RDKafkaClient,
@@ -48,7 +47,7 @@ final class ProducerCore: Sendable {
         enqueueTimeout: Duration?,
         reportMode: KafkaProducerConfiguration.DeliveryReports,
         reportSource: ReportSource,
-        reportFlow: ReportFlow
+        state: ProducerState
     ) {
         self.client = client
         self.logger = client.logger
@@ -56,7 +55,7 @@ final class ProducerCore: Sendable {
         self.enqueueTimeout = enqueueTimeout
         self.reportMode = reportMode.kind
         self.reportSource = reportSource
-        self.reportFlow = reportFlow
+        self.state = state
         if reportMode.kind == .none { reportSource.finish() }
     }
 
@@ -165,12 +164,12 @@ final class ProducerCore: Sendable {
 
     @usableFromInline
     var reportsSaturated: Bool {
-        reportMode != .none && reportFlow.isSaturated
+        reportMode != .none && state.isReportReaderBehind
     }
 
     @usableFromInline
     nonisolated(nonsending) func waitForReportReader() async {
-        await reportFlow.waitForReader()
+        await state.waitForReportReader()
     }
 
     /// One synchronous produce attempt; on a full queue it serves ready reports and retries once; every 1,024
@@ -342,20 +341,15 @@ final class ProducerCore: Sendable {
         }
     }
 
+    /// Resumed when reports are served (which frees room; the poll thread serves them once sends pause), at
+    /// least every 100 ms, or at once when the handle is closed to sends.
     @usableFromInline
     nonisolated(nonsending) func waitForQueueSpace() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            // Resumed when reports are served (which frees room); the poll thread serves them once sends pause.
-            queueSpaceWaiters.withLock { $0.append(continuation) }
-        }
+        await state.waitForQueueSpace()
     }
 
     private func resumeQueueSpaceWaiters() {
-        let waiters = queueSpaceWaiters.withLock { waiters in
-            defer { waiters.removeAll() }
-            return waiters
-        }
-        for waiter in waiters { waiter.resume() }
+        state.queueSpaceMayHaveFreed()
     }
 
     // MARK: Flush and close (any task)
@@ -363,7 +357,7 @@ final class ProducerCore: Sendable {
     func flush(timeout: Duration) async throws {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         try await withCheckedThrowingContinuation { (continuation: Waiter) in
-            let action = state.withLock { $0.flush(continuation, deadline: deadline) }
+            let action = state.withMachine { $0.flush(continuation, deadline: deadline) }
             switch action {
             case .wait: client.wakeUp()
             case .failShutdown: continuation.resume(throwing: KafkaError.shutdown("flush"))
@@ -374,7 +368,7 @@ final class ProducerCore: Sendable {
     func close(timeout: Duration?) async {
         let deadline = ContinuousClock.now.advanced(by: timeout ?? defaultCloseTimeout)
         try? await withCheckedThrowingContinuation { (continuation: Waiter) in
-            switch state.withLock({ $0.close(continuation, deadline: deadline) }) {
+            switch state.withMachine({ $0.close(continuation, deadline: deadline) }) {
             case .startClose, .wait: client.wakeUp()
             case .resume: continuation.resume()
             }
@@ -384,7 +378,7 @@ final class ProducerCore: Sendable {
     /// Waits until the producer is closed, without starting a close.
     func waitUntilClosed() async {
         try? await withCheckedThrowingContinuation { (continuation: Waiter) in
-            if !state.withLock({ $0.waitUntilClosed(continuation) }) {
+            if !state.withMachine({ $0.waitUntilClosed(continuation) }) {
                 continuation.resume()
             }
         }
@@ -393,7 +387,7 @@ final class ProducerCore: Sendable {
     /// Starts closing without waiting (from `deinit` or a graceful-shutdown signal).
     func requestClose() {
         let deadline = ContinuousClock.now.advanced(by: defaultCloseTimeout)
-        if case .startClose = state.withLock({ $0.close(nil, deadline: deadline) }) {
+        if case .startClose = state.withMachine({ $0.close(nil, deadline: deadline) }) {
             client.wakeUp()
         }
     }
@@ -433,8 +427,12 @@ final class ProducerCore: Sendable {
                 if case .failure(let error) = streamed[0].result {
                     logger.warning("\(streamed.count) message(s) not delivered, e.g.: \(error)")
                 }
-            } else if case .stopProducing = reportSource.yield(contentsOf: CollectionOfOne(streamed)) {
-                reportFlow.stop()
+            } else {
+                // The demand seen before the yield: a .stopProducing that crossed a later produceMore is stale.
+                let demand = state.withMachine { $0.reportDemandGeneration }
+                if case .stopProducing = reportSource.yield(contentsOf: CollectionOfOne(streamed)) {
+                    state.withMachine { $0.reportReaderBehind(seenDemand: demand) }
+                }
             }
         }
         resumeQueueSpaceWaiters()
@@ -463,7 +461,7 @@ final class ProducerCore: Sendable {
                 lastWaiterRelease = now
                 resumeQueueSpaceWaiters()
             }
-            let tick = state.withLock { $0.tick(outQueueLength: client.outQueueLength, now: now) }
+            let tick = state.withMachine { $0.tick(outQueueLength: client.outQueueLength, now: now) }
             resumeFlushed(tick.flushed)
             closeDeadline = tick.closeDeadline
         }
@@ -494,11 +492,11 @@ final class ProducerCore: Sendable {
     private func close(deadline: ContinuousClock.Instant) {
         logger.debug("closing producer")
         client.guard.closeAndWait()  // no send touches the handle from here on
-        resumeQueueSpaceWaiters()  // their sends retry, and see the shutdown
-        reportFlow.didTerminate()  // sends waiting for the report reader must not wait any more
+        // Sends waiting for room or for the report reader retry, and see the shutdown; none waits from here on.
+        for waiter in state.withMachine({ $0.beginDraining() }) { waiter.resume() }
         while client.outQueueLength > 0, ContinuousClock.now < deadline {
             _ = serve(timeoutMilliseconds: 100)
-            let tick = state.withLock { $0.tick(outQueueLength: client.outQueueLength, now: .now) }
+            let tick = state.withMachine { $0.tick(outQueueLength: client.outQueueLength, now: .now) }
             resumeFlushed(tick.flushed)
         }
         let undelivered = client.outQueueLength
@@ -516,7 +514,7 @@ final class ProducerCore: Sendable {
         for waiter in orphans {
             waiter.resume(throwing: KafkaError.shutdown("send (no delivery report before the handle was destroyed)"))
         }
-        let (flushWaiters, closeWaiters) = state.withLock { $0.closed() }
+        let (flushWaiters, closeWaiters) = state.withMachine { $0.closed() }
         for waiter in flushWaiters {
             if undelivered == 0 {
                 waiter.resume()

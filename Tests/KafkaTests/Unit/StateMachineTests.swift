@@ -99,6 +99,58 @@ struct ProducerStateMachineTests {
             Issue.record("expected failShutdown"); return
         }
     }
+
+    @Test("report flow: a .stopProducing that crossed the reader's later demand is ignored, so no send parks")
+    func staleStopIsIgnored() {
+        var machine = ProducerStateMachine<String>()
+        // The serving thread takes the demand count, then yields; the reader drains its buffer and asks for more
+        // (produceMore) before the yield's .stopProducing answer is applied.
+        let seen = machine.reportDemandGeneration
+        #expect(machine.reportReaderWantsMore().isEmpty)
+        machine.reportReaderBehind(seenDemand: seen)
+        #expect(!machine.isReportReaderBehind, "the stale answer must not hold sends back")
+        #expect(machine.waitForReportReader("send") == .resumeNow)
+        // A current answer does hold them back, until the next demand.
+        machine.reportReaderBehind(seenDemand: machine.reportDemandGeneration)
+        #expect(machine.isReportReaderBehind)
+        #expect(machine.waitForReportReader("s1") == .wait)
+        #expect(machine.waitForReportReader("s2") == .wait)
+        #expect(machine.reportReaderWantsMore() == ["s1", "s2"])
+        #expect(!machine.isReportReaderBehind)
+    }
+
+    @Test("report flow: once the reader is gone, no send waits for it")
+    func readerGone() {
+        var machine = ProducerStateMachine<String>()
+        machine.reportReaderBehind(seenDemand: machine.reportDemandGeneration)
+        #expect(machine.waitForReportReader("s1") == .wait)
+        #expect(machine.reportReaderGone() == ["s1"])
+        machine.reportReaderBehind(seenDemand: machine.reportDemandGeneration)
+        #expect(!machine.isReportReaderBehind)
+        #expect(machine.waitForReportReader("s2") == .resumeNow)
+    }
+
+    @Test("queue space: waiters are released by served reports, and at the close; none parks after it")
+    func queueSpaceWaiters() {
+        var machine = ProducerStateMachine<String>()
+        #expect(machine.waitForQueueSpace("a") == .wait)
+        #expect(machine.queueSpaceMayHaveFreed() == ["a"])
+        #expect(machine.queueSpaceMayHaveFreed().isEmpty)
+        #expect(machine.waitForQueueSpace("b") == .wait)
+        machine.reportReaderBehind(seenDemand: machine.reportDemandGeneration)
+        #expect(machine.waitForReportReader("r") == .wait)
+        #expect(machine.close(nil, deadline: now + .seconds(30)) == .startClose)
+        // Closing but not draining yet: the handle still takes sends, which may still wait.
+        #expect(machine.waitForQueueSpace("c") == .wait)
+        // The poll thread closes the handle to sends: every waiter goes, in one action.
+        #expect(Set(machine.beginDraining()) == ["b", "c", "r"])
+        // A send that found the queue full just before, and parks after the last wake-up, is not left waiting.
+        #expect(machine.waitForQueueSpace("late") == .resumeNow)
+        #expect(machine.waitForReportReader("late reader") == .resumeNow)
+        #expect(machine.tick(outQueueLength: 1, now: now).closeDeadline == now + .seconds(30))
+        let (flush, close) = machine.closed()
+        #expect(flush.isEmpty && close.isEmpty)
+    }
 }
 
 @Suite("ConsumerStateMachine")
