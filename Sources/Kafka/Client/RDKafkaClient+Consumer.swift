@@ -101,6 +101,14 @@ extension RDKafkaClient {
         }
     }
 
+    /// Leaves the group: the assignment is revoked through the rebalance callback at a later poll. Non-blocking.
+    func unsubscribe() throws(KafkaError) {
+        let err = rd_kafka_unsubscribe(pointer)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError.librdkafka(err, message: "unsubscribe failed: \(String(cString: rd_kafka_err2str(err)))")
+        }
+    }
+
     /// Stores the offsets to commit next (`rd_kafka_offsets_store`). Non-blocking; any thread; a no-op once the
     /// handle is closing. Partitions no longer assigned are skipped by librdkafka.
     func storeOffsets(_ offsets: [(KafkaTopicPartition, KafkaOffset)]) {

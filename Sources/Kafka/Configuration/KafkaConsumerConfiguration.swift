@@ -278,9 +278,10 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// All members of a group must share one protocol: eager (range, round-robin) or cooperative. Classic protocol
     /// only (with ``GroupProtocol/consumer`` the broker assigns: see ``remoteAssignor``).
     public var assignmentStrategies: [AssignmentStrategy]?
-    /// `max.poll.interval.ms`: the longest the ``KafkaConsumer/messages`` loop may hold one message. Exceeding it
-    /// is reported as ``KafkaConsumerEvent/pollIntervalExceeded(_:)`` on ``KafkaConsumer/events`` (the poll
-    /// thread keeps the membership alive, so the group does not evict the member silently). Default 5 min.
+    /// `max.poll.interval.ms`: the longest the ``KafkaConsumer/messages`` loop may hold one message. Past it, a
+    /// group member leaves its group, so its partitions move on, and rejoins once the loop asks for the next message
+    /// (see ``KafkaConsumerEvent/pollIntervalExceeded(_:)``). Also the longest a revocation waits for the loop to
+    /// finish the message in its hands. At least the session timeout. Default 5 min.
     public var maxPollInterval: Duration = .seconds(300)
     /// The longest ``KafkaConsumer/close()`` (and the close after leaving the ``KafkaConsumer/messages`` loop, or a
     /// graceful shutdown of ``KafkaConsumer/run()``) waits for the final revocation, its hook, the last commit and

@@ -131,9 +131,15 @@ final class ConsumerCore: Sendable {
     /// A close begins: stores the offsets of every message the per-message loop finished with (all it took but
     /// the one in its hands, or all of them if it is waiting for more); from here on the loop stores nothing.
     private func storeReaderProgressForClose() {
+        storeReaderProgress(closing: true)
+    }
+
+    /// Stores the offsets of every message the per-message loop finished with: all it took but the one in its
+    /// hands, or all of them if it is waiting for more. `closing`: from here on the loop stores nothing.
+    private func storeReaderProgress(closing: Bool) {
         readerCursor.withLock { cursor in
             guard !cursor.closing else { return }  // the loop ended and stored its progress itself
-            cursor.closing = true
+            if closing { cursor.closing = true }
             let handedOut = readerProgress.load(ordering: .acquiring)
             guard handedOut > cursor.handedOutBefore else { return }
             var finished = Int(handedOut - cursor.handedOutBefore)
@@ -379,10 +385,14 @@ final class ConsumerCore: Sendable {
             // The close ran the revocation already, while the group coordinator still answered.
             if revokedForClose.load(ordering: .relaxed) { return }
             // From here on the loop gets no message of these partitions; once it has stored what it finished with,
-            // the hook may commit for them.
+            // the hook may commit for them. A loop stuck on a message (the member left for it) is not waited for:
+            // what it finished with was stored as it left.
             updateFilter { $0.revoke(partitions) }
-            state.withLock { $0.revoked(partitions) }
-            waitForReaderProgress()
+            let stuck = state.withLock { state in
+                state.revoked(partitions)
+                return state.leftForStall
+            }
+            if !stuck { waitForReaderProgress() }
             eventSink.yield(.revoked(partitions))
             runHook(\.onRevoked, partitions)
         case .lost(let partitions):
@@ -688,21 +698,47 @@ final class ConsumerCore: Sendable {
         }
     }
 
-    /// Reports (once per stall) a loop that holds a message longer than `max.poll.interval.ms`.
+    /// Keeps Kafka's liveness contract: a member whose loop holds one message longer than `max.poll.interval.ms`
+    /// leaves its group (reported as ``KafkaConsumerEvent/pollIntervalExceeded(_:)``, then the revocation), so its
+    /// partitions move to the other members; it rejoins once the loop asks for its next message. What the loop
+    /// finished with is stored before it leaves; the message in its hands is not. Without a group the stall is
+    /// only reported.
+    ///
+    /// librdkafka's own `max.poll.interval.ms` check never fires: this thread polls all along, to serve
+    /// rebalances, commands and logs while the loop works.
     private func watchForStall(_ watch: inout StallWatch) {
         let now = ContinuousClock.now
         let progress = readerProgress.load(ordering: .relaxed)
         if readerWaiting.load(ordering: .relaxed) || progress != watch.progress {
             watch = StallWatch(progress: progress, since: now)
+            if state.withLock({ $0.loopMovedOn() }), case .group(_, let topics) = configuration.consumptionStrategy.kind
+            {
+                logger.info("the messages loop moved on: rejoining the group")
+                do {
+                    try client.subscribe(topics: topics)
+                } catch {
+                    logger.error("rejoining the group failed: \(error)")
+                    eventSink.yield(.error(error))
+                }
+            }
             return
         }
         let held = now - watch.since
-        if !watch.reported, held > configuration.maxPollInterval {
-            watch.reported = true
-            logger.warning(
-                "the messages loop has held a message for \(held) (max.poll.interval.ms \(configuration.maxPollInterval))"
-            )
-            eventSink.yield(.pollIntervalExceeded(held))
+        guard !watch.reported, held > configuration.maxPollInterval else { return }
+        watch.reported = true
+        let inGroup = configuration.consumptionStrategy.groupID != nil
+        let leaving = inGroup ? ": leaving the group until it asks for the next one" : ""
+        logger.warning(
+            "the messages loop has held a message for \(held) (max.poll.interval.ms \(configuration.maxPollInterval))\(leaving)"
+        )
+        eventSink.yield(.pollIntervalExceeded(held))
+        guard inGroup, state.withLock({ $0.loopStalled() }) else { return }
+        storeReaderProgress(closing: false)
+        do {
+            try client.unsubscribe()
+        } catch {
+            logger.error("leaving the group failed: \(error)")
+            eventSink.yield(.error(error))
         }
     }
 

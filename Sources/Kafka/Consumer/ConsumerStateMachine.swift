@@ -155,6 +155,28 @@ struct ConsumerStateMachine<Waiter> {
         return fetchPaused || toResume.isEmpty ? .poll : .resume(toResume.sorted(by: Self.order))
     }
 
+    // MARK: Liveness (max.poll.interval.ms)
+
+    /// Whether the member left its group because the loop held one message longer than `max.poll.interval.ms`;
+    /// it rejoins once the loop asks for the next message.
+    private(set) var leftForStall = false
+
+    /// The loop held one message longer than `max.poll.interval.ms`: returns whether to leave the group now
+    /// (once per stall, and only while running).
+    mutating func loopStalled() -> Bool {
+        guard case .running = lifecycle, !leftForStall else { return false }
+        leftForStall = true
+        return true
+    }
+
+    /// The loop asked for its next message: returns whether to rejoin the group it left for the stall.
+    mutating func loopMovedOn() -> Bool {
+        guard leftForStall else { return false }
+        leftForStall = false
+        if case .running = lifecycle { return true }
+        return false
+    }
+
     // MARK: Close
 
     enum CloseAction: Equatable {

@@ -18,8 +18,11 @@ public enum KafkaConsumerEvent: Sendable, CustomStringConvertible {
     case error(KafkaError)
     /// The ``KafkaConsumer/messages`` (or ``KafkaConsumer/batches(maxCount:maxWait:)``) loop has held one message
     /// (or batch) for longer than ``KafkaConsumerConfiguration/maxPollInterval`` without asking for the next.
-    /// The consumer stays in the group (its poll thread keeps the membership alive), so its partitions are not
-    /// read by anyone until the loop moves on: this is the moment to find out why it is stuck.
+    ///
+    /// As Kafka's contract has it, a group member then leaves its group: ``revoked(_:)`` follows, and the
+    /// partitions move to the other members, which read on from the last commit (the messages the loop finished
+    /// with are committed first; the one in its hands is not, so another member reads it again). The member
+    /// rejoins once the loop asks for its next message. Without a group, the stall is only reported.
     case pollIntervalExceeded(Duration)
 
     public var description: String {

@@ -136,4 +136,86 @@ struct DeadlineTests {
             release.store(true, ordering: .relaxed)
         }
     }
+
+    @Test(
+        "a member whose loop holds one message past maxPollInterval leaves the group: the other reads its partitions, the held message included; it rejoins once the loop moves on"
+    )
+    func stuckLoopLeavesTheGroup() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let topic = uniqueName("liveness")
+            try await cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
+            let producer = try KafkaProducer(
+                configuration: KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers]),
+                logger: testLogger
+            )
+            for p in 0..<2 {
+                for n in 0..<100 {
+                    _ = try await producer.enqueue(
+                        KafkaProducerMessage(
+                            topic: topic,
+                            partition: KafkaPartition(rawValue: Int32(p)),
+                            value: "\(p):\(n)"
+                        )
+                    )
+                }
+            }
+            try await producer.flush(timeout: .seconds(30))
+            await producer.close()
+
+            let group = uniqueName("liveness-group")
+            var config = groupConfig(cluster, group: group, topics: [topic])
+            config.maxPollInterval = .seconds(6)  // librdkafka's minimum here: the session timeout
+            let a = try KafkaConsumer(configuration: config, logger: quietLogger)
+            let b = try KafkaConsumer(configuration: config, logger: quietLogger)
+            let release = Atomic<Bool>(false)
+            let aFinished = Mutex<[String]>([])
+            let aHeld = Mutex<String?>(nil)
+            let bRead = Mutex<[String]>([])
+            let aEvents = Mutex<[String]>([])
+            let aEventTask = Task {
+                for await event in a.events {
+                    switch event {
+                    case .pollIntervalExceeded: aEvents.withLock { $0.append("exceeded") }
+                    case .revoked: aEvents.withLock { $0.append("revoked") }
+                    case .assigned: aEvents.withLock { $0.append("assigned") }
+                    default: break
+                    }
+                }
+            }
+            let aTask = Task {
+                for try await message in a.messages {
+                    let value = message.valueString ?? ""
+                    if aFinished.withLock({ $0.count }) >= 10, aHeld.withLock({ $0 }) == nil {
+                        aHeld.withLock { $0 = value }
+                        // Stuck on this message, deaf to everything, until released.
+                        while !release.load(ordering: .relaxed) { try? await Task.sleep(for: .milliseconds(50)) }
+                        continue
+                    }
+                    if aHeld.withLock({ $0 }) == nil { aFinished.withLock { $0.append(value) } }
+                }
+            }
+            let bTask = Task {
+                for try await message in b.messages { bRead.withLock { $0.append(message.valueString ?? "") } }
+            }
+            // B ends up with both partitions, and reads what A held (never committed) and everything after what
+            // A finished.
+            try await waitUntil("the other member read the held message and the rest", timeout: .seconds(90)) {
+                guard let held = aHeld.withLock({ $0 }) else { return false }
+                let seen = Set(aFinished.withLock { $0 }).union(bRead.withLock { $0 })
+                return bRead.withLock { $0.contains(held) } && seen.count == 200
+            }
+            let events = aEvents.withLock { $0 }
+            #expect(events.contains("exceeded"), "\(events)")
+            #expect(events.last == "revoked", "the member left: \(events)")
+            // The loop moves on: the member rejoins and gets partitions again.
+            release.store(true, ordering: .relaxed)
+            try await waitUntil("the member rejoined", timeout: .seconds(60)) {
+                aEvents.withLock { $0.last == "assigned" }
+            }
+            await a.close()
+            await b.close()
+            _ = try await (aTask.value, bTask.value)
+            await aEventTask.value
+        }
+    }
 }
