@@ -26,6 +26,8 @@ final class RDKafkaClient: @unchecked Sendable {
     let leases = RDKafkaLeases()
     /// Set once ``destroy()`` returned.
     let isDestroyed = Atomic<Bool>(false)
+    /// A producer's topic handles (see ``RDKafkaTopicHandles``).
+    let topicHandles = RDKafkaTopicHandles()
 
     private init(kind: Kind, pointer: OpaquePointer, queue: OpaquePointer, callbacks: RDKafkaCallbacks) {
         self.kind = kind
@@ -89,6 +91,7 @@ final class RDKafkaClient: @unchecked Sendable {
 
     /// Frees the handle. Blocking; poll thread only; call once, after `guard.closeAndWait()`.
     func destroy() {
+        topicHandles.destroyAll()
         rd_kafka_queue_destroy(queue)
         // A consumer was closed by closeConsumer() already; a second close after a failed one could wait forever.
         rd_kafka_destroy_flags(pointer, kind == .consumer ? Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE) : 0)
@@ -129,7 +132,8 @@ extension RDKafkaClient {
         timestamp: KafkaTimestamp?,
         opaque: UInt64
     ) -> ProduceOutcome {
-        let error: OpaquePointer? = topic.withCString { topic in
+        let rkt = topicHandles.handle(for: topic, in: pointer)
+        func produceva(_ topicName: UnsafePointer<CChar>?) -> OpaquePointer? {
             withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { vus in
                 var n = 0
                 func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
@@ -139,7 +143,11 @@ extension RDKafkaClient {
                     vus[n] = vu
                     n += 1
                 }
-                add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                if let rkt {
+                    add(RD_KAFKA_VTYPE_RKT) { $0.u.rkt = rkt }
+                } else {
+                    add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topicName }
+                }
                 add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
                 add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(opaque)) }
                 if partition != .unassigned {
@@ -173,6 +181,7 @@ extension RDKafkaClient {
                 return error
             }
         }
+        let error = rkt != nil ? produceva(nil) : topic.withCString { produceva($0) }
         guard let error else { return .queued }
         if rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL {
             rd_kafka_error_destroy(error)

@@ -59,6 +59,38 @@ struct ProducerTests {
         }
     }
 
+    @Test("messages interleaved over three topics each land in their own topic, in order (one topic handle each)")
+    func interleavedTopics() async throws {
+        try await withKafkaTestCluster { cluster in
+            let topics = (0..<3).map { uniqueName("interleaved-\($0)") }
+            for topic in topics { try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1) }
+            var config = KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers])
+            config.deliveryReports = .all
+            let producer = try KafkaProducer(configuration: config, logger: testLogger)
+            let reader = Task {
+                var reports: [KafkaProducerMessageID: KafkaDelivery] = [:]
+                for await report in producer.deliveryReports { reports[report.id] = try? report.result.get() }
+                return reports
+            }
+            var sent: [(KafkaProducerMessageID, topic: String, value: String)] = []
+            for i in 0..<300 {
+                // A new String each time: the handle is found by name, not by the string's storage.
+                let topic = String(topics[i % 3].utf8.map { Character(UnicodeScalar($0)) })
+                let id = try await producer.enqueue(KafkaProducerMessage(topic: topic, value: "v\(i)"))
+                sent.append((id, topic, "v\(i)"))
+            }
+            await producer.close()
+            let reports = await reader.value
+            for (index, topic) in topics.enumerated() {
+                let mine = sent.filter { $0.topic == topic }
+                #expect(mine.count == 100)
+                #expect(mine.allSatisfy { reports[$0.0]?.topic == topic }, "every report names its topic")
+                #expect(mine.compactMap { reports[$0.0]?.offset.rawValue } == (0..<100).map(Int64.init))
+                #expect(mine.map(\.value) == (0..<100).map { "v\($0 * 3 + index)" })
+            }
+        }
+    }
+
     @Test("with failuresOnly, only failures are reported, each with its reason")
     func failuresOnly() async throws {
         var config = KafkaProducerConfiguration(bootstrapServers: ["127.0.0.1:1"])
