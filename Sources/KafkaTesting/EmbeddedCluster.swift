@@ -41,7 +41,11 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
     /// How many brokers the cluster has; their ids are `1...brokerCount`.
     public let brokerCount: Int
 
-    private let handle: Mutex<MockHandle?>
+    private let handle: MockHandle
+    /// Admits mock calls until the cluster is shut down; the shutdown waits for those under way (no lock is held
+    /// during a mock call, which waits for the mock cluster's thread to answer).
+    private let calls = InFlightGuard()
+    private let stopped = Atomic<Bool>(false)
 
     /// Starts a cluster of `brokers` brokers on loopback ports chosen by the system.
     /// - Throws: `KafkaError` when librdkafka cannot start the cluster.
@@ -56,13 +60,14 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
         let handle = try MockHandle(brokers: brokers)
         self.bootstrapServers = handle.bootstrapServers
         self.brokerCount = brokers
-        self.handle = Mutex(handle)
+        self.handle = handle
     }
 
     deinit {
-        if let handle = handle.withLock({ $0.take() }) {
-            try? KafkaThread.detach(name: "kafka-mock-stop") { handle.destroy() }
-        }
+        // No reference is left, so no call is under way.
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let handle = self.handle
+        try? KafkaThread.detach(name: "kafka-mock-stop") { handle.destroy() }
     }
 
     /// Creates `name` with `partitions` partitions, each with `replicationFactor` replicas (at most the broker
@@ -76,24 +81,48 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
                 reason: "need a name, at least 1 partition, and 1...\(brokerCount) replicas"
             )
         }
-        try withCluster { cluster throws(KafkaError) in
-            try check(
-                rd_kafka_mock_topic_create(cluster, name, Int32(partitions), Int32(replicationFactor)),
-                "create topic \(name)"
-            )
+        // The mock call waits for the mock cluster's thread: off the cooperative pool.
+        try await onOwnThread { [self] () throws(KafkaError) in
+            try withCluster { cluster throws(KafkaError) in
+                try check(
+                    rd_kafka_mock_topic_create(cluster, name, Int32(partitions), Int32(replicationFactor)),
+                    "create topic \(name)"
+                )
+            }
+        }
+    }
+
+    /// Runs `body` on a library thread and returns its result.
+    private func onOwnThread(_ body: @escaping @Sendable () throws(KafkaError) -> Void) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            do {
+                try KafkaThread.detach(name: "kafka-mock-call") {
+                    do throws(KafkaError) {
+                        try body()
+                        continuation.resume()
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                }
+            } catch {
+                continuation.resume(throwing: error)
+            }
         }
     }
 
     /// Stops the brokers and frees the cluster. Idempotent. The blocking teardown runs on a library thread.
     public func shutdown() async {
-        guard let handle = handle.withLock({ $0.take() }) else { return }
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let handle = self.handle
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             do {
-                try KafkaThread.detach(name: "kafka-mock-stop") {
+                try KafkaThread.detach(name: "kafka-mock-stop") { [self] in
+                    calls.closeAndWait()  // no mock call under way from here on
                     handle.destroy()
                     continuation.resume()
                 }
             } catch {
+                calls.closeAndWait()
                 handle.destroy()
                 continuation.resume()
             }
@@ -236,19 +265,11 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
         public static let initProducerID = APIKey(rawValue: 22)
     }
 
+    /// Runs a mock call; the shutdown waits for it instead of freeing the cluster under it. No lock is held.
     private func withCluster<R>(_ body: (OpaquePointer) throws(KafkaError) -> R) throws(KafkaError) -> R {
-        // The lock is held during the (non-blocking) mock call, so shutdown cannot free the cluster under it.
-        let result: Result<R, KafkaError> = handle.withLock { handle in
-            guard let handle else {
-                return .failure(KafkaError.shutdown("embedded cluster"))
-            }
-            do throws(KafkaError) {
-                return .success(try body(handle.cluster))
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try result.get()
+        guard calls.enter() else { throw KafkaError.shutdown("embedded cluster") }
+        defer { calls.exit() }
+        return try body(handle.cluster)
     }
 }
 
@@ -259,8 +280,8 @@ private func check(_ err: rd_kafka_resp_err_t, _ what: String) throws(KafkaError
 
 /// Owns the host handle and the mock cluster; `destroy()` frees both (blocking: joins the broker threads).
 private final class MockHandle: @unchecked Sendable {
-    // @unchecked: the pointers are immutable; the mock API is thread-safe; destroy() runs once, after the
-    // EmbeddedCluster gave up its reference under its lock.
+    // @unchecked: the pointers are immutable; the mock API is thread-safe; destroy() runs once (guarded by
+    // EmbeddedCluster's `stopped`), after every mock call left (its InFlightGuard).
     let rk: OpaquePointer
     let cluster: OpaquePointer
     let bootstrapServers: String

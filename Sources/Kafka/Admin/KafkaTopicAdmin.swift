@@ -1,138 +1,60 @@
-internal import CLibrdkafka
+public import Logging
 
-/// Creates and deletes topics through the Admin API (`CreateTopics`, `DeleteTopics`), on a thread of its own.
+/// Creates and deletes topics through the Admin API (`CreateTopics`, `DeleteTopics`), on a thread of the library's
+/// own, with a short-lived handle whose log lines go to `logger`.
 ///
 /// Package-internal for now: `KafkaTesting` uses it to prepare topics on a real broker. (The 2.0.2 mock cluster
 /// does not answer Admin requests; `EmbeddedCluster` creates topics through the mock API instead.)
 package enum KafkaTopicAdmin {
+    /// Logs errors only: what a test helper's handle says is rarely of interest.
+    package static var defaultLogger: Logger {
+        var logger = Logger(label: "swift-kafka.topic-admin")
+        logger.logLevel = .error
+        return logger
+    }
+
     /// Creates `topic` and waits until the cluster confirms it.
     package static func createTopic(
         _ topic: String,
         partitions: Int,
         replicationFactor: Int,
         bootstrapServers: String,
-        timeout: Duration = .seconds(30)
+        timeout: Duration = .seconds(30),
+        logger: Logger = defaultLogger
     ) async throws {
-        try await runBlocking(bootstrapServers: bootstrapServers) { rk throws(KafkaError) in
-            var errstr = [CChar](repeating: 0, count: 512)
-            guard
-                let newTopic = rd_kafka_NewTopic_new(
-                    topic,
-                    Int32(partitions),
-                    Int32(replicationFactor),
-                    &errstr,
-                    errstr.count
-                )
-            else {
-                throw KafkaError.invalidConfiguration(key: "topic", value: topic, reason: String(nulTerminated: errstr))
-            }
-            defer { rd_kafka_NewTopic_destroy(newTopic) }
-            var topics: [OpaquePointer?] = [newTopic]
-            try awaitResult(rk: rk, timeout: timeout) { queue, options in
-                rd_kafka_CreateTopics(rk, &topics, 1, options, queue)
-            } read: { event in
-                let result = rd_kafka_event_CreateTopics_result(event)
-                var count = 0
-                let results = rd_kafka_CreateTopics_result_topics(result, &count)
-                return (results, count)
-            }
+        try await RDKafkaClient.withTemporaryClient(
+            kind: .producer,
+            properties: properties(bootstrapServers),
+            logger: logger
+        ) { client throws(KafkaError) in
+            try client.createTopic(
+                topic,
+                partitions: partitions,
+                replicationFactor: replicationFactor,
+                timeout: timeout
+            )
         }
     }
 
     /// Deletes `topic`.
-    package static func deleteTopic(_ topic: String, bootstrapServers: String, timeout: Duration = .seconds(30))
-        async throws
-    {
-        try await runBlocking(bootstrapServers: bootstrapServers) { rk throws(KafkaError) in
-            guard let deleteTopic = rd_kafka_DeleteTopic_new(topic) else { return }
-            defer { rd_kafka_DeleteTopic_destroy(deleteTopic) }
-            var topics: [OpaquePointer?] = [deleteTopic]
-            try awaitResult(rk: rk, timeout: timeout) { queue, options in
-                rd_kafka_DeleteTopics(rk, &topics, 1, options, queue)
-            } read: { event in
-                let result = rd_kafka_event_DeleteTopics_result(event)
-                var count = 0
-                let results = rd_kafka_DeleteTopics_result_topics(result, &count)
-                return (results, count)
-            }
-        }
-    }
-
-    /// Runs `body` with a fresh producer handle on a library thread, and destroys the handle there.
-    private static func runBlocking(
+    package static func deleteTopic(
+        _ topic: String,
         bootstrapServers: String,
-        _ body: @escaping @Sendable (OpaquePointer) throws(KafkaError) -> Void
+        timeout: Duration = .seconds(30),
+        logger: Logger = defaultLogger
     ) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            do {
-                try KafkaThread.detach(name: "kafka-admin") {
-                    var properties = LibrdkafkaProperties()
-                    properties.set("bootstrap.servers", bootstrapServers)
-                    properties.set("log_level", "3")
-                    do {
-                        let conf = try properties.makeConf()
-                        var errstr = [CChar](repeating: 0, count: 512)
-                        guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errstr, errstr.count) else {
-                            rd_kafka_conf_destroy(conf)
-                            throw KafkaError.invalidConfiguration(
-                                key: nil,
-                                value: nil,
-                                reason: String(nulTerminated: errstr)
-                            )
-                        }
-                        defer { rd_kafka_destroy(rk) }
-                        try body(rk)
-                        continuation.resume()
-                    } catch {
-                        continuation.resume(throwing: error)
-                    }
-                }
-            } catch {
-                continuation.resume(throwing: error)
-            }
+        try await RDKafkaClient.withTemporaryClient(
+            kind: .producer,
+            properties: properties(bootstrapServers),
+            logger: logger
+        ) { client throws(KafkaError) in
+            try client.deleteTopic(topic, timeout: timeout)
         }
     }
 
-    private static func awaitResult(
-        rk: OpaquePointer,
-        timeout: Duration,
-        request: (OpaquePointer, OpaquePointer?) -> Void,
-        read: (OpaquePointer) -> (UnsafeMutablePointer<OpaquePointer?>?, Int)
-    ) throws(KafkaError) {
-        guard let queue = rd_kafka_queue_new(rk) else {
-            throw KafkaError(code: .shutdown, message: "could not create an admin result queue")
-        }
-        defer { rd_kafka_queue_destroy(queue) }
-        let options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_ANY)
-        defer { rd_kafka_AdminOptions_destroy(options) }
-        var errstr = [CChar](repeating: 0, count: 512)
-        _ = rd_kafka_AdminOptions_set_operation_timeout(
-            options,
-            Int32(timeout.kafkaMilliseconds),
-            &errstr,
-            errstr.count
-        )
-        _ = rd_kafka_AdminOptions_set_request_timeout(options, Int32(timeout.kafkaMilliseconds), &errstr, errstr.count)
-        request(queue, options)
-        guard let event = rd_kafka_queue_poll(queue, Int32(timeout.kafkaMilliseconds) + 5_000) else {
-            throw KafkaError(code: .timedOut, message: "the admin request got no answer within \(timeout)")
-        }
-        defer { rd_kafka_event_destroy(event) }
-        let err = rd_kafka_event_error(event)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            let text = rd_kafka_event_error_string(event).map { String(cString: $0) }
-            throw KafkaError.librdkafka(err, message: text)
-        }
-        let (results, count) = read(event)
-        guard let results else { return }
-        for i in 0..<count {
-            guard let result = results[i] else { continue }
-            let topicErr = rd_kafka_topic_result_error(result)
-            if topicErr != RD_KAFKA_RESP_ERR_NO_ERROR {
-                let name = rd_kafka_topic_result_name(result).map { String(cString: $0) }
-                let text = rd_kafka_topic_result_error_string(result).map { String(cString: $0) }
-                throw KafkaError.librdkafka(topicErr, message: text, topic: name)
-            }
-        }
+    private static func properties(_ bootstrapServers: String) -> LibrdkafkaProperties {
+        var properties = LibrdkafkaProperties()
+        properties.set("bootstrap.servers", bootstrapServers)
+        return properties
     }
 }

@@ -7,14 +7,14 @@ import Synchronization
 /// Lock-free: one atomic add on each side of a call (wrapping: a checked add compiles to a compare-exchange loop).
 /// A noncopyable struct stored inline in its owner: a class here cost a retain and a release per call (two more
 /// atomic operations on the send path).
-struct InFlightGuard: ~Copyable, Sendable {
+package struct InFlightGuard: ~Copyable, Sendable {
     private static let closedBit = 1 << 62
     private let state = Atomic<Int>(0)
 
-    init() {}
+    package init() {}
 
     /// Registers a call; `false` once closing began (the call must not touch the handle).
-    func enter() -> Bool {
+    package func enter() -> Bool {
         let new = state.wrappingAdd(1, ordering: .acquiring).newValue
         if new & Self.closedBit != 0 {
             state.wrappingSubtract(1, ordering: .releasing)
@@ -24,18 +24,18 @@ struct InFlightGuard: ~Copyable, Sendable {
     }
 
     /// Ends a call registered by a successful ``enter()``.
-    func exit() {
+    package func exit() {
         state.wrappingSubtract(1, ordering: .releasing)
     }
 
     /// Whether ``closeAndWait()`` was called.
-    var isClosed: Bool {
+    package var isClosed: Bool {
         state.load(ordering: .acquiring) & Self.closedBit != 0
     }
 
     /// Refuses new calls, then waits (spinning with yields; calls are non-blocking and short) for those under way.
     /// Runs on a library thread only.
-    func closeAndWait() {
+    package func closeAndWait() {
         state.bitwiseOr(Self.closedBit, ordering: .acquiringAndReleasing)
         while state.load(ordering: .acquiring) & ~Self.closedBit != 0 {
             sched_yieldCompat()

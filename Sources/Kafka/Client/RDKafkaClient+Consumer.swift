@@ -73,7 +73,7 @@ extension RDKafkaClient {
                 batch.partitionEnds.removeAll { $0.0.partition.rawValue == m.partition && $0.0.topic == topic }
             }
             batch.payloadBytes += m.key_len + m.len
-            batch.messages.append(KafkaConsumerMessage(topic: topic, lease: lease, message: message))
+            batch.messages.append(KafkaConsumerMessage(topic: topic, owner: lease, message: message))
         }
         return batch
     }

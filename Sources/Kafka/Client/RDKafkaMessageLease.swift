@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// Thread-safety: the messages are not written once handed out, except by `rd_kafka_message_headers`, which parses
 /// a message's headers on first use and keeps them in the message: ``headers(of:)`` serializes those calls.
-final class RDKafkaMessageLease: @unchecked Sendable {
+final class RDKafkaMessageLease: KafkaFetchedMessageOwner, @unchecked Sendable {
     // @unchecked: `messages` is written in init only; header parsing holds `headerLock`.
     let messages: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>
     private let leases: RDKafkaLeases

@@ -19,9 +19,10 @@ public struct KafkaConsumerMessage: Sendable {
 
     /// Where the key, value and headers are.
     private enum Content: @unchecked Sendable {
-        // @unchecked: the message is read-only once handed out (see RDKafkaMessageLease) and kept alive by the lease.
-        /// In a message librdkafka handed out, kept alive by its lease.
-        case fetched(RDKafkaMessageLease, UnsafeMutablePointer<rd_kafka_message_t>)
+        // @unchecked: the message is read-only once handed out (see KafkaFetchedMessageOwner) and kept alive by
+        // its owner.
+        /// In a message librdkafka handed out, kept alive by its owner (the consumer's lease of one poll).
+        case fetched(any KafkaFetchedMessageOwner, UnsafeMutablePointer<rd_kafka_message_t>)
         /// Set by the application.
         case assigned(key: KafkaBytes?, value: KafkaBytes?, headers: [KafkaHeader])
     }
@@ -44,10 +45,10 @@ public struct KafkaConsumerMessage: Sendable {
         self.content = .assigned(key: key, value: value, headers: headers)
     }
 
-    /// A message librdkafka handed out (without error), owned by `lease`.
+    /// A message librdkafka handed out (without error), kept alive by `owner`.
     init(
         topic: String,
-        lease: RDKafkaMessageLease,
+        owner: any KafkaFetchedMessageOwner,
         message: UnsafeMutablePointer<rd_kafka_message_t>
     ) {
         self.topic = topic
@@ -57,7 +58,7 @@ public struct KafkaConsumerMessage: Sendable {
         let ts = rd_kafka_message_timestamp(message, &type)
         self.timestamp = ts >= 0 ? KafkaTimestamp(millisecondsSinceEpoch: ts) : nil
         self.timestampType = type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? .logAppendTime : .createTime
-        self.content = .fetched(lease, message)
+        self.content = .fetched(owner, message)
     }
 
     /// The key, or `nil` for a message without key.

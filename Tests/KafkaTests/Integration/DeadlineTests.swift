@@ -131,8 +131,9 @@ struct DeadlineTests {
             #expect(values == (0..<20).map { "\($0)" })
             await consumer.close()
             let timedOut = await events.value
-            #expect(timedOut.count == 1, "\(timedOut)")
-            #expect(timedOut.first?.message.contains("onAssigned") == true, "\(timedOut)")
+            // One per assignment (a loaded machine may see the group rebalance once more).
+            #expect(!timedOut.isEmpty)
+            #expect(timedOut.allSatisfy { $0.message.contains("onAssigned") }, "\(timedOut)")
             release.store(true, ordering: .relaxed)
         }
     }
