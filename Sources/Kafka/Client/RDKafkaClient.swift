@@ -296,7 +296,8 @@ extension RDKafkaClient {
                     topic: topic,
                     partition: partition,
                     offset: KafkaOffset(rawValue: m.offset),
-                    timestamp: ts >= 0 ? KafkaTimestamp(millisecondsSinceEpoch: ts) : nil
+                    timestamp: ts >= 0 ? KafkaTimestamp(millisecondsSinceEpoch: ts) : nil,
+                    timestampType: type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? .logAppendTime : .createTime
                 )
             )
         )

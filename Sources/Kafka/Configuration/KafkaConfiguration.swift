@@ -35,7 +35,8 @@ public enum KafkaConfiguration {
         public static let snappy = Compression("snappy")
         /// lz4, at `level` 0...12 or the codec's default.
         public static func lz4(level: Int? = nil) -> Compression { Compression("lz4", level: level) }
-        /// zstd, at `level` 1...22 or the codec's default.
+        /// zstd, at `level` 1...12 (librdkafka's `compression.level` goes up to 12 for every codec) or the codec's
+        /// default.
         public static func zstd(level: Int? = nil) -> Compression { Compression("zstd", level: level) }
         /// gzip at the codec's default level.
         public static let gzip = Compression.gzip()

@@ -78,14 +78,25 @@ public struct KafkaDelivery: Hashable, Sendable, CustomStringConvertible {
     public var partition: KafkaPartition
     /// The message's offset in ``partition``.
     public var offset: KafkaOffset
-    /// The message's timestamp as stored, if the broker reported one.
+    /// The message's timestamp as stored: its `CreateTime` (given, or stamped by librdkafka at the send), or the
+    /// broker's `LogAppendTime` when the topic uses that (see ``timestampType``).
     public var timestamp: KafkaTimestamp?
+    /// Whose clock ``timestamp`` is: the producer's (`CreateTime`), or the broker's (`LogAppendTime`, reported in
+    /// the produce response).
+    public var timestampType: KafkaTimestampType
 
-    public init(topic: String, partition: KafkaPartition, offset: KafkaOffset, timestamp: KafkaTimestamp?) {
+    public init(
+        topic: String,
+        partition: KafkaPartition,
+        offset: KafkaOffset,
+        timestamp: KafkaTimestamp?,
+        timestampType: KafkaTimestampType = .createTime
+    ) {
         self.topic = topic
         self.partition = partition
         self.offset = offset
         self.timestamp = timestamp
+        self.timestampType = timestampType
     }
 
     public var description: String { "\(topic)[\(partition)]@\(offset)" }
