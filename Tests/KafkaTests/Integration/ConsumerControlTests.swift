@@ -421,8 +421,10 @@ struct ConsumerControlTests {
             config.stopAtEndOfPartitions = true
             // A low watermark above 1: the poll thread refills the buffer before it runs empty.
             config.buffer = .init(batchSize: 500, lowWatermark: 2, highWatermark: 4)
-            // librdkafka's own prefetch: 10,000 messages.
+            // librdkafka's own prefetch: 10,000 messages per partition, and fetch responses of at most 64 KiB per
+            // partition (beyond the first record batch, which a broker returns whatever its size).
             config.fetch.prefetchMessages = 10_000
+            config.fetch.maxBytesPerPartition = 64 * 1024
             let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
             var maxHandedOver = 0
             var maxInLibrdkafka = 0
@@ -447,8 +449,16 @@ struct ConsumerControlTests {
             #expect(count == partitions * perPartition)
             // The loop's buffer: at most highWatermark batches, plus the one being handed over.
             #expect(maxHandedOver <= (4 + 1) * 500)
-            // librdkafka's queue: its per-partition prefetch limit, with a fetch response of slack per partition.
-            #expect(maxInLibrdkafka <= partitions * 2 * 10_000)
+            // librdkafka's queue, derived from the configuration: per partition, its prefetch limit, plus one fetch
+            // response (librdkafka fetches for a partition while its queue is below the limit). A response holds at
+            // most max.partition.fetch.bytes of records, each at least 7 bytes (length, attributes, timestamp and
+            // offset deltas, key and value lengths, header count, a 1-byte value), or else one whole record batch,
+            // at most batch.num.messages (10,000, the producer's default). This holds on a real broker, which fills
+            // responses up to the byte limit, as on the embedded one, which answers with one batch.
+            let minimumRecordBytes = 7
+            let producerBatchMessages = 10_000
+            let perResponse = max(64 * 1024 / minimumRecordBytes, producerBatchMessages)
+            #expect(maxInLibrdkafka <= partitions * (10_000 + perResponse))
             #expect(maxHandedOver > 0)
             // librdkafka messages not destroyed yet (each pins the fetch response it came in): those buffered, the
             // batch being handed over and the loop's own; none of the batches the loop finished with.
