@@ -3,7 +3,9 @@
 struct ConsumerStateMachine<Waiter> {
     private enum Lifecycle {
         case running
-        case closing
+        /// `revoked`: the close ran the final revocation itself (before `rd_kafka_consumer_close`, while the group
+        /// coordinator still answers), so the one librdkafka reports inside its close is not run again.
+        case closing(revoked: Bool)
         case closed
     }
 
@@ -155,6 +157,93 @@ struct ConsumerStateMachine<Waiter> {
         return fetchPaused || toResume.isEmpty ? .poll : .resume(toResume.sorted(by: Self.order))
     }
 
+    /// The close ran the final revocation (events, hook): librdkafka's own, inside its close, is skipped.
+    mutating func closeRevoked() {
+        if case .closing = lifecycle { lifecycle = .closing(revoked: true) }
+    }
+
+    /// Whether a revocation librdkafka reports is the close's, run already (``closeRevoked()``).
+    var revocationRanForClose: Bool {
+        if case .closing(revoked: true) = lifecycle { return true }
+        return false
+    }
+
+    // MARK: The assign hook (inside librdkafka's rebalance callback, before the assign)
+
+    /// The partitions being assigned while the assign hook runs, and the start offsets its seeks asked for.
+    private var assignHook: (partitions: Set<KafkaTopicPartition>, starts: [KafkaTopicPartition: KafkaOffset])?
+    /// Set when the assign hook ran before the assign, so the `.assigned` notification does not run it again.
+    private var assignHookRan = false
+
+    /// The assign hook starts, before `partitions` are assigned.
+    mutating func assignHookStarted(_ partitions: [KafkaTopicPartition]) {
+        assignHook = (Set(partitions), [:])
+    }
+
+    /// A seek made (from the assign hook, or anywhere): offsets for partitions being assigned become their start
+    /// offsets; returns the others, to seek now.
+    mutating func seekDuringAssignHook(
+        _ offsets: [(KafkaTopicPartition, KafkaOffset)]
+    ) -> [(KafkaTopicPartition, KafkaOffset)] {
+        guard var hook = assignHook else { return offsets }
+        defer { assignHook = hook }
+        return offsets.filter { partition, offset in
+            guard hook.partitions.contains(partition) else { return true }
+            hook.starts[partition] = offset
+            return false
+        }
+    }
+
+    /// The assign hook returned (or was given up on): returns the start offsets its seeks asked for.
+    mutating func assignHookEnded() -> [KafkaTopicPartition: KafkaOffset] {
+        defer { assignHook = nil }
+        assignHookRan = true
+        return assignHook?.starts ?? [:]
+    }
+
+    /// Partitions were assigned: whether the assign hook must run now (it did not run before the assign: a fixed
+    /// assignment).
+    mutating func assignHookDue() -> Bool {
+        defer { assignHookRan = false }
+        return !assignHookRan
+    }
+
+    // MARK: Assignment epochs
+
+    /// Which partitions' messages are still valid, by the assignment epoch they were fetched at: a revocation or a
+    /// seek moves the epoch, and the reader drops what was fetched before for those partitions.
+    private(set) var filter = AssignmentFilter()
+
+    /// Changes the filter; returns the new epoch, for the owner to publish to the reader's lock-free check.
+    mutating func updateFilter(_ body: @Sendable (inout AssignmentFilter) -> Void) -> UInt64 {
+        body(&filter)
+        return filter.epoch
+    }
+
+    // MARK: Commands for the poll thread, and the batch target
+
+    /// Control calls (commit, seek, ...) queued for the poll thread; failed once the consumer is closed.
+    private(set) var commands = CommandQueue()
+
+    /// Queues `command`; `false` when the consumer is closed (the caller fails it).
+    mutating func enqueue(_ command: Command) -> Bool {
+        commands.append(command)
+    }
+
+    /// The queued commands, to run now (poll thread).
+    mutating func takeCommands() -> [Command]? {
+        commands.takeAll()
+    }
+
+    /// The handle is going: no command is taken from here on; returns those left, to fail.
+    mutating func closeCommands() -> [Command] {
+        commands.close()
+    }
+
+    /// For ``KafkaConsumer/batches(maxCount:maxWait:)``: the poll thread fills batches up to this count, waiting up
+    /// to this long after the first message.
+    var batchTarget: (count: Int, wait: Duration)?
+
     // MARK: Liveness (max.poll.interval.ms)
 
     /// Whether the member left its group because the loop held one message longer than `max.poll.interval.ms`;
@@ -195,7 +284,7 @@ struct ConsumerStateMachine<Waiter> {
     mutating func close(_ waiter: Waiter?, deadline: Instant) -> CloseAction {
         switch lifecycle {
         case .running:
-            lifecycle = .closing
+            lifecycle = .closing(revoked: false)
             closeDeadline = deadline
             if let waiter { closeWaiters.append(waiter) }
             return .startClose

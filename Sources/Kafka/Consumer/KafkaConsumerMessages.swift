@@ -93,7 +93,7 @@ final class IteratorStorage {
                 core.readerProcessed(upTo: batch.count)
                 batch = []
                 index = 0
-                core.readerWaiting.store(true, ordering: .releasing)
+                core.readerWillWait()
                 guard let next = try await handOver.next() else { return nil }
                 core.readerWaiting.store(false, ordering: .relaxed)
                 if next.isEnd {
@@ -113,7 +113,7 @@ final class IteratorStorage {
                 // stale.
                 checkedEpoch = epoch
                 core.readerProcessed(upTo: index)
-                core.readerSeenEpoch.store(epoch, ordering: .releasing)
+                core.readerSaw(epoch: epoch)
                 batch = Array(batch[..<index]) + core.stillValid(batch[index...], fetchedAt: fetchEpoch)
                 core.readerTook(batch, handedOutBefore: handedOut &- UInt64(index), processed: index)
                 if index == batch.count { continue }
@@ -129,7 +129,7 @@ final class IteratorStorage {
         guard isTheIterator else { return }
         // The loop ended: messages before the last one handed out were processed; the last one may not have been.
         core.readerEnded(processed: max(index - 1, 0))
-        core.readerWaiting.store(true, ordering: .releasing)  // no reader any more: a revocation need not wait
+        core.readerWillWait()  // no reader any more: a revocation need not wait
         handOver.iteratorEnded()  // then the consumer closes
     }
 }
@@ -196,7 +196,7 @@ private final class BatchIteratorStorage {
 
     deinit {
         guard isTheIterator else { return }
-        core.readerWaiting.store(true, ordering: .releasing)  // no reader any more: a revocation need not wait
+        core.readerWillWait()  // no reader any more: a revocation need not wait
         handOver.iteratorEnded()  // then the consumer closes
     }
 
@@ -207,7 +207,7 @@ private final class BatchIteratorStorage {
         lastHandedOut = []
         while true {
             if pending.isEmpty {
-                core.readerWaiting.store(true, ordering: .releasing)
+                core.readerWillWait()
                 guard let next = try await handOver.next() else { return nil }
                 core.readerWaiting.store(false, ordering: .relaxed)
                 if next.isEnd {
@@ -222,7 +222,7 @@ private final class BatchIteratorStorage {
             let epoch = core.currentEpoch
             if epoch != checkedEpoch {
                 checkedEpoch = epoch
-                core.readerSeenEpoch.store(epoch, ordering: .releasing)  // the last batch is stored above
+                core.readerSaw(epoch: epoch)  // the last batch is stored above
                 pending = core.stillValid(pending, fetchedAt: fetchEpoch)[...]
                 if pending.isEmpty { continue }
             }

@@ -34,31 +34,24 @@ struct DeadlineTests {
         let topic = try await filledTopic(cluster, count: 10)
         let config = groupConfig(cluster, group: uniqueName("deadline-group"), topics: [topic])
         let consumer = try KafkaConsumer(configuration: config, logger: quietLogger)
+        let values = Mutex<[String]>([])
         let reader = Task {
-            var values: [String] = []
-            for try await message in consumer.messages {
-                values.append(message.valueString ?? "")
-            }
-            return values
+            for try await message in consumer.messages { values.withLock { $0.append(message.valueString ?? "") } }
         }
-        try await waitUntil("the messages were read", timeout: .seconds(30)) {
-            (try? await consumer.position())?.values.first?.rawValue == 10
-        }
+        try await waitUntil("the messages were read", timeout: .seconds(30)) { values.withLock { $0.count } == 10 }
         try cluster.setBrokerDown(1)
         let start = ContinuousClock.now
-        // librdkafka's own close waits for the coordinator without end (over 90 s measured): ours gives up at 2 s.
-        await #expect(throws: KafkaError.self) {
-            do {
-                try await consumer.close(timeout: .seconds(2))
-            } catch let error as KafkaError {
-                #expect(error.code == .timedOut, "\(error)")
-                throw error
-            }
+        // librdkafka 2.0.2's own close waits for the coordinator without end (over 90 s measured); ours gives up at
+        // 2 s. (2.16's closes in time here: then no error.)
+        do {
+            try await consumer.close(timeout: .seconds(2))
+        } catch let error as KafkaError {
+            #expect(error.code == .timedOut, "\(error)")
         }
         let elapsed = ContinuousClock.now - start
         #expect(elapsed < .seconds(10), "close took \(elapsed)")
-        let values = try await reader.value
-        #expect(values == (0..<10).map { "\($0)" })
+        try await reader.value  // the loop ended
+        #expect(values.withLock { $0 } == (0..<10).map { "\($0)" })
     }
 
     @Test("a hook that waits for its own consumer's close gets invalidUsage, and the close goes on after the hook")

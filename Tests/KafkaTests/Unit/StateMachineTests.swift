@@ -218,6 +218,68 @@ struct ConsumerStateMachineTests {
         #expect(!r2)
     }
 
+    @Test("seeks made while the assign hook runs become start offsets of the partitions being assigned")
+    func assignHookStartOffsets() {
+        var machine = ConsumerStateMachine<String>()
+        // Outside an assign hook, every seek is made now.
+        let r1 = machine.seekDuringAssignHook([(tp0, KafkaOffset(5))])
+        #expect(r1.map(\.0) == [tp0])
+        machine.assignHookStarted([tp0, tp1])
+        let now = machine.seekDuringAssignHook([(tp0, KafkaOffset(7)), (tp2, KafkaOffset(3))])
+        #expect(now.map(\.0) == [tp2], "a partition not being assigned is seeked now")
+        let r2 = machine.assignHookEnded()
+        #expect(r2 == [tp0: KafkaOffset(7)])
+        // The .assigned notification that follows does not run the hook again; a later one (fixed assignment) does.
+        let r3 = machine.assignHookDue()
+        #expect(!r3)
+        let r4 = machine.assignHookDue()
+        #expect(r4)
+        let r5 = machine.seekDuringAssignHook([(tp1, KafkaOffset(1))])
+        #expect(r5.map(\.0) == [tp1], "the hook is over")
+    }
+
+    @Test("a close that ran the revocation itself skips librdkafka's; commands fail once closed")
+    func closePhasesAndCommands() {
+        var machine = ConsumerStateMachine<String>()
+        #expect(!machine.revocationRanForClose)
+        machine.closeRevoked()
+        #expect(!machine.revocationRanForClose, "not closing: nothing to skip")
+        let r6 = machine.enqueue(Command(run: { _ in }, fail: {}))
+        #expect(r6)
+        _ = machine.close(nil, deadline: .now + .seconds(1))
+        #expect(!machine.revocationRanForClose)
+        machine.closeRevoked()
+        #expect(machine.revocationRanForClose)
+        let r7 = machine.takeCommands()
+        #expect(r7?.count == 1)
+        let r8 = machine.takeCommands()
+        #expect(r8 == nil)
+        let r9 = machine.enqueue(Command(run: { _ in }, fail: {}))
+        #expect(r9)
+        let r10 = machine.closeCommands()
+        #expect(r10.count == 1)
+        let r11 = machine.enqueue(Command(run: { _ in }, fail: {}))
+        #expect(!r11, "closed: the caller fails it")
+    }
+
+    @Test("the loop's stall leaves the group once, and moving on rejoins it once")
+    func stallLeavesAndRejoins() {
+        var machine = ConsumerStateMachine<String>()
+        let r12 = machine.loopMovedOn()
+        #expect(!r12)
+        let r13 = machine.loopStalled()
+        #expect(r13)
+        let r14 = machine.loopStalled()
+        #expect(!r14, "once per stall")
+        #expect(machine.leftForStall)
+        let r15 = machine.loopMovedOn()
+        #expect(r15)
+        #expect(!machine.leftForStall && !machine.loopMovedOn())
+        _ = machine.close(nil, deadline: .now)
+        let r16 = machine.loopStalled()
+        #expect(!r16, "no leaving while closing")
+    }
+
     @Test("close waiters are resumed once closed")
     func close() {
         var machine = ConsumerStateMachine<String>()
