@@ -41,7 +41,7 @@ public enum KafkaConsumerEvent: Sendable, CustomStringConvertible {
 /// Code that runs inside a consumer group rebalance, before it completes.
 ///
 /// The consumer's poll thread waits for each hook to return before it goes on, so:
-/// - ``onRevoked`` runs *before* the partitions are given up: commit (``KafkaRebalanceContext/commit()``) or flush
+/// - ``onRevoked`` runs *before* the partitions are given up: commit (``KafkaRebalanceContext/commit(timeout:)``) or flush
 ///   state for them there, and the next owner starts exactly after it. From the moment the hook starts, no message
 ///   of those partitions is handed out any more.
 /// - ``onAssigned`` runs as the partitions are assigned, before any of their messages is fetched: load state, or
