@@ -39,6 +39,8 @@ final class ProducerCore: Sendable {
     private let nextID = Atomic<UInt64>(1)
     /// Held by the thread serving the main queue (a send, or the poll thread).
     private let serving = Atomic<Bool>(false)
+    /// How often sends served the main queue: while they do, the poll thread stays off it.
+    private let sendServes = Atomic<UInt64>(0)
     private let registry = Mutex(DeliveryRegistry<SendWaiter>())
 
     init(
@@ -224,10 +226,10 @@ final class ProducerCore: Sendable {
             )
         }
         var outcome = attempt()
-        if case .queueFull = outcome, serve(timeoutMilliseconds: 0) > 0 {
+        if case .queueFull = outcome, serveFromSend() > 0 {
             outcome = attempt()
         } else if id & 1023 == 0 {
-            _ = serve(timeoutMilliseconds: 0)
+            _ = serveFromSend()
         }
         return outcome
     }
@@ -407,6 +409,13 @@ final class ProducerCore: Sendable {
         ) { deliver(streamed: $0, awaited: $1) }
     }
 
+    /// ``serve(timeoutMilliseconds:)`` from the send path, without waiting; counted, so that the poll thread
+    /// leaves the serving to busy sends.
+    private func serveFromSend() -> Int {
+        sendServes.wrappingAdd(1, ordering: .relaxed)
+        return serve(timeoutMilliseconds: 0)
+    }
+
     private func deliver(streamed: [KafkaDeliveryReport], awaited: [KafkaDeliveryReport]) {
         if !awaited.isEmpty {
             var resumes: [(SendWaiter, Result<KafkaDelivery, KafkaError>)] = []
@@ -443,13 +452,19 @@ final class ProducerCore: Sendable {
     private func runPollLoop() {
         var closeDeadline: ContinuousClock.Instant?
         var lastSeenID = nextID.load(ordering: .relaxed)
+        var lastSendServes = sendServes.load(ordering: .relaxed)
         var lastWaiterRelease = ContinuousClock.now
         while closeDeadline == nil {
             let currentID = nextID.load(ordering: .relaxed)
             if currentID != lastSeenID {
-                // Sends are coming: they serve reports themselves; take only what is ready, every 2 ms.
+                // Sends are coming: they serve reports themselves (every 1,024 messages). Only when they did not
+                // in the last 2 ms (slow sends) does this thread take what is ready: reports served on the thread
+                // that produced the messages free them there, where a second thread's frees contended for
+                // malloc's locks with the sends (measured: ~8 % of the samples went to the poll thread's serving).
                 lastSeenID = currentID
-                _ = serve(timeoutMilliseconds: 0)
+                let served = sendServes.load(ordering: .relaxed)
+                if served == lastSendServes { _ = serve(timeoutMilliseconds: 0) }
+                lastSendServes = served
                 Self.sleep(microseconds: 2_000)
             } else {
                 _ = serve(timeoutMilliseconds: 100)
