@@ -186,7 +186,7 @@ public final actor KafkaConsumer: Service {
     ///   the hook, so the hook cannot wait for the close).
     public func run() async throws {
         let core = self.core
-        if core.isInOwnHook { try await core.waitUntilClosed() }  // throws
+        if core.isInOwnHook { throw ConsumerCore.hookWaitError("run()") }
         await runUntilClosed(
             waitUntilClosed: { try? await core.waitUntilClosed() },
             requestClose: { core.requestClose() }
