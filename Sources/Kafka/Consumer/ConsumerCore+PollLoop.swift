@@ -86,7 +86,7 @@ extension ConsumerCore {
                 continue
             }
             if !batch.messages.isEmpty {
-                bufferedMessages.wrappingAdd(batch.messages.count, ordering: .relaxed)
+                reader.bufferedMessages.wrappingAdd(batch.messages.count, ordering: .relaxed)
                 yield(ConsumerBatch(messages: batch.messages, epoch: currentEpoch), to: source)
             }
             if configuration.stopAtEndOfPartitions { trackEnds(batch) }
@@ -244,8 +244,8 @@ extension ConsumerCore {
     /// rebalances, commands and logs while the loop works.
     func watchForStall(_ watch: inout StallWatch) {
         let now = ContinuousClock.now
-        let progress = readerProgress.load(ordering: .relaxed)
-        if readerWaiting.load(ordering: .relaxed) || progress != watch.progress {
+        let progress = reader.handedOut.load(ordering: .relaxed)
+        if reader.waiting.load(ordering: .relaxed) || progress != watch.progress {
             watch = StallWatch(progress: progress, since: now)
             if state.withLock({ $0.loopMovedOn() }), case .group(_, let topics) = configuration.consumptionStrategy.kind
             {
@@ -269,7 +269,7 @@ extension ConsumerCore {
         )
         eventSink.yield(.pollIntervalExceeded(held))
         guard inGroup, state.withLock({ $0.loopStalled() }) else { return }
-        storeReaderProgress(closing: false)
+        reader.storeFinished(closing: false)
         do {
             try client.unsubscribe()
         } catch {
@@ -348,7 +348,7 @@ extension ConsumerCore {
         // finished with is stored. In this order a message the loop takes meanwhile counts as in its hands.
         let assignedAtClose = state.withLock { $0.assigned }
         updateFilter { $0.revoke(Array(assignedAtClose)) }
-        storeReaderProgressForClose()
+        reader.storeFinished(closing: true)
         client.guard.closeAndWait()
         runCommands()  // e.g. a commit asked for just before the close
         // Revoke (events, hook) before rd_kafka_consumer_close: inside it, the group coordinator no longer answers
@@ -370,7 +370,7 @@ extension ConsumerCore {
         }
         runCommands()
         for command in state.withLock({ $0.closeCommands() }) { command.fail() }
-        readerCursor.withLock { $0.messages = [] }
+        reader.releaseBatch()
         let finishWaits = { [self] in
             eventSink.finish()
             // The observer closure holds this core (core -> client -> callbacks -> observer): break the cycle.

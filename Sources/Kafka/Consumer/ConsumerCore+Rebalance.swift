@@ -51,8 +51,7 @@ extension ConsumerCore {
         let epoch = currentEpoch
         let deadline = ContinuousClock.now.advanced(by: configuration.maxPollInterval)
         serveCommands {
-            readerWaiting.load(ordering: .sequentiallyConsistent)
-                || readerSeenEpoch.load(ordering: .sequentiallyConsistent) >= epoch
+            reader.hasCaughtUp(with: epoch)
                 || !state.withLock({ $0.isRunning }) || ContinuousClock.now >= deadline
         }
     }

@@ -31,17 +31,8 @@ final class ConsumerCore: Sendable {
     let filterEpoch = Atomic<UInt64>(0)
     let rebalanceHandler: KafkaRebalanceHandler?
     let eventSink: AsyncStream<KafkaConsumerEvent>.Continuation
-    /// Messages (or batches) handed to the loop so far, and whether the loop is waiting for the next one.
-    let readerProgress = Atomic<UInt64>(0)
-    let readerWaiting = Atomic<Bool>(true)
-    /// The latest assignment epoch the loop's iterator has seen, after storing the offsets of every message the
-    /// loop finished with.
-    let readerSeenEpoch = Atomic<UInt64>(0)
-    /// The batch the per-message loop is working through, shared with a close, which cannot wait for the loop to
-    /// ask for its next message (the loop may be what called `close()`): see ``storeReaderProgressForClose()``.
-    let readerCursor = Mutex(ReaderCursor())
-    /// Messages handed to the sequence's buffer and not yet taken by the loop's iterator.
-    let bufferedMessages = Atomic<Int>(0)
+    /// The loop's progress: what it was handed and finished with, written by its iterator, read by this thread.
+    let reader: ReaderProgress
     /// How often fetching left idle by librdkafka was restarted (``FetchBackoffWatch``), for tests and diagnostics.
     let fetchRestarts = Atomic<Int>(0)
     /// How often the end was handed to the loop (stopAtEndOfPartitions), for tests and diagnostics.
@@ -70,6 +61,11 @@ final class ConsumerCore: Sendable {
         let limits = configuration.effectivePrefetchLimits
         self.fetchWatch = Mutex(FetchBackoffWatch(messageLimit: limits.messages, byteLimit: limits.bytes))
         self.restartsIdleFetch = !Librdkafka.hasFetchQueueBackoff
+        self.reader = ReaderProgress(
+            client: client,
+            storesOffsets: configuration.consumptionStrategy.groupID != nil,
+            signal: signal
+        )
     }
 
     // MARK: Any thread
@@ -83,82 +79,9 @@ final class ConsumerCore: Sendable {
         _ = state.withLock { $0.stopProducing(now: .now, seenDemand: seenDemand) }
     }
 
-    /// Stores, per partition, the offset after the last of `messages`: they were processed (at-least-once).
-    /// Runs on the reader's task; one non-blocking `rd_kafka_offsets_store` per call.
-    func markProcessed(_ messages: ArraySlice<KafkaConsumerMessage>) {
-        guard configuration.consumptionStrategy.groupID != nil, !messages.isEmpty else { return }
-        var next: [KafkaTopicPartition: KafkaOffset] = [:]
-        messages.recordNextOffsets(into: &next)
-        client.storeOffsets(next.map { ($0.key, $0.value) })
-    }
-
-    /// The loop is about to wait for its next batch (or ended): everything it took is finished. Wakes a poll thread
-    /// that waits for it (a revocation).
-    func readerWillWait() {
-        readerWaiting.store(true, ordering: .sequentiallyConsistent)
-        signal.signalIfWaiting()
-    }
-
-    /// The loop's iterator saw assignment `epoch`, after storing what it finished with. Wakes a poll thread that
-    /// waits for it (a revocation).
-    func readerSaw(epoch: UInt64) {
-        readerSeenEpoch.store(epoch, ordering: .sequentiallyConsistent)
-        signal.signalIfWaiting()
-    }
-
-    /// The per-message loop's iterator took `messages` as its batch, after `handedOutBefore` messages in all; the
-    /// first `processed` of them are stored already.
-    func readerTook(_ messages: [KafkaConsumerMessage], handedOutBefore: UInt64, processed: Int) {
-        readerCursor.withLock { cursor in
-            cursor.messages = messages
-            cursor.handedOutBefore = handedOutBefore
-            cursor.stored = processed
-        }
-    }
-
-    /// The per-message loop finished with the first `count` messages of its batch: stores their offsets, unless a
-    /// close took over (it stored what the loop had finished with when it began).
-    func readerProcessed(upTo count: Int) {
-        readerCursor.withLock { cursor in
-            guard !cursor.closing, count > cursor.stored, count <= cursor.messages.count else { return }
-            markProcessed(cursor.messages[cursor.stored..<count])
-            cursor.stored = count
-        }
-    }
-
-    /// The per-message loop ended, having finished with the first `processed` messages of its batch (not with the
-    /// last one it took): stores them; a close that follows stores nothing more.
-    func readerEnded(processed: Int) {
-        readerProcessed(upTo: processed)
-        readerCursor.withLock { $0.closing = true }
-    }
-
-    /// A close begins: stores the offsets of every message the per-message loop finished with (all it took but
-    /// the one in its hands, or all of them if it is waiting for more); from here on the loop stores nothing.
-    func storeReaderProgressForClose() {
-        storeReaderProgress(closing: true)
-    }
-
-    /// Stores the offsets of every message the per-message loop finished with: all it took but the one in its
-    /// hands, or all of them if it is waiting for more. `closing`: from here on the loop stores nothing.
-    func storeReaderProgress(closing: Bool) {
-        readerCursor.withLock { cursor in
-            guard !cursor.closing else { return }  // the loop ended and stored its progress itself
-            if closing { cursor.closing = true }
-            let handedOut = readerProgress.load(ordering: .acquiring)
-            guard handedOut > cursor.handedOutBefore else { return }
-            var finished = Int(handedOut - cursor.handedOutBefore)
-            if !readerWaiting.load(ordering: .acquiring) { finished -= 1 }
-            finished = min(finished, cursor.messages.count)
-            guard finished > cursor.stored else { return }
-            markProcessed(cursor.messages[cursor.stored..<finished])
-            cursor.stored = finished
-        }
-    }
-
     /// Messages fetched and not yet taken by the loop: in the consumer's buffer, and in librdkafka's consumer queue.
     func bufferedCounts() -> (handedOver: Int, inLibrdkafka: Int) {
-        let handedOver = bufferedMessages.load(ordering: .relaxed)
+        let handedOver = reader.bufferedMessages.load(ordering: .relaxed)
         guard client.guard.enter() else { return (handedOver, 0) }
         defer { client.guard.exit() }
         return (handedOver, client.queuedMessageCount)

@@ -79,7 +79,7 @@ final class IteratorStorage {
     func nextBuffered() -> KafkaConsumerMessage? {
         guard index < batch.count, core.currentEpoch == checkedEpoch else { return nil }
         handedOut &+= 1
-        core.readerProgress.store(handedOut, ordering: .relaxed)
+        core.reader.handedOut.store(handedOut, ordering: .relaxed)
         defer { index += 1 }
         return batch[index]
     }
@@ -90,21 +90,20 @@ final class IteratorStorage {
         while true {
             while index == batch.count {
                 // Every message of the batch was taken, and the reader asks for more: the batch is processed.
-                core.readerProcessed(upTo: batch.count)
+                core.reader.processed(upTo: batch.count)
                 batch = []
                 index = 0
-                core.readerWillWait()
+                core.reader.willWait()
                 guard let next = try await handOver.next() else { return nil }
-                core.readerWaiting.store(false, ordering: .relaxed)
                 if next.isEnd {
                     handOver.reached(end: next, currentEpoch: core.currentEpoch)
                     continue
                 }
-                core.bufferedMessages.wrappingSubtract(next.messages.count, ordering: .relaxed)
+                core.reader.gotBatch(count: next.messages.count)
                 batch = next.messages
                 fetchEpoch = next.epoch
                 checkedEpoch = next.epoch
-                core.readerTook(batch, handedOutBefore: handedOut, processed: 0)
+                core.reader.took(batch, handedOutBefore: handedOut, processed: 0)
             }
             let epoch = core.currentEpoch
             if epoch != checkedEpoch {
@@ -112,14 +111,14 @@ final class IteratorStorage {
                 // far (it asks for the next), so store them before a revocation's hook commits; then drop what is
                 // stale.
                 checkedEpoch = epoch
-                core.readerProcessed(upTo: index)
-                core.readerSaw(epoch: epoch)
+                core.reader.processed(upTo: index)
+                core.reader.saw(epoch: epoch)
                 batch = Array(batch[..<index]) + core.stillValid(batch[index...], fetchedAt: fetchEpoch)
-                core.readerTook(batch, handedOutBefore: handedOut &- UInt64(index), processed: index)
+                core.reader.took(batch, handedOutBefore: handedOut &- UInt64(index), processed: index)
                 if index == batch.count { continue }
             }
             handedOut &+= 1
-            core.readerProgress.store(handedOut, ordering: .relaxed)
+            core.reader.handedOut.store(handedOut, ordering: .relaxed)
             defer { index += 1 }
             return batch[index]
         }
@@ -128,8 +127,8 @@ final class IteratorStorage {
     deinit {
         guard isTheIterator else { return }
         // The loop ended: messages before the last one handed out were processed; the last one may not have been.
-        core.readerEnded(processed: max(index - 1, 0))
-        core.readerWillWait()  // no reader any more: a revocation need not wait
+        core.reader.ended(processed: max(index - 1, 0))
+        core.reader.willWait()  // no reader any more: a revocation need not wait
         handOver.iteratorEnded()  // then the consumer closes
     }
 }
@@ -196,25 +195,24 @@ private final class BatchIteratorStorage {
 
     deinit {
         guard isTheIterator else { return }
-        core.readerWillWait()  // no reader any more: a revocation need not wait
+        core.reader.willWait()  // no reader any more: a revocation need not wait
         handOver.iteratorEnded()  // then the consumer closes
     }
 
     nonisolated(nonsending) func next() async throws -> [KafkaConsumerMessage]? {
         guard isTheIterator else { throw BatchHandOver<ConsumerBatch>.secondIteration }
         // The reader asks for more: the batch handed out last is processed.
-        core.markProcessed(lastHandedOut[...])
+        core.reader.markProcessed(lastHandedOut[...])
         lastHandedOut = []
         while true {
             if pending.isEmpty {
-                core.readerWillWait()
+                core.reader.willWait()
                 guard let next = try await handOver.next() else { return nil }
-                core.readerWaiting.store(false, ordering: .relaxed)
                 if next.isEnd {
                     handOver.reached(end: next, currentEpoch: core.currentEpoch)
                     continue
                 }
-                core.bufferedMessages.wrappingSubtract(next.messages.count, ordering: .relaxed)
+                core.reader.gotBatch(count: next.messages.count)
                 pending = next.messages[...]
                 fetchEpoch = next.epoch
                 checkedEpoch = next.epoch
@@ -222,7 +220,7 @@ private final class BatchIteratorStorage {
             let epoch = core.currentEpoch
             if epoch != checkedEpoch {
                 checkedEpoch = epoch
-                core.readerSaw(epoch: epoch)  // the last batch is stored above
+                core.reader.saw(epoch: epoch)  // the last batch is stored above
                 pending = core.stillValid(pending, fetchedAt: fetchEpoch)[...]
                 if pending.isEmpty { continue }
             }
@@ -230,7 +228,7 @@ private final class BatchIteratorStorage {
             pending = pending.dropFirst(take.count)
             lastHandedOut = Array(take)
             handedOut &+= 1
-            core.readerProgress.store(handedOut, ordering: .relaxed)
+            core.reader.handedOut.store(handedOut, ordering: .relaxed)
             return lastHandedOut
         }
     }
