@@ -181,12 +181,13 @@ final class ConsumerCore: Sendable {
     }
 
     /// Moves partitions to new offsets; messages of them buffered before are dropped.
-    func seek(_ offsets: [(KafkaTopicPartition, KafkaOffset)]) async throws {
+    func seek(_ offsets: [(KafkaTopicPartition, KafkaOffset)], timeout: Duration = .seconds(10)) async throws {
+        let milliseconds = Self.milliseconds(timeout)
         try await perform("seek") { [self] client throws(KafkaError) in
             // From the assign hook, for a partition being assigned: it becomes the assignment's start offset.
             let remaining = state.withLock { $0.seekDuringAssignHook(offsets) }
             guard !remaining.isEmpty else { return }
-            try client.seek(remaining, timeoutMilliseconds: 10_000)
+            try client.seek(remaining, timeoutMilliseconds: milliseconds)
             if configuration.stopAtEndOfPartitions { repositionEnds(remaining) }
             updateFilter { $0.reposition(remaining.map(\.0)) }
         }

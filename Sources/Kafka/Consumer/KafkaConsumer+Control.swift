@@ -71,19 +71,38 @@ extension KafkaConsumer {
     /// Continues reading `partition` (assigned to this consumer) at `offset`: an offset, ``KafkaOffset/beginning``,
     /// ``KafkaOffset/end`` or ``KafkaOffset/tail(_:)``. Messages of the partition already buffered are dropped;
     /// the next message of it the loop gets is the one at `offset`.
-    public nonisolated func seek(_ partition: KafkaTopicPartition, to offset: KafkaOffset) async throws {
-        try await core.seek([(partition, offset)])
+    ///
+    /// Waits up to `timeout` for librdkafka to apply the seek (its partition's broker thread takes it).
+    /// - Throws: ``KafkaError`` `_TIMED_OUT` when the seek was not applied in time.
+    public nonisolated func seek(
+        _ partition: KafkaTopicPartition,
+        to offset: KafkaOffset,
+        timeout: Duration = .seconds(10)
+    ) async throws {
+        try await core.seek([(partition, offset)], timeout: timeout)
     }
 
     /// Continues reading `partition` at the first message whose timestamp is at or after `timestamp`
     /// (the end of the partition when none is).
     /// - Note: the broker must support ListOffsets by timestamp (librdkafka 2.0.2's mock cluster answers -1).
-    public nonisolated func seek(_ partition: KafkaTopicPartition, to timestamp: KafkaTimestamp) async throws {
+    /// - Parameters:
+    ///   - partition: a partition assigned to this consumer.
+    ///   - timestamp: where to continue: the first message at or after it.
+    ///   - timeout: bounds the offset lookup and, again, the seek.
+    public nonisolated func seek(
+        _ partition: KafkaTopicPartition,
+        to timestamp: KafkaTimestamp,
+        timeout: Duration = .seconds(10)
+    ) async throws {
+        let milliseconds = ConsumerCore.milliseconds(timeout)
         let offsets = try await core.perform("offsets for times") { client throws(KafkaError) in
-            try client.offsets(forTimes: [(partition, timestamp.millisecondsSinceEpoch)], timeoutMilliseconds: 10_000)
+            try client.offsets(
+                forTimes: [(partition, timestamp.millisecondsSinceEpoch)],
+                timeoutMilliseconds: milliseconds
+            )
         }
         let offset = offsets[partition] ?? .end
-        try await core.seek([(partition, offset.rawValue < 0 ? .end : offset)])
+        try await core.seek([(partition, offset.rawValue < 0 ? .end : offset)], timeout: timeout)
     }
 
     /// Stops fetching `partitions` until ``resume(_:)``. Messages of them already buffered for the loop (at most

@@ -45,7 +45,7 @@ public enum KafkaConsumerEvent: Sendable, CustomStringConvertible {
 ///   state for them there, and the next owner starts exactly after it. From the moment the hook starts, no message
 ///   of those partitions is handed out any more.
 /// - ``onAssigned`` runs as the partitions are assigned, before any of their messages is fetched: load state, or
-///   ``KafkaRebalanceContext/seek(_:to:)`` to where your own store says to start (in a group, such a seek becomes
+///   ``KafkaRebalanceContext/seek(_:to:timeout:)`` to where your own store says to start (in a group, such a seek becomes
 ///   the assignment's start offset, so the committed offset cannot overtake it).
 /// - ``onLost`` runs when the partitions were already taken away (the member was evicted): do not commit, drop
 ///   their state.
@@ -110,7 +110,11 @@ public struct KafkaRebalanceContext: Sendable {
     }
 
     /// Starts reading `partition` at `offset` (in ``KafkaRebalanceHandler/onAssigned``).
-    public func seek(_ partition: KafkaTopicPartition, to offset: KafkaOffset) async throws {
-        try await core.seek([(partition, offset)])
+    public func seek(
+        _ partition: KafkaTopicPartition,
+        to offset: KafkaOffset,
+        timeout: Duration = .seconds(10)
+    ) async throws {
+        try await core.seek([(partition, offset)], timeout: timeout)
     }
 }

@@ -545,8 +545,10 @@ struct ConsumerControlTests {
                 if !seeked {
                     seeked = true
                     try await waitForEnd(consumer)
-                    try await consumer.seek(p0, to: .end)
-                    try await consumer.seek(p1, to: KafkaOffset(5_000))
+                    // A generous timeout: librdkafka applies a seek when the partition's broker thread gets to it,
+                    // which took over 10 s once under AddressSanitizer with the whole suite running.
+                    try await consumer.seek(p0, to: .end, timeout: .seconds(60))
+                    try await consumer.seek(p1, to: KafkaOffset(5_000), timeout: .seconds(60))
                 }
             }
             // Nothing after the first batch: both partitions were moved to (or past) their ends.
