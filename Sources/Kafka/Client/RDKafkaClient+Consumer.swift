@@ -209,8 +209,7 @@ extension RDKafkaClient {
 extension RDKafkaClient {
     /// Whole milliseconds in `duration`, at least 0 and at most `Int32.max`.
     static func milliseconds(_ duration: Duration) -> Int32 {
-        let ms = duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
-        return Int32(clamping: max(ms, 0))
+        Int32(clamping: max(duration.kafkaMilliseconds, 0))
     }
 }
 

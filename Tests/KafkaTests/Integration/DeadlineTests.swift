@@ -8,22 +8,6 @@ import Testing
 /// hook that waits for the consumer's own close.
 @Suite("Consumer deadlines", .timeLimit(.minutes(3)))
 struct DeadlineTests {
-    /// A topic of `count` messages in one partition, values "0", "1", ...
-    func filledTopic(_ cluster: any KafkaTestCluster, count: Int) async throws -> String {
-        let topic = uniqueName("deadline")
-        try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
-        let producer = try KafkaProducer(
-            configuration: KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers]),
-            logger: testLogger
-        )
-        for i in 0..<count {
-            _ = try await producer.enqueue(KafkaProducerMessage(topic: topic, partition: 0, value: "\(i)"))
-        }
-        try await producer.flush(timeout: .seconds(30))
-        await producer.close()
-        return topic
-    }
-
     @Test(
         "with every broker gone, close(timeout:) ends by its deadline with timedOut, and the loop ends",
         .tags(.mockOnly)
@@ -31,7 +15,7 @@ struct DeadlineTests {
     func closeWithBrokersGone() async throws {
         let cluster = try EmbeddedCluster(brokers: 1)
         defer { Task { await cluster.shutdown() } }
-        let topic = try await filledTopic(cluster, count: 10)
+        let topic = try await filledTopic(cluster, prefix: "deadline", count: 10)
         let config = groupConfig(cluster, group: uniqueName("deadline-group"), topics: [topic])
         let consumer = try KafkaConsumer(configuration: config, logger: quietLogger)
         let values = Mutex<[String]>([])
@@ -57,7 +41,7 @@ struct DeadlineTests {
     @Test("a hook that waits for its own consumer's close gets invalidUsage, and the close goes on after the hook")
     func hookAwaitingClose() async throws {
         try await withKafkaTestCluster(brokers: 1) { cluster in
-            let topic = try await filledTopic(cluster, count: 5)
+            let topic = try await filledTopic(cluster, prefix: "deadline", count: 5)
             let box = Mutex<KafkaConsumer?>(nil)
             let outcomes = Mutex<[String]>([])
             let handler = KafkaRebalanceHandler(onAssigned: { _ in
@@ -102,7 +86,7 @@ struct DeadlineTests {
     @Test("an assign hook that never returns is abandoned at rebalanceHookTimeout: the messages flow, an event says so")
     func stuckHook() async throws {
         try await withKafkaTestCluster(brokers: 1) { cluster in
-            let topic = try await filledTopic(cluster, count: 20)
+            let topic = try await filledTopic(cluster, prefix: "deadline", count: 20)
             let release = Atomic<Bool>(false)
             let handler = KafkaRebalanceHandler(onAssigned: { _ in
                 // Stuck, and deaf to cancellation (each nap in a detached task, which the cancellation does not
@@ -142,22 +126,8 @@ struct DeadlineTests {
         try await withKafkaTestCluster(brokers: 1) { cluster in
             let topic = uniqueName("liveness")
             try await cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
-            let producer = try KafkaProducer(
-                configuration: KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers]),
-                logger: testLogger
-            )
-            for p in 0..<2 {
-                for n in 0..<100 {
-                    _ = try await producer.enqueue(
-                        KafkaProducerMessage(
-                            topic: topic,
-                            partition: KafkaPartition(rawValue: Int32(p)),
-                            value: "\(p):\(n)"
-                        )
-                    )
-                }
-            }
-            try await producer.flush(timeout: .seconds(30))
+            let producer = try ConsumerGroupTests.NumberedProducer(cluster)
+            try await producer.produce(topic: topic, partitions: 2, range: 0..<100)
             await producer.close()
 
             let group = uniqueName("liveness-group")

@@ -9,15 +9,7 @@ struct MisuseTests {
     @Test("a second iteration of messages, or batches() besides messages, throws invalidUsage; the first loop reads on")
     func secondIteration() async throws {
         try await withKafkaTestCluster(brokers: 1) { cluster in
-            let topic = uniqueName("misuse")
-            try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
-            let producer = try KafkaProducer(
-                configuration: KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers]),
-                logger: testLogger
-            )
-            for i in 0..<10 { _ = try await producer.enqueue(KafkaProducerMessage(topic: topic, value: "\(i)")) }
-            try await producer.flush(timeout: .seconds(30))
-            await producer.close()
+            let topic = try await filledTopic(cluster, prefix: "misuse", count: 10)
 
             var config = KafkaConsumerConfiguration(
                 bootstrapServers: [cluster.bootstrapServers],

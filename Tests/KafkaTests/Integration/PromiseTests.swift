@@ -119,22 +119,8 @@ struct PromiseTests {
         try await withKafkaTestCluster(brokers: 1) { cluster in
             let topic = uniqueName("roundrobin")
             try await cluster.createTopic(topic, partitions: 4, replicationFactor: 1)
-            let producer = try KafkaProducer(
-                configuration: KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers]),
-                logger: testLogger
-            )
-            for p in 0..<4 {
-                for n in 0..<25 {
-                    _ = try await producer.enqueue(
-                        KafkaProducerMessage(
-                            topic: topic,
-                            partition: KafkaPartition(rawValue: Int32(p)),
-                            value: "\(p):\(n)"
-                        )
-                    )
-                }
-            }
-            try await producer.flush(timeout: .seconds(30))
+            let producer = try ConsumerGroupTests.NumberedProducer(cluster)
+            try await producer.produce(topic: topic, partitions: 4, range: 0..<25)
             await producer.close()
             var config = groupConfig(cluster, group: uniqueName("roundrobin-group"), topics: [topic])
             config.assignmentStrategies = [.roundRobin]
@@ -221,17 +207,7 @@ struct PromiseTests {
     @Test("commitAsync commits in the background: the group's committed offset follows the message")
     func commitAsync() async throws {
         try await withKafkaTestCluster(brokers: 1) { cluster in
-            let topic = uniqueName("commit-async")
-            try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
-            let producer = try KafkaProducer(
-                configuration: KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers]),
-                logger: testLogger
-            )
-            for i in 0..<10 {
-                _ = try await producer.enqueue(KafkaProducerMessage(topic: topic, partition: 0, value: "\(i)"))
-            }
-            try await producer.flush(timeout: .seconds(30))
-            await producer.close()
+            let topic = try await filledTopic(cluster, prefix: "commit-async", count: 10)
             var config = groupConfig(cluster, group: uniqueName("commit-async-group"), topics: [topic])
             config.enableAutoCommit = false
             let consumer = try KafkaConsumer(configuration: config, logger: testLogger)

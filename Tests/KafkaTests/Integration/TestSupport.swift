@@ -84,3 +84,19 @@ func waitUntil(
 struct WaitTimedOut: Error {
     var what: String
 }
+
+/// A new one-partition topic holding `count` messages whose values are their offsets ("0", "1", ...).
+func filledTopic(_ cluster: any KafkaTestCluster, prefix: String, count: Int) async throws -> String {
+    let topic = uniqueName(prefix)
+    try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
+    let producer = try KafkaProducer(
+        configuration: KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers]),
+        logger: testLogger
+    )
+    for i in 0..<count {
+        _ = try await producer.enqueue(KafkaProducerMessage(topic: topic, partition: 0, value: "\(i)"))
+    }
+    try await producer.flush(timeout: .seconds(30))
+    await producer.close()
+    return topic
+}
