@@ -25,6 +25,13 @@ final class RDKafkaCallbacks: Sendable {
         (@Sendable ([KafkaTopicPartition]) -> [KafkaTopicPartition: KafkaOffset])?
     >(nil)
     private let fatalError = Mutex<KafkaError?>(nil)
+    private let statisticsHandler = Mutex<StatisticsHandler?>(nil)
+
+    /// Where statistics documents go, and what to call once the handle is gone.
+    struct StatisticsHandler: Sendable {
+        let publish: @Sendable (String) -> Void
+        let finish: @Sendable () -> Void
+    }
 
     init(logger: Logger) {
         self.logger = logger
@@ -38,6 +45,33 @@ final class RDKafkaCallbacks: Sendable {
         _ provider: @escaping @Sendable ([KafkaTopicPartition]) -> [KafkaTopicPartition: KafkaOffset]
     ) {
         startOffsetsProvider.withLock { $0 = provider }
+    }
+
+    /// Sends each statistics document (`stats_cb`, on the polling thread) to `publish`; `onFinish` runs once the
+    /// handle is destroyed.
+    func setStatisticsHandler(
+        _ publish: @escaping @Sendable (String) -> Void,
+        onFinish: @escaping @Sendable () -> Void
+    ) {
+        statisticsHandler.withLock { $0 = StatisticsHandler(publish: publish, finish: onFinish) }
+    }
+
+    /// Ends the statistics (the handle was destroyed): no document comes after this.
+    func finishStatistics() {
+        let handler = statisticsHandler.withLock { handler in
+            defer { handler = nil }
+            return handler
+        }
+        handler?.finish()
+    }
+
+    func statistics(_ json: UnsafeRawBufferPointer) {
+        statistics(String(decoding: json, as: UTF8.self))
+    }
+
+    func statistics(_ json: String) {
+        guard let handler = statisticsHandler.withLock({ $0 }) else { return }
+        handler.publish(json)
     }
 
     func removeObserver() {
@@ -139,6 +173,12 @@ extension RDKafkaCallbacks {
         case RD_KAFKA_EVENT_ERROR:
             error(rk: rk, err: rd_kafka_event_error(event), reason: rd_kafka_event_error_string(event))
             return true
+        case RD_KAFKA_EVENT_STATS:
+            // The event API returns statistics as events (the callback serves only rd_kafka_poll's callers).
+            if let json = rd_kafka_event_stats(event) {
+                statistics(String(cString: json))
+            }
+            return true
         default:
             return false
         }
@@ -153,6 +193,11 @@ extension RDKafkaCallbacks {
         rd_kafka_conf_set_error_cb(conf) { rk, err, reason, _ in
             guard let rk, let callbacks = RDKafkaCallbacks.from(rk) else { return }
             callbacks.error(rk: rk, err: rd_kafka_resp_err_t(rawValue: err), reason: reason)
+        }
+        rd_kafka_conf_set_stats_cb(conf) { rk, json, length, _ in
+            guard let json, let callbacks = RDKafkaCallbacks.from(rk) else { return 0 }
+            callbacks.statistics(UnsafeRawBufferPointer(start: json, count: length))
+            return 0  // librdkafka frees the document
         }
         if rebalance {
             installConsumerCallbacks(on: conf)

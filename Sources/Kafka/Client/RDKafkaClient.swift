@@ -96,6 +96,7 @@ final class RDKafkaClient: @unchecked Sendable {
         // A consumer was closed by closeConsumer() already; a second close after a failed one could wait forever.
         rd_kafka_destroy_flags(pointer, kind == .consumer ? Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE) : 0)
         isDestroyed.store(true, ordering: .releasing)
+        callbacks.finishStatistics()
     }
 
     /// Messages, requests and delivery reports not yet served (`rd_kafka_outq_len`).

@@ -1,5 +1,33 @@
+public import CoreMetrics
+
 /// Types shared by ``KafkaProducer/Configuration`` and ``KafkaConsumer/Configuration``.
 public enum KafkaConfiguration {
+    /// Reporting through swift-metrics (see the Observability article for every metric's name and dimensions).
+    ///
+    /// Most metrics come from librdkafka's statistics, read every `statisticsInterval` (5 s when metrics are on
+    /// and no interval is set); delivery outcomes, commits and rebalances are counted as they happen, per batch,
+    /// never per message.
+    public struct Metrics: Sendable {
+        /// The first part of every metric's label. Default `kafka`.
+        public var labelPrefix: String
+        /// Dimensions added to every metric, after `client_id`.
+        public var dimensions: [(String, String)]
+        /// Where the metrics go: the process's `MetricsSystem.factory` unless given (tests pass a
+        /// `TestMetrics`).
+        public var factory: (any MetricsFactory)?
+
+        /// Metrics through `factory`, or the process's `MetricsSystem` when `nil`.
+        public init(
+            labelPrefix: String = "kafka",
+            dimensions: [(String, String)] = [],
+            factory: (any MetricsFactory)? = nil
+        ) {
+            self.labelPrefix = labelPrefix
+            self.dimensions = dimensions
+            self.factory = factory
+        }
+    }
+
     /// Acknowledgements the leader waits for before answering a produce request (`acks`).
     public struct Acks: Hashable, Sendable, CustomStringConvertible {
         /// The value librdkafka takes for `acks`.

@@ -17,6 +17,8 @@ extension KafkaConsumerConfiguration: CustomStringConvertible, CustomDebugString
                 "assignmentStrategies": assignmentStrategies as Any,
                 "maxPollInterval": maxPollInterval,
                 "closeTimeout": closeTimeout,
+                "statisticsInterval": statisticsInterval as Any,
+                "metrics": metrics.map { "labels \($0.labelPrefix)_*, dimensions \($0.dimensions)" } as Any,
                 "rebalanceHookTimeout": rebalanceHookTimeout,
                 "reportPartitionEnds": reportPartitionEnds,
                 "stopAtEndOfPartitions": stopAtEndOfPartitions,

@@ -288,6 +288,11 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// leaving the group. Past it the handle is freed anyway; the group notices the member's absence after the
     /// session timeout. Default 30 s.
     public var closeTimeout: Duration = .seconds(30)
+    /// `statistics.interval.ms`: how often librdkafka reports its statistics to ``KafkaConsumer/statistics`` (and to the
+    /// metrics). `nil` (the default) reports none, unless ``metrics`` is set, which reads them every 5 s.
+    public var statisticsInterval: Duration? = nil
+    /// Report through swift-metrics (see ``KafkaConfiguration/Metrics``). Default `nil`: no metric.
+    public var metrics: KafkaConfiguration.Metrics? = nil
     /// The longest a ``KafkaRebalanceHandler`` hook may run before the rebalance goes on without it (its task is
     /// cancelled, and ``KafkaConsumerEvent/error(_:)`` reports ``KafkaError/Code/timedOut``). Default 30 s; during
     /// a close, the close's deadline bounds it too.
@@ -419,6 +424,9 @@ public struct KafkaConsumerConfiguration: Sendable {
         var p = LibrdkafkaProperties()
         p.set("bootstrap.servers", bootstrapServers.joined(separator: ","))
         p.set("client.id", clientID)
+        if let interval = effectiveStatisticsInterval {
+            p.set("statistics.interval.ms", String(max(interval.kafkaMilliseconds, 1)))
+        }
         if let groupID = consumptionStrategy.groupID {
             p.set("group.id", groupID)
         }
@@ -461,5 +469,12 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// The names of all properties set, each with its value (secrets redacted), for logging and diagnostics.
     public var effectiveProperties: [String: String] {
         properties.redactedDictionary
+    }
+}
+
+extension KafkaConsumerConfiguration {
+    /// The statistics interval in force: the one set, else 5 s when metrics are on.
+    var effectiveStatisticsInterval: Duration? {
+        statisticsInterval ?? (metrics != nil ? .seconds(5) : nil)
     }
 }

@@ -22,6 +22,8 @@ extension KafkaProducerConfiguration: CustomStringConvertible, CustomDebugString
                 "deliveryReports": deliveryReports,
                 "enqueueTimeout": enqueueTimeout as Any,
                 "closeTimeout": closeTimeout,
+                "statisticsInterval": statisticsInterval as Any,
+                "metrics": metrics.map { "labels \($0.labelPrefix)_*, dimensions \($0.dimensions)" } as Any,
                 "librdkafkaOverrides": Redaction.redacted(librdkafkaOverrides),
             ]
         )

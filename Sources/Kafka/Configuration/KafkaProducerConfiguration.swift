@@ -98,6 +98,11 @@ public struct KafkaProducerConfiguration: Sendable {
     public var enqueueTimeout: Duration?
     /// How long ``KafkaProducer/close(timeout:)`` waits for outstanding messages before failing them. Default 30 s.
     public var closeTimeout: Duration = .seconds(30)
+    /// `statistics.interval.ms`: how often librdkafka reports its statistics to ``KafkaProducer/statistics`` (and to the
+    /// metrics). `nil` (the default) reports none, unless ``metrics`` is set, which reads them every 5 s.
+    public var statisticsInterval: Duration? = nil
+    /// Report through swift-metrics (see ``KafkaConfiguration/Metrics``). Default `nil`: no metric.
+    public var metrics: KafkaConfiguration.Metrics? = nil
     /// Any librdkafka property, applied after the typed fields (so it wins). See librdkafka's CONFIGURATION.md.
     public var librdkafkaOverrides: [String: String] = [:]
 
@@ -131,6 +136,9 @@ public struct KafkaProducerConfiguration: Sendable {
         var p = LibrdkafkaProperties()
         p.set("bootstrap.servers", bootstrapServers.joined(separator: ","))
         p.set("client.id", clientID)
+        if let interval = effectiveStatisticsInterval {
+            p.set("statistics.interval.ms", String(max(interval.kafkaMilliseconds, 1)))
+        }
         p.set("acks", acks.rawValue)
         p.set("enable.idempotence", idempotence)
         p.set("compression.codec", compression.codec)
@@ -161,5 +169,12 @@ extension LibrdkafkaProperties {
         var d: [String: String] = [:]
         for (k, v) in entries { d[k] = Self.isSecret(k) ? "<redacted>" : v }
         return d
+    }
+}
+
+extension KafkaProducerConfiguration {
+    /// The statistics interval in force: the one set, else 5 s when metrics are on.
+    var effectiveStatisticsInterval: Duration? {
+        statisticsInterval ?? (metrics != nil ? .seconds(5) : nil)
     }
 }

@@ -10,6 +10,7 @@ extension ConsumerCore {
     func notified(_ notification: ClientNotification) {
         switch notification {
         case .assigned(let partitions):
+            metrics?.rebalance(kind: "assigned", partitions: partitions.count)
             let action = state.withLock { $0.assigned(partitions) }
             apply(action)
             updateFilter { $0.assign(partitions) }
@@ -20,6 +21,7 @@ extension ConsumerCore {
         case .revoked(let partitions):
             // The close ran the revocation already, while the group coordinator still answered.
             if state.withLock({ $0.revocationRanForClose }) { return }
+            metrics?.rebalance(kind: "revoked", partitions: partitions.count)
             // From here on the loop gets no message of these partitions; once it has stored what it finished with,
             // the hook may commit for them. A loop stuck on a message (the member left for it) is not waited for:
             // what it finished with was stored as it left.
@@ -32,11 +34,13 @@ extension ConsumerCore {
             eventSink.yield(.revoked(partitions))
             runHook(\.onRevoked, partitions)
         case .lost(let partitions):
+            metrics?.rebalance(kind: "lost", partitions: partitions.count)
             updateFilter { $0.revoke(partitions) }
             state.withLock { $0.revoked(partitions) }
             eventSink.yield(.lost(partitions))
             runHook(\.onLost, partitions)
         case .commitFailed(let error):
+            metrics?.commitFailed()
             eventSink.yield(.commitFailed(error))
         case .error(let error):
             eventSink.yield(.error(error))

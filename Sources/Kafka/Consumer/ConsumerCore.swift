@@ -46,14 +46,18 @@ final class ConsumerCore: Sendable {
     /// Wakes the poll thread from its waits between polls: a queued command, a hook's end, the reader's progress or
     /// demand, a close. (Its polls of librdkafka are woken by `rd_kafka_queue_yield`, ``RDKafkaClient/wakeUp()``.)
     let signal = ThreadSignal()
+    /// swift-metrics reporting, when configured.
+    let metrics: KafkaMetricsReporter?
 
     init(
         client: RDKafkaClient,
         configuration: KafkaConsumerConfiguration,
         rebalanceHandler: KafkaRebalanceHandler?,
-        events: AsyncStream<KafkaConsumerEvent>.Continuation
+        events: AsyncStream<KafkaConsumerEvent>.Continuation,
+        metrics: KafkaMetricsReporter?
     ) {
         self.client = client
+        self.metrics = metrics
         self.configuration = configuration
         self.logger = client.logger
         self.rebalanceHandler = rebalanceHandler
@@ -152,8 +156,15 @@ final class ConsumerCore: Sendable {
     }
 
     func commit(_ offsets: [(KafkaTopicPartition, KafkaOffset)]?, timeout: Duration) async throws {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        try await perform("commit") { client throws(KafkaError) in try client.commit(offsets, deadline: deadline) }
+        let start = ContinuousClock.now
+        let deadline = start.advanced(by: timeout)
+        do {
+            try await perform("commit") { client throws(KafkaError) in try client.commit(offsets, deadline: deadline) }
+            metrics?.commit(duration: .now - start, succeeded: true)
+        } catch {
+            metrics?.commit(duration: .now - start, succeeded: false)
+            throw error
+        }
     }
 
     /// Starts a commit without waiting (`rd_kafka_commit` async: non-blocking, any thread); a failure is reported on

@@ -34,6 +34,9 @@ public final actor KafkaConsumer: Service {
     /// ``KafkaRebalanceHandler``. Holds the latest 1,000 events when nobody reads it; finishes when the consumer is
     /// closed. Iterate it once.
     public nonisolated let events: AsyncStream<KafkaConsumerEvent>
+    /// librdkafka's statistics, every ``KafkaConsumerConfiguration/statisticsInterval``: lag, fetch queues,
+    /// brokers' round trips, the group's state. Empty when no interval is set; ends once the consumer is closed.
+    public nonisolated let statistics: KafkaStatisticsSequence
 
     nonisolated let core: ConsumerCore
     private nonisolated let sequence: ConsumerSequence
@@ -63,6 +66,12 @@ public final actor KafkaConsumer: Service {
             properties.set("group.id", "swift-kafka-unjoined-\(UInt64.random(in: 0...UInt64.max))")
         }
         let client = try RDKafkaClient.make(kind: .consumer, properties: properties, logger: logger)
+        let metrics = configuration.metrics.map {
+            KafkaMetricsReporter(configuration: $0, clientID: configuration.clientID, clientType: "consumer")
+        }
+        let publisher = StatisticsPublisher(metrics: metrics, logger: logger)
+        publisher.attach(to: client)
+        self.statistics = publisher.sequence
         let (events, eventSink) = AsyncStream.makeStream(
             of: KafkaConsumerEvent.self,
             bufferingPolicy: .bufferingNewest(1_000)
@@ -71,7 +80,8 @@ public final actor KafkaConsumer: Service {
             client: client,
             configuration: configuration,
             rebalanceHandler: rebalanceHandler,
-            events: eventSink
+            events: eventSink,
+            metrics: metrics
         )
         let handOver = BatchHandOver<ConsumerBatch>(
             lowWatermark: configuration.buffer.lowWatermark,

@@ -31,6 +31,9 @@ public final actor KafkaProducer: Service {
     /// Reports of messages queued with ``enqueue(_:)``: all, failures only, or none, as
     /// ``KafkaProducerConfiguration/deliveryReports`` says. Ends once the producer is closed.
     public nonisolated let deliveryReports: KafkaDeliveryReports
+    /// librdkafka's statistics, every ``KafkaProducerConfiguration/statisticsInterval``: queue depth, messages
+    /// sent, brokers' round trips and latencies. Empty when no interval is set; ends once the producer is closed.
+    public nonisolated let statistics: KafkaStatisticsSequence
 
     /// Creates a producer and starts its poll thread.
     ///
@@ -44,6 +47,12 @@ public final actor KafkaProducer: Service {
         var logger = logger
         logger[metadataKey: KafkaLoggingKeys.clientID] = "\(configuration.clientID)"
         let client = try RDKafkaClient.make(kind: .producer, properties: configuration.properties, logger: logger)
+        let metrics = configuration.metrics.map {
+            KafkaMetricsReporter(configuration: $0, clientID: configuration.clientID, clientType: "producer")
+        }
+        let publisher = StatisticsPublisher(metrics: metrics, logger: logger)
+        publisher.attach(to: client)
+        self.statistics = publisher.sequence
         let state = ProducerState()
         let reports = KafkaDeliveryReports.Producer.makeSequence(
             backPressureStrategy: .init(lowWatermark: 4, highWatermark: 16),
@@ -57,7 +66,8 @@ public final actor KafkaProducer: Service {
             enqueueTimeout: configuration.enqueueTimeout,
             reportMode: configuration.deliveryReports,
             reportSource: reports.source,
-            state: state
+            state: state,
+            metrics: metrics
         )
         do {
             try core.startPollThread()

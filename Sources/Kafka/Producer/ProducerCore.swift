@@ -42,6 +42,8 @@ final class ProducerCore: Sendable {
     /// How often sends served the main queue: while they do, the poll thread stays off it.
     private let sendServes = Atomic<UInt64>(0)
     private let registry = Mutex(DeliveryRegistry<SendWaiter>())
+    /// swift-metrics reporting, when configured.
+    private let metrics: KafkaMetricsReporter?
 
     init(
         client: RDKafkaClient,
@@ -49,8 +51,10 @@ final class ProducerCore: Sendable {
         enqueueTimeout: Duration?,
         reportMode: KafkaProducerConfiguration.DeliveryReports,
         reportSource: ReportSource,
-        state: ProducerState
+        state: ProducerState,
+        metrics: KafkaMetricsReporter?
     ) {
+        self.metrics = metrics
         self.client = client
         self.logger = client.logger
         self.defaultCloseTimeout = defaultCloseTimeout
@@ -403,10 +407,19 @@ final class ProducerCore: Sendable {
             return -1
         }
         defer { serving.store(false, ordering: .releasing) }
-        return client.serveDeliveryReports(
+        var failed = 0
+        let served = client.serveDeliveryReports(
             timeoutMilliseconds: timeoutMilliseconds,
             streamSuccesses: reportMode == .all
-        ) { deliver(streamed: $0, awaited: $1) }
+        ) { streamed, awaited in
+            if metrics != nil {
+                for report in streamed { if case .failure = report.result { failed += 1 } }
+                for report in awaited { if case .failure = report.result { failed += 1 } }
+            }
+            deliver(streamed: streamed, awaited: awaited)
+        }
+        if served > 0, let metrics { metrics.deliveries(delivered: served - failed, failed: failed) }
+        return served
     }
 
     /// ``serve(timeoutMilliseconds:)`` from the send path, without waiting; counted, so that the poll thread
