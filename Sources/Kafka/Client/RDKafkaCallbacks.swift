@@ -26,6 +26,7 @@ final class RDKafkaCallbacks: Sendable {
     >(nil)
     private let fatalError = Mutex<KafkaError?>(nil)
     private let statisticsHandler = Mutex<StatisticsHandler?>(nil)
+    private let tokenRefresh = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// Where statistics documents go, and what to call once the handle is gone.
     struct StatisticsHandler: Sendable {
@@ -72,6 +73,19 @@ final class RDKafkaCallbacks: Sendable {
     func statistics(_ json: String) {
         guard let handler = statisticsHandler.withLock({ $0 }) else { return }
         handler.publish(json)
+    }
+
+    /// What to do when librdkafka asks for an OAUTHBEARER token (on the polling thread; must not block).
+    func setTokenRefresh(_ refresh: @escaping @Sendable () -> Void) {
+        tokenRefresh.withLock { $0 = refresh }
+    }
+
+    func tokenRefreshRequested() {
+        guard let refresh = tokenRefresh.withLock({ $0 }) else {
+            logger.error("librdkafka asked for an OAUTHBEARER token, but no token provider is configured")
+            return
+        }
+        refresh()
     }
 
     func removeObserver() {
@@ -172,6 +186,9 @@ extension RDKafkaCallbacks {
             return true
         case RD_KAFKA_EVENT_ERROR:
             error(rk: rk, err: rd_kafka_event_error(event), reason: rd_kafka_event_error_string(event))
+            return true
+        case RD_KAFKA_EVENT_OAUTHBEARER_TOKEN_REFRESH:
+            tokenRefreshRequested()
             return true
         case RD_KAFKA_EVENT_STATS:
             // The event API returns statistics as events (the callback serves only rd_kafka_poll's callers).

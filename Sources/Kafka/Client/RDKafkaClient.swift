@@ -40,7 +40,12 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Creates a handle from `properties`.
     /// - Throws: ``KafkaError/Code/invalidConfiguration`` naming the rejected key, or librdkafka's reason when
     ///   `rd_kafka_new` refuses the combination.
-    static func make(kind: Kind, properties: LibrdkafkaProperties, logger: Logger) throws(KafkaError) -> RDKafkaClient {
+    static func make(
+        kind: Kind,
+        properties: LibrdkafkaProperties,
+        tokenProvider: (KafkaConfiguration.Security.OAuthBearer.Provider, timeout: Duration)? = nil,
+        logger: Logger
+    ) throws(KafkaError) -> RDKafkaClient {
         var properties = properties
         if properties.value(for: "log_level") == nil {
             properties.set("log_level", String(RDKafkaCallbacks.syslogLevel(for: logger.logLevel)))
@@ -49,6 +54,7 @@ final class RDKafkaClient: @unchecked Sendable {
         let conf = try properties.makeConf()
         let callbacks = RDKafkaCallbacks(logger: logger)
         callbacks.install(on: conf, rebalance: kind == .consumer)
+        if tokenProvider != nil { installTokenRefresh(on: conf) }
         if kind == .producer {
             rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_DR))
         }
@@ -86,7 +92,12 @@ final class RDKafkaClient: @unchecked Sendable {
                 reason: "librdkafka returned no queue to poll (a consumer needs group.id)"
             )
         }
-        return RDKafkaClient(kind: kind, pointer: rk, queue: queue, callbacks: callbacks)
+        let client = RDKafkaClient(kind: kind, pointer: rk, queue: queue, callbacks: callbacks)
+        if let (provider, timeout) = tokenProvider {
+            // Set before any poll: librdkafka queued its first request for a token in rd_kafka_new.
+            callbacks.setTokenRefresh { [weak client] in client?.refreshToken(with: provider, timeout: timeout) }
+        }
+        return client
     }
 
     /// Frees the handle. Blocking; poll thread only; call once, after `guard.closeAndWait()`.

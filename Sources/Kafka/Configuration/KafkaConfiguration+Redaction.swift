@@ -39,6 +39,9 @@ extension KafkaConfiguration.Security.TLS: CustomStringConvertible, CustomDebugS
                 "keyLocation": keyLocation as Any,
                 "keyPassword": Redaction.redacted(keyPassword) as Any,
                 "verifyHostname": verifyHostname,
+                "caPEM": caPEM.map { "<\($0.utf8.count) bytes>" } as Any,
+                "certificatePEM": certificatePEM.map { "<\($0.utf8.count) bytes>" } as Any,
+                "keyPEM": Redaction.redacted(keyPEM) as Any,
             ]
         )
     }
@@ -56,6 +59,10 @@ extension KafkaConfiguration.Security.SASL: CustomStringConvertible, CustomDebug
                 "mechanism": mechanism.rawValue,
                 "username": username as Any,
                 "password": Redaction.redacted(password) as Any,
+                "kerberosServiceName": kerberosServiceName as Any,
+                "kerberosPrincipal": kerberosPrincipal as Any,
+                "kerberosKeytab": kerberosKeytab as Any,
+                "oauthBearer": oauthBearer as Any,
             ]
         )
     }

@@ -90,19 +90,33 @@ public enum KafkaConfiguration {
             public var keyPassword: String?
             /// `ssl.endpoint.identification.algorithm`: verify the broker's host name. Default `true`.
             public var verifyHostname: Bool
+            /// `ssl.ca.pem`: CA certificates in PEM, in memory (instead of ``caLocation``).
+            public var caPEM: String?
+            /// `ssl.certificate.pem`: the client's certificate in PEM, in memory (instead of
+            /// ``certificateLocation``).
+            public var certificatePEM: String?
+            /// `ssl.key.pem`: the client's private key in PEM, in memory (instead of ``keyLocation``). Never logged.
+            public var keyPEM: String?
 
+            /// TLS settings; with none given, the brokers are verified against the system's CA certificates.
             public init(
                 caLocation: String? = nil,
                 certificateLocation: String? = nil,
                 keyLocation: String? = nil,
                 keyPassword: String? = nil,
-                verifyHostname: Bool = true
+                verifyHostname: Bool = true,
+                caPEM: String? = nil,
+                certificatePEM: String? = nil,
+                keyPEM: String? = nil
             ) {
                 self.caLocation = caLocation
                 self.certificateLocation = certificateLocation
                 self.keyLocation = keyLocation
                 self.keyPassword = keyPassword
                 self.verifyHostname = verifyHostname
+                self.caPEM = caPEM
+                self.certificatePEM = certificatePEM
+                self.keyPEM = keyPEM
             }
         }
 
@@ -131,11 +145,53 @@ public enum KafkaConfiguration {
             public var username: String?
             /// `sasl.password`. Never logged.
             public var password: String?
+            /// GSSAPI: `sasl.kerberos.service.name`, the brokers' Kerberos service name (librdkafka's default
+            /// `kafka`).
+            public var kerberosServiceName: String?
+            /// GSSAPI: `sasl.kerberos.principal`, this client's principal.
+            public var kerberosPrincipal: String?
+            /// GSSAPI: `sasl.kerberos.keytab`, the keytab file holding the principal's key.
+            public var kerberosKeytab: String?
+            /// OAUTHBEARER: where tokens come from.
+            public var oauthBearer: OAuthBearer?
 
+            /// SASL with `mechanism`; prefer the factories (``plain(username:password:)``, ...), which set what
+            /// each mechanism needs.
             public init(mechanism: Mechanism, username: String? = nil, password: String? = nil) {
                 self.mechanism = mechanism
                 self.username = username
                 self.password = password
+            }
+
+            /// `PLAIN`: the user name and password are sent as they are (use it over TLS).
+            public static func plain(username: String, password: String) -> SASL {
+                SASL(mechanism: .plain, username: username, password: password)
+            }
+
+            /// `SCRAM-SHA-256`: the password is proven, never sent.
+            public static func scramSHA256(username: String, password: String) -> SASL {
+                SASL(mechanism: .scramSHA256, username: username, password: password)
+            }
+
+            /// `SCRAM-SHA-512`: the password is proven, never sent.
+            public static func scramSHA512(username: String, password: String) -> SASL {
+                SASL(mechanism: .scramSHA512, username: username, password: password)
+            }
+
+            /// `GSSAPI` (Kerberos) as `principal`, with its key from `keytab` (or the ticket cache when `nil`).
+            public static func gssapi(principal: String, keytab: String? = nil, serviceName: String? = nil) -> SASL {
+                var sasl = SASL(mechanism: .gssapi)
+                sasl.kerberosPrincipal = principal
+                sasl.kerberosKeytab = keytab
+                sasl.kerberosServiceName = serviceName
+                return sasl
+            }
+
+            /// `OAUTHBEARER` with tokens from `source`: your provider, or librdkafka's OIDC flow.
+            public static func oauthBearer(_ source: OAuthBearer) -> SASL {
+                var sasl = SASL(mechanism: .oauthBearer)
+                sasl.oauthBearer = source
+                return sasl
             }
         }
 
@@ -154,6 +210,12 @@ public enum KafkaConfiguration {
         /// SASL authentication, over TLS when `tls` is given (`sasl_ssl`), else in the clear (`sasl_plaintext`).
         public static func sasl(_ sasl: SASL, tls: TLS? = TLS()) -> Security { Security(kind: .sasl(sasl, tls: tls)) }
 
+        /// The OAUTHBEARER token provider, when one is configured.
+        var tokenProvider: (OAuthBearer.Provider, timeout: Duration)? {
+            if case .sasl(let sasl, _) = kind { return sasl.oauthBearer?.provider }
+            return nil
+        }
+
         var properties: [(String, String)] {
             func tlsProperties(_ tls: TLS) -> [(String, String)] {
                 var p: [(String, String)] = []
@@ -162,6 +224,9 @@ public enum KafkaConfiguration {
                 if let v = tls.keyLocation { p.append(("ssl.key.location", v)) }
                 if let v = tls.keyPassword { p.append(("ssl.key.password", v)) }
                 p.append(("ssl.endpoint.identification.algorithm", tls.verifyHostname ? "https" : "none"))
+                if let v = tls.caPEM { p.append(("ssl.ca.pem", v)) }
+                if let v = tls.certificatePEM { p.append(("ssl.certificate.pem", v)) }
+                if let v = tls.keyPEM { p.append(("ssl.key.pem", v)) }
                 return p
             }
             switch kind {
@@ -174,6 +239,10 @@ public enum KafkaConfiguration {
                 p.append(("sasl.mechanism", sasl.mechanism.rawValue))
                 if let v = sasl.username { p.append(("sasl.username", v)) }
                 if let v = sasl.password { p.append(("sasl.password", v)) }
+                if let v = sasl.kerberosServiceName { p.append(("sasl.kerberos.service.name", v)) }
+                if let v = sasl.kerberosPrincipal { p.append(("sasl.kerberos.principal", v)) }
+                if let v = sasl.kerberosKeytab { p.append(("sasl.kerberos.keytab", v)) }
+                if let oauth = sasl.oauthBearer { p += oauth.properties }
                 if let tls { p += tlsProperties(tls) }
                 return p
             }

@@ -65,7 +65,12 @@ public final actor KafkaConsumer: Service {
             // librdkafka's assign() needs a group id even when no group is joined; this one is never joined.
             properties.set("group.id", "swift-kafka-unjoined-\(UInt64.random(in: 0...UInt64.max))")
         }
-        let client = try RDKafkaClient.make(kind: .consumer, properties: properties, logger: logger)
+        let client = try RDKafkaClient.make(
+            kind: .consumer,
+            properties: properties,
+            tokenProvider: configuration.security.tokenProvider,
+            logger: logger
+        )
         let metrics = configuration.metrics.map {
             KafkaMetricsReporter(configuration: $0, clientID: configuration.clientID, clientType: "consumer")
         }

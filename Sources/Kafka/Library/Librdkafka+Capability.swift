@@ -15,6 +15,8 @@ extension Librdkafka {
         private enum Base: Hashable, Sendable, CaseIterable {
             case consumerGroupProtocol
             case incrementalAlterConfigs
+            case tls
+            case oauthBearerOIDC
         }
 
         private let base: Base
@@ -31,6 +33,15 @@ extension Librdkafka {
         /// where the older `AlterConfigs` resets every entry not given.
         public static let incrementalAlterConfigs = Capability(.incrementalAlterConfigs)
 
+        /// TLS connections (`security.protocol=ssl`, `sasl_ssl`): librdkafka built with OpenSSL.
+        public static let tls = Capability(.tls)
+
+        /// OAUTHBEARER tokens fetched by librdkafka itself with OIDC
+        /// (``KafkaConfiguration/Security/OAuthBearer/oidc(clientID:clientSecret:tokenEndpoint:scope:extensions:)``):
+        /// librdkafka 1.9 or later built with libcurl. Debian 12's 2.0.2 is built without it; a
+        /// ``KafkaConfiguration/Security/OAuthBearer/tokenProvider(timeout:_:)`` works everywhere.
+        public static let oauthBearerOIDC = Capability(.oauthBearerOIDC)
+
         /// Every capability this package knows of.
         static let all = Base.allCases.map(Capability.init)
 
@@ -39,6 +50,8 @@ extension Librdkafka {
             switch base {
             case .consumerGroupProtocol: return "consumerGroupProtocol"
             case .incrementalAlterConfigs: return "incrementalAlterConfigs"
+            case .tls: return "tls"
+            case .oauthBearerOIDC: return "oauthBearerOIDC"
             }
         }
 
@@ -48,6 +61,9 @@ extension Librdkafka {
             case .consumerGroupProtocol:
                 return "librdkafka 2.4 or later, production-ready from 2.12 (group.protocol=consumer)"
             case .incrementalAlterConfigs: return "librdkafka 2.2 or later (rd_kafka_IncrementalAlterConfigs)"
+            case .tls: return "a librdkafka built with OpenSSL (security.protocol=ssl)"
+            case .oauthBearerOIDC:
+                return "librdkafka 1.9 or later built with libcurl (sasl.oauthbearer.method=oidc)"
             }
         }
 
@@ -69,6 +85,10 @@ extension Librdkafka {
                     result[base] = Librdkafka.acceptsProperty("group.protocol", "consumer")
                 case .incrementalAlterConfigs:
                     result[base] = RuntimeSymbols.address(of: "rd_kafka_IncrementalAlterConfigs") != nil
+                case .tls:
+                    result[base] = Librdkafka.acceptsProperty("security.protocol", "ssl")
+                case .oauthBearerOIDC:
+                    result[base] = Librdkafka.acceptsProperty("sasl.oauthbearer.method", "oidc")
                 }
             }
             return result

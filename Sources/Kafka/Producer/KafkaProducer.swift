@@ -46,7 +46,12 @@ public final actor KafkaProducer: Service {
         try configuration.validate()
         var logger = logger
         logger[metadataKey: KafkaLoggingKeys.clientID] = "\(configuration.clientID)"
-        let client = try RDKafkaClient.make(kind: .producer, properties: configuration.properties, logger: logger)
+        let client = try RDKafkaClient.make(
+            kind: .producer,
+            properties: configuration.properties,
+            tokenProvider: configuration.security.tokenProvider,
+            logger: logger
+        )
         let metrics = configuration.metrics.map {
             KafkaMetricsReporter(configuration: $0, clientID: configuration.clientID, clientType: "producer")
         }

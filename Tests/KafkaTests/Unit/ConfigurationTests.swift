@@ -227,4 +227,60 @@ struct ConfigurationTests {
         let tooLarge = try #require(throws: KafkaError.self) { try config.validate() }
         #expect(tooLarge.configurationKey == "queued.max.messages.kbytes")
     }
+
+    @Test("typed SASL mechanisms set the properties librdkafka needs, and librdkafka accepts them")
+    func saslMechanisms() throws {
+        typealias SASL = KafkaConfiguration.Security.SASL
+        let cases: [(SASL, [String: String])] = [
+            (.plain(username: "u", password: "p"), ["sasl.mechanism": "PLAIN", "sasl.username": "u"]),
+            (.scramSHA256(username: "u", password: "p"), ["sasl.mechanism": "SCRAM-SHA-256"]),
+            (.scramSHA512(username: "u", password: "p"), ["sasl.mechanism": "SCRAM-SHA-512"]),
+            (
+                .gssapi(principal: "kafka-client@EXAMPLE.COM", keytab: "/etc/client.keytab", serviceName: "kafka"),
+                [
+                    "sasl.mechanism": "GSSAPI", "sasl.kerberos.principal": "kafka-client@EXAMPLE.COM",
+                    "sasl.kerberos.keytab": "/etc/client.keytab", "sasl.kerberos.service.name": "kafka",
+                ]
+            ),
+            (
+                .oauthBearer(
+                    .oidc(
+                        clientID: "svc",
+                        clientSecret: "s",
+                        tokenEndpoint: "https://idp.example/token",
+                        scope: "kafka",
+                        extensions: ["pool": "p1", "cluster": "c1"]
+                    )
+                ),
+                [
+                    "sasl.mechanism": "OAUTHBEARER", "sasl.oauthbearer.method": "oidc",
+                    "sasl.oauthbearer.client.id": "svc", "sasl.oauthbearer.scope": "kafka",
+                    "sasl.oauthbearer.extensions": "cluster=c1,pool=p1",
+                ]
+            ),
+            (.oauthBearer(.tokenProvider { throw CancellationError() }), ["sasl.mechanism": "OAUTHBEARER"]),
+        ]
+        for (sasl, expected) in cases {
+            var config = producerConfig()
+            config.security = .sasl(sasl, tls: .init(caPEM: "-----BEGIN CERTIFICATE-----\n"))
+            if sasl.oauthBearer.map({ "\($0)".contains("oidc") }) == true, !Librdkafka.supports(.oauthBearerOIDC) {
+                // A librdkafka without libcurl (Debian's 2.0.2) refuses the method, naming it.
+                let error = try #require(throws: KafkaError.self) { try config.validate() }
+                #expect(error.configurationKey == "sasl.oauthbearer.method")
+            } else {
+                try config.validate()
+            }
+            let properties = config.effectiveProperties
+            #expect(properties["security.protocol"] == "sasl_ssl")
+            for (key, value) in expected {
+                #expect(properties[key] == value, "\(sasl.mechanism.rawValue): \(key)")
+            }
+        }
+        var plain = producerConfig()
+        plain.security = .sasl(.plain(username: "u", password: "p"), tls: nil)
+        #expect(plain.effectiveProperties["security.protocol"] == "sasl_plaintext")
+        #expect(plain.security.tokenProvider == nil)
+        plain.security = .sasl(.oauthBearer(.tokenProvider(timeout: .seconds(3)) { throw CancellationError() }))
+        #expect(plain.security.tokenProvider?.timeout == .seconds(3))
+    }
 }

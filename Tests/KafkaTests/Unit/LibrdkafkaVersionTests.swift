@@ -41,7 +41,11 @@ struct LibrdkafkaVersionTests {
         // with the version (a probe that always failed would make every capability vanish silently).
         #expect(Librdkafka.supports(.consumerGroupProtocol) == (Librdkafka.version >= Librdkafka.Version(2, 4, 0)))
         #expect(Librdkafka.supports(.incrementalAlterConfigs) == (Librdkafka.version >= Librdkafka.Version(2, 2, 0)))
-        for capability in [Librdkafka.Capability.consumerGroupProtocol, .incrementalAlterConfigs] {
+        // Both librdkafka builds the tests run on (Debian's, and the one in confluent-kafka's wheel) have OpenSSL.
+        #expect(Librdkafka.supports(.tls))
+        for capability in [
+            Librdkafka.Capability.consumerGroupProtocol, .incrementalAlterConfigs, .tls, .oauthBearerOIDC,
+        ] {
             #expect(Librdkafka.capabilities.contains(capability) == Librdkafka.supports(capability))
             if let reason = capability.unavailableReason {
                 #expect(!Librdkafka.supports(capability))

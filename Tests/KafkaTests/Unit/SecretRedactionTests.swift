@@ -7,6 +7,7 @@ import Testing
 struct SecretRedactionTests {
     static let secrets = [
         "S3cr3t-sasl", "S3cr3t-key", "S3cr3t-store", "S3cr3t-oauth", "S3cr3t-pem", "S3cr3t-jaas", "S3cr3t-bearer",
+        "S3cr3t-token", "S3cr3t-oidc", "S3cr3t-keypem",
     ]
 
     static let overrides = [
@@ -83,6 +84,50 @@ struct SecretRedactionTests {
         #expect(String(reflecting: producer).contains("localhost:9092"))
         #expect(consumer.effectiveProperties["sasl.password"] == "<redacted>")
         #expect(consumer.effectiveProperties["sasl.username"] == "alice")
+    }
+
+    @Test("OAUTHBEARER settings, tokens and in-memory keys redact their secrets")
+    func oauthBearerAndPEM() {
+        let oidc = KafkaConfiguration.Security.sasl(
+            .oauthBearer(
+                .oidc(
+                    clientID: "svc",
+                    clientSecret: "S3cr3t-oidc",
+                    tokenEndpoint: "https://idp.example/token",
+                    scope: "kafka"
+                )
+            ),
+            tls: .init(caPEM: "-----BEGIN CERTIFICATE-----", keyPEM: "-----BEGIN KEY-----S3cr3t-keypem")
+        )
+        let provider = KafkaConfiguration.Security.sasl(
+            .oauthBearer(.tokenProvider { .init(value: "S3cr3t-token", lifetime: .seconds(60), principal: "svc") }),
+            tls: nil
+        )
+        let token = KafkaConfiguration.Security.OAuthBearer.Token(
+            value: "S3cr3t-token",
+            lifetime: .seconds(60),
+            principal: "svc",
+            extensions: ["pool": "p1"]
+        )
+        var consumer = KafkaConsumerConfiguration(
+            bootstrapServers: ["localhost:9092"],
+            consumptionStrategy: .group(id: "g", topics: ["t"])
+        )
+        consumer.security = oidc
+        var producer = KafkaProducerConfiguration(bootstrapServers: ["localhost:9092"])
+        producer.security = provider
+        Self.expectNoSecret(oidc, "OIDC security")
+        Self.expectNoSecret(provider, "token-provider security")
+        Self.expectNoSecret(token, "token")
+        Self.expectNoSecret(consumer, "consumer configuration with OIDC")
+        Self.expectNoSecret(consumer.effectiveProperties, "consumer properties with OIDC")
+        Self.expectNoSecret(producer, "producer configuration with a token provider")
+        #expect(String(describing: token).contains("svc"))
+        #expect(String(describing: oidc).contains("https://idp.example/token"))
+        #expect(consumer.effectiveProperties["sasl.oauthbearer.method"] == "oidc")
+        #expect(consumer.effectiveProperties["sasl.oauthbearer.client.secret"] == "<redacted>")
+        #expect(consumer.effectiveProperties["sasl.oauthbearer.token.endpoint.url"] == "https://idp.example/token")
+        #expect(consumer.effectiveProperties["ssl.key.pem"] == "<redacted>")
     }
 
     @Test("a configuration error about a secret key names the key, never the value")
