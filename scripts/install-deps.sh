@@ -4,10 +4,12 @@
 #   librdkafka-dev, pkg-config   build the package (the system's librdkafka: Debian 12 has 2.0.2)
 #   python3 with pip             fetches the newer librdkafka of the test suite's second leg from PyPI
 #                                (scripts/fetch-librdkafka.sh)
+#   stunnel4, openssl            the TLS tests: a terminator in front of the embedded cluster, and certificates
+#                                made by the tests
 set -euo pipefail
 
 need=()
-for pkg in librdkafka-dev pkg-config; do
+for pkg in librdkafka-dev pkg-config stunnel4 openssl; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ! python3 -m pip --version >/dev/null 2>&1; then

@@ -27,6 +27,8 @@ final class RDKafkaCallbacks: Sendable {
     private let fatalError = Mutex<KafkaError?>(nil)
     private let statisticsHandler = Mutex<StatisticsHandler?>(nil)
     private let tokenRefresh = Mutex<(@Sendable () -> Void)?>(nil)
+    /// Why connections fail (see ``ConnectionFailures``).
+    let connectionFailures = Mutex(ConnectionFailures())
 
     /// Where statistics documents go, and what to call once the handle is gone.
     struct StatisticsHandler: Sendable {
@@ -159,16 +161,17 @@ extension RDKafkaCallbacks {
             recordFatalError(error)
             logger.critical("fatal error: \(error)")
         } else {
+            let message = Self.isConnectionFailure(err) ? connectionFailure(err, text) : text
             // A failed connection is already in librdkafka's own log line (FAIL); keep it out of warnings twice.
             let level: Logger.Level =
                 err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN
                 ? .error : err == RD_KAFKA_RESP_ERR__TRANSPORT ? .debug : .warning
             logger.log(
                 level: level,
-                "\(text)",
+                "\(message)",
                 metadata: [KafkaLoggingKeys.errorCode: "\(String(cString: rd_kafka_err2name(err)))"]
             )
-            notify(.error(KafkaError.librdkafka(err, message: text)))
+            notify(.error(KafkaError.librdkafka(err, message: message)))
         }
     }
 
@@ -211,6 +214,7 @@ extension RDKafkaCallbacks {
             guard let rk, let callbacks = RDKafkaCallbacks.from(rk) else { return }
             callbacks.error(rk: rk, err: rd_kafka_resp_err_t(rawValue: err), reason: reason)
         }
+        installCertificateCheck(on: conf)
         rd_kafka_conf_set_stats_cb(conf) { rk, json, length, _ in
             guard let json, let callbacks = RDKafkaCallbacks.from(rk) else { return 0 }
             callbacks.statistics(UnsafeRawBufferPointer(start: json, count: length))

@@ -18,6 +18,8 @@ final class RDKafkaClient: @unchecked Sendable {
     let pointer: OpaquePointer
     let callbacks: RDKafkaCallbacks
     let logger: Logger
+    /// How far back a connection failure explains a timeout: a producer's message timeout, else a minute.
+    let hintWindow: Duration
     /// Admits non-blocking calls from other threads until the handle is destroyed.
     let `guard` = InFlightGuard()
     /// The queue the poll thread serves: the main queue (producer) or the consumer queue.
@@ -29,8 +31,15 @@ final class RDKafkaClient: @unchecked Sendable {
     /// A producer's topic handles (see ``RDKafkaTopicHandles``).
     let topicHandles = RDKafkaTopicHandles()
 
-    private init(kind: Kind, pointer: OpaquePointer, queue: OpaquePointer, callbacks: RDKafkaCallbacks) {
+    private init(
+        kind: Kind,
+        pointer: OpaquePointer,
+        queue: OpaquePointer,
+        callbacks: RDKafkaCallbacks,
+        hintWindow: Duration
+    ) {
         self.kind = kind
+        self.hintWindow = hintWindow
         self.pointer = pointer
         self.queue = queue
         self.callbacks = callbacks
@@ -62,7 +71,17 @@ final class RDKafkaClient: @unchecked Sendable {
         let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
         guard let rk = rd_kafka_new(type, conf, &errstr, errstr.count) else {
             rd_kafka_conf_destroy(conf)  // still ours: rd_kafka_new failed
-            throw KafkaError.invalidConfiguration(key: nil, value: nil, reason: String(nulTerminated: errstr))
+            let reason = String(nulTerminated: errstr)
+            if reason.contains("ssl.key.location failed") || reason.contains("ssl.key.pem failed") {
+                // OpenSSL says only "PEM lib": the usual causes, named.
+                throw KafkaError.invalidConfiguration(
+                    key: reason.contains("ssl.key.pem") ? "ssl.key.pem" : "ssl.key.location",
+                    value: nil,
+                    reason: "the private key could not be read: a wrong key password (ssl.key.password), or not a "
+                        + "PEM private key (librdkafka: \(reason))"
+                )
+            }
+            throw KafkaError.invalidConfiguration(key: nil, value: nil, reason: reason)
         }
         // Log lines are queued (log.queue=true) and served by whoever polls the main queue.
         _ = rd_kafka_set_log_queue(rk, nil)
@@ -92,7 +111,14 @@ final class RDKafkaClient: @unchecked Sendable {
                 reason: "librdkafka returned no queue to poll (a consumer needs group.id)"
             )
         }
-        let client = RDKafkaClient(kind: kind, pointer: rk, queue: queue, callbacks: callbacks)
+        let messageTimeout = properties.value(for: "message.timeout.ms").flatMap(Int64.init) ?? 300_000
+        let client = RDKafkaClient(
+            kind: kind,
+            pointer: rk,
+            queue: queue,
+            callbacks: callbacks,
+            hintWindow: kind == .producer ? .milliseconds(messageTimeout) + .seconds(5) : .seconds(60)
+        )
         if let (provider, timeout) = tokenProvider {
             // Set before any poll: librdkafka queued its first request for a token in rd_kafka_new.
             callbacks.setTokenRefresh { [weak client] in client?.refreshToken(with: provider, timeout: timeout) }
@@ -303,9 +329,9 @@ extension RDKafkaClient {
                         guard let message = buffer[i] else { continue }
                         let opaque = UInt64(UInt(bitPattern: message.pointee._private))
                         if opaque & 1 == 1 {
-                            awaited.append(Self.deliveryReport(message, id: opaque >> 1, topicCache: &topicCache))
+                            awaited.append(deliveryReport(message, id: opaque >> 1, topicCache: &topicCache))
                         } else if streamSuccesses || message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                            streamed.append(Self.deliveryReport(message, id: opaque >> 1, topicCache: &topicCache))
+                            streamed.append(deliveryReport(message, id: opaque >> 1, topicCache: &topicCache))
                         }
                     }
                 }
@@ -316,7 +342,7 @@ extension RDKafkaClient {
     }
 
     @inline(__always)
-    private static func deliveryReport(
+    private func deliveryReport(
         _ message: UnsafePointer<rd_kafka_message_t>,
         id: UInt64,
         topicCache: inout (OpaquePointer, String)?
@@ -334,9 +360,14 @@ extension RDKafkaClient {
         }
         let partition = KafkaPartition(rawValue: m.partition)
         if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            var message: String? = nil
+            if m.err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, let hint = callbacks.connectionFailureHint(within: hintWindow)
+            {
+                message = "\(String(cString: rd_kafka_err2str(m.err))); the brokers could not be reached: \(hint)"
+            }
             return KafkaDeliveryReport(
                 id: id,
-                result: .failure(KafkaError.librdkafka(m.err, topic: topic, partition: partition))
+                result: .failure(KafkaError.librdkafka(m.err, message: message, topic: topic, partition: partition))
             )
         }
         var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE

@@ -330,7 +330,11 @@ extension ConsumerCore {
             }
             guard state.withLock({ $0.isRunning }) else { throw KafkaError.shutdown("partition lookup") }
             guard ContinuousClock.now < deadline else {
-                throw KafkaError(code: .timedOut, message: "no metadata for topic \(topic) within 30 s", topic: topic)
+                var message = "no metadata for topic \(topic) within 30 s"
+                if let hint = client.callbacks.connectionFailureHint(within: .seconds(35)) {
+                    message += "; the brokers could not be reached: \(hint)"
+                }
+                throw KafkaError(code: .timedOut, message: message, topic: topic)
             }
         }
     }
