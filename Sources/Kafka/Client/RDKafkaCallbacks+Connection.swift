@@ -65,11 +65,12 @@ extension RDKafkaCallbacks {
             let reason = ConnectionFailures.describe(x509Error: code, depth: depth, host: hostName)
             RDKafkaCallbacks.from(rk)?.recordCertificateFailure("\(host): \(reason)")
             if let errstr, errstrSize > 0 {
-                let bytes = Array(reason.utf8.prefix(errstrSize - 1))
-                bytes.withUnsafeBufferPointer { source in
-                    UnsafeMutableRawPointer(errstr).copyMemory(from: source.baseAddress!, byteCount: source.count)
+                var count = 0
+                for byte in reason.utf8.prefix(errstrSize - 1) {
+                    errstr[count] = CChar(bitPattern: byte)
+                    count += 1
                 }
-                errstr[bytes.count] = 0
+                errstr[count] = 0
             }
             return 0  // OpenSSL's verdict stands
         }
