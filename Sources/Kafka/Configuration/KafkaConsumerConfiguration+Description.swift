@@ -18,6 +18,7 @@ extension KafkaConsumerConfiguration: CustomStringConvertible, CustomDebugString
                 "maxPollInterval": maxPollInterval,
                 "closeTimeout": closeTimeout,
                 "statisticsInterval": statisticsInterval as Any,
+                "tracing": tracing.map { "recordsKeys: \($0.recordsKeys)" } as Any,
                 "metrics": metrics.map { "labels \($0.labelPrefix)_*, dimensions \($0.dimensions)" } as Any,
                 "rebalanceHookTimeout": rebalanceHookTimeout,
                 "reportPartitionEnds": reportPartitionEnds,

@@ -293,6 +293,8 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var statisticsInterval: Duration? = nil
     /// Report through swift-metrics (see ``KafkaConfiguration/Metrics``). Default `nil`: no metric.
     public var metrics: KafkaConfiguration.Metrics? = nil
+    /// Distributed tracing (see ``KafkaConfiguration/Tracing``). Default `nil`: none.
+    public var tracing: KafkaConfiguration.Tracing? = nil
     /// The longest a ``KafkaRebalanceHandler`` hook may run before the rebalance goes on without it (its task is
     /// cancelled, and ``KafkaConsumerEvent/error(_:)`` reports ``KafkaError/Code/timedOut``). Default 30 s; during
     /// a close, the close's deadline bounds it too.

@@ -23,6 +23,7 @@ extension KafkaProducerConfiguration: CustomStringConvertible, CustomDebugString
                 "enqueueTimeout": enqueueTimeout as Any,
                 "closeTimeout": closeTimeout,
                 "statisticsInterval": statisticsInterval as Any,
+                "tracing": tracing.map { "recordsKeys: \($0.recordsKeys)" } as Any,
                 "metrics": metrics.map { "labels \($0.labelPrefix)_*, dimensions \($0.dimensions)" } as Any,
                 "librdkafkaOverrides": Redaction.redacted(librdkafkaOverrides),
             ]

@@ -103,6 +103,8 @@ public struct KafkaProducerConfiguration: Sendable {
     public var statisticsInterval: Duration? = nil
     /// Report through swift-metrics (see ``KafkaConfiguration/Metrics``). Default `nil`: no metric.
     public var metrics: KafkaConfiguration.Metrics? = nil
+    /// Distributed tracing (see ``KafkaConfiguration/Tracing``). Default `nil`: none.
+    public var tracing: KafkaConfiguration.Tracing? = nil
     /// Any librdkafka property, applied after the typed fields (so it wins). See librdkafka's CONFIGURATION.md.
     public var librdkafkaOverrides: [String: String] = [:]
 

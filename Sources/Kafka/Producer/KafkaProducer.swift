@@ -72,7 +72,9 @@ public final actor KafkaProducer: Service {
             reportMode: configuration.deliveryReports,
             reportSource: reports.source,
             state: state,
-            metrics: metrics
+            metrics: metrics,
+            tracing: configuration.tracing,
+            clientID: configuration.clientID
         )
         do {
             try core.startPollThread()

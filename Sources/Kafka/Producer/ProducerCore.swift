@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import Synchronization
+import Tracing
 
 #if canImport(Glibc)
     import Glibc
@@ -44,6 +45,14 @@ final class ProducerCore: Sendable {
     private let registry = Mutex(DeliveryRegistry<SendWaiter>())
     /// swift-metrics reporting, when configured.
     private let metrics: KafkaMetricsReporter?
+    /// Distributed tracing, when configured (see ``ProducerCore+Tracing``).
+    let tracing: KafkaConfiguration.Tracing?
+    /// Whether sends are traced: checked once per send, so a producer without tracing does none of its work.
+    @usableFromInline
+    let tracesSends: Bool
+    /// The spans of traced fire-and-forget messages, ended when their delivery reports come.
+    let openSpans = Mutex<[UInt64: any Span]>([:])
+    let clientID: String
 
     init(
         client: RDKafkaClient,
@@ -52,9 +61,14 @@ final class ProducerCore: Sendable {
         reportMode: KafkaProducerConfiguration.DeliveryReports,
         reportSource: ReportSource,
         state: ProducerState,
-        metrics: KafkaMetricsReporter?
+        metrics: KafkaMetricsReporter?,
+        tracing: KafkaConfiguration.Tracing?,
+        clientID: String
     ) {
         self.metrics = metrics
+        self.tracing = tracing
+        self.tracesSends = tracing != nil
+        self.clientID = clientID
         self.client = client
         self.logger = client.logger
         self.defaultCloseTimeout = defaultCloseTimeout
@@ -78,6 +92,14 @@ final class ProducerCore: Sendable {
     nonisolated(nonsending) func send<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws
         -> KafkaDelivery
     {
+        if tracesSends { return try await tracedSend(message) }
+        return try await untracedSend(message)
+    }
+
+    @inlinable
+    nonisolated(nonsending) func untracedSend<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws
+        -> KafkaDelivery
+    {
         let id = nextMessageID()
         let outcome = produceNow(message, opaque: id << 1 | 1, id: id)
         if case .queued = outcome {} else { try await produceAfter(outcome, message, opaque: id << 1 | 1, id: id) }
@@ -93,6 +115,7 @@ final class ProducerCore: Sendable {
     nonisolated(nonsending) func enqueue<Key, Value>(_ message: KafkaProducerMessage<Key, Value>) async throws
         -> KafkaProducerMessageID
     {
+        if tracesSends { return try await tracedEnqueue(message) }
         if reportsSaturated { await waitForReportReader() }
         let id = nextMessageID()
         let outcome = produceNow(message, opaque: id << 1, id: id)
@@ -259,6 +282,11 @@ final class ProducerCore: Sendable {
     ) async throws -> [KafkaProducerMessageID] where Messages.Element == KafkaProducerMessage<Key, Value> {
         var ids: [KafkaProducerMessageID] = []
         ids.reserveCapacity(messages.underestimatedCount)
+        if tracesSends {
+            // One span per message: the traced path, one by one.
+            for message in messages { ids.append(try await tracedEnqueue(message)) }
+            return ids
+        }
         var start = 0
         while true {
             let stop = messages.withContiguousStorageIfAvailable { buffer in
@@ -410,7 +438,7 @@ final class ProducerCore: Sendable {
         var failed = 0
         let served = client.serveDeliveryReports(
             timeoutMilliseconds: timeoutMilliseconds,
-            streamSuccesses: reportMode == .all
+            streamSuccesses: reportMode == .all || tracesSends
         ) { streamed, awaited in
             if metrics != nil {
                 for report in streamed { if case .failure = report.result { failed += 1 } }
@@ -430,6 +458,12 @@ final class ProducerCore: Sendable {
     }
 
     private func deliver(streamed: [KafkaDeliveryReport], awaited: [KafkaDeliveryReport]) {
+        var streamed = streamed
+        if tracesSends {
+            endSpans(of: streamed)
+            // Successes were built for the spans; the stream gets them only when it asked for all.
+            if reportMode != .all { streamed.removeAll { if case .success = $0.result { true } else { false } } }
+        }
         if !awaited.isEmpty {
             var resumes: [(SendWaiter, Result<KafkaDelivery, KafkaError>)] = []
             registry.withLock { registry in
