@@ -114,6 +114,8 @@ public final class TLSTerminator: Sendable {
     /// and makes each broker advertise its TLS port on `localhost`.
     ///
     /// - Parameters:
+    ///   - cluster: the embedded cluster whose brokers get TLS.
+    ///   - certificates: the CA and keys (``Certificates/generate()``).
     ///   - certificate: the certificate the brokers present, e.g. ``Certificates/wrongHostCertificate``.
     ///   - requireClientCertificate: mutual TLS: refuse clients without a certificate signed by the CA.
     /// - Throws: `KafkaError` with code `.unsupported` (see ``unavailableReason``), or when stunnel does not start.

@@ -39,7 +39,7 @@ extension KafkaConsumer {
     /// Runs `body` in one consumer span for a batch (`process <topic>`, or `process` when the batch spans topics),
     /// a child of the current context, linked to each message's producer span.
     public nonisolated(nonsending) func withProcessingSpan<T>(
-        of batch: some Collection<KafkaConsumerMessage>,
+        ofBatch batch: some Collection<KafkaConsumerMessage>,
         _ body: (any Span) async throws -> T
     ) async rethrows -> T {
         let tracing = core.configuration.tracing ?? KafkaConfiguration.Tracing()

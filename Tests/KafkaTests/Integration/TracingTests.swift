@@ -184,7 +184,7 @@ struct TracingTests {
                 }
             }
             #expect(messages.count == 4)
-            try await consumer.withProcessingSpan(of: messages) { _ in }
+            try await consumer.withProcessingSpan(ofBatch: messages) { _ in }
             let processes = tracer.finishedSpans.filter { $0.operationName == "process \(topic)" }
             #expect(processes.count == 4)
             let single = processes.filter { int($0, "messaging.batch.message_count") == nil }
