@@ -3,11 +3,18 @@
 //   kafka-bench produce [--mode enqueue|batch|reports|await|await-tasks] [--in-flight N] BOOTSTRAP TOPIC N SIZE [key=value ...]
 //   kafka-bench consume [--mode loop|batch|slow] [--slow-every N] BOOTSTRAP TOPIC N [key=value ...]
 //
+// Observability, off unless asked for: --metrics reports to a recording backend (MetricsTestKit's TestMetrics,
+// statistics every 5 s); --tracing noop|memory traces every send and every consumed message (processing spans) with
+// a no-op tracer (tracing on, nothing exported: the library's own cost) or one that records every span in memory.
+//
 // Prints one line with msgs_per_s=..., like the C tools. Trailing key=value pairs are librdkafka properties.
 // Unless given, enable.idempotence=false, so that the default run compares like for like with the C tool
 // (librdkafka's default); pass -X enable.idempotence=true to compare.sh to measure both with it.
+import InMemoryTracing
 import Kafka
 import Logging
+import MetricsTestKit
+import Tracing
 
 #if canImport(Glibc)
     import Glibc
@@ -31,6 +38,8 @@ struct Arguments {
     var inFlight = 10_000
     /// `consume --mode slow`: the loop sleeps 1 ms after every this many messages.
     var slowEvery = 1_000
+    var metrics = false
+    var tracing: String? = nil
     var positional: [String] = []
     var properties: [String: String] = [:]
 
@@ -45,6 +54,12 @@ struct Arguments {
                 i += 2
             } else if arg == "--in-flight", i + 1 < argv.count, let n = Int(argv[i + 1]) {
                 inFlight = n
+                i += 2
+            } else if arg == "--metrics" {
+                metrics = true
+                i += 1
+            } else if arg == "--tracing", i + 1 < argv.count, ["noop", "memory"].contains(argv[i + 1]) {
+                tracing = argv[i + 1]
                 i += 2
             } else if arg == "--slow-every", i + 1 < argv.count, let n = Int(argv[i + 1]), n > 0 {
                 slowEvery = n
@@ -72,6 +87,15 @@ if let level = getenv("KAFKA_BENCH_LOG").map({ String(cString: $0) }), let parse
     logger.logLevel = parsed  // e.g. KAFKA_BENCH_LOG=trace to see backpressure pauses
 }
 let args = Arguments(CommandLine.arguments)
+let metricsBackend = TestMetrics()
+let observedMetrics = args.metrics ? KafkaConfiguration.Metrics(factory: metricsBackend) : nil
+let tracer: (any Tracer)? =
+    switch args.tracing {
+    case "noop": NoOpTracer()
+    case "memory": InMemoryTracer(recordInjections: false, recordExtractions: false)
+    default: nil
+    }
+let observedTracing = tracer.map { KafkaConfiguration.Tracing(tracer: $0) }
 
 switch args.command {
 case "produce":
@@ -83,6 +107,8 @@ case "produce":
     let topic = args.positional[1]
     var config = KafkaProducerConfiguration(bootstrapServers: [args.positional[0]])
     config.idempotence = false
+    config.metrics = observedMetrics
+    config.tracing = observedTracing
     config.librdkafkaOverrides = args.properties
     config.deliveryReports = args.mode == "reports" ? .all : .failuresOnly
     let producer: KafkaProducer
@@ -181,6 +207,8 @@ case "consume":
         )
     )
     config.autoOffsetReset = .earliest
+    config.metrics = observedMetrics
+    config.tracing = observedTracing
     config.librdkafkaOverrides = args.properties
     let consumer: KafkaConsumer
     do {
@@ -196,11 +224,17 @@ case "consume":
         // batches(maxCount:maxWait:): one hand-over per batch.
         loop: for try await batch in consumer.batches(maxCount: 10_000, maxWait: .milliseconds(10)) {
             if count == 0 { t0 = now() }
-            for message in batch {
-                bytes += message.value?.count ?? 0
-                count += 1
-                if count == n { break loop }
+            func handle() -> Bool {
+                for message in batch {
+                    bytes += message.value?.count ?? 0
+                    count += 1
+                    if count == n { return true }
+                }
+                return false
             }
+            let done =
+                observedTracing == nil ? handle() : await consumer.withProcessingSpan(ofBatch: batch) { _ in handle() }
+            if done { break loop }
         }
     case "slow":
         // A lagging consumer with a slow loop: 1 ms of "work" every --slow-every messages; peak RSS is what counts.
@@ -214,7 +248,12 @@ case "consume":
     default:
         for try await message in consumer.messages {
             if count == 0 { t0 = now() }
-            bytes += message.value?.count ?? 0
+            if observedTracing == nil {
+                bytes += message.value?.count ?? 0
+            } else {
+                // A processing span per message, continuing the producer's trace when its headers carry one.
+                bytes += await consumer.withProcessingSpan(of: message) { _ in message.value?.count ?? 0 }
+            }
             count += 1
             if count == n { break }
         }

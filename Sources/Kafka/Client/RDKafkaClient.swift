@@ -302,7 +302,7 @@ extension RDKafkaClient {
     @discardableResult
     func serveDeliveryReports(
         timeoutMilliseconds: Int32,
-        streamSuccesses: Bool,
+        streamSuccesses: () -> Bool,
         _ body: (_ streamed: [KafkaDeliveryReport], _ awaited: [KafkaDeliveryReport]) -> Void
     ) -> Int {
         var served = 0
@@ -317,6 +317,8 @@ extension RDKafkaClient {
                 _ = callbacks.serveLogOrError(event, rk: pointer)
                 continue
             }
+            // Asked per event, once its messages were produced: what they need is decided by then.
+            let streamSuccesses = streamSuccesses()
             var streamed: [KafkaDeliveryReport] = []
             if streamSuccesses { streamed.reserveCapacity(rd_kafka_event_message_count(event)) }
             awaited.removeAll(keepingCapacity: true)

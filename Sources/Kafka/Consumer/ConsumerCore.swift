@@ -48,6 +48,8 @@ final class ConsumerCore: Sendable {
     let signal = ThreadSignal()
     /// swift-metrics reporting, when configured.
     let metrics: KafkaMetricsReporter?
+    /// Processing span names (``KafkaConsumer/withProcessingSpan(of:_:)``).
+    let spanNames = SpanNames(operation: "process")
 
     init(
         client: RDKafkaClient,

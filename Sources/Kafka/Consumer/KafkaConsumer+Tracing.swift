@@ -25,13 +25,15 @@ extension KafkaConsumer {
         let tracing = core.configuration.tracing ?? KafkaConfiguration.Tracing()
         let tracer = tracing.effectiveTracer
         let parent = message.serviceContext(using: tracer, on: ServiceContext.current ?? .topLevel)
-        let span = tracer.startSpan("process \(message.topic)", context: parent, ofKind: .consumer)
-        span.updateAttributes { attributes in
-            setCommonAttributes(&attributes, topic: message.topic)
-            attributes[MessagingAttributes.partition] = String(message.partition.rawValue)
-            attributes[MessagingAttributes.offset] = Int(message.offset.rawValue)
-            if let value = message.value { attributes[MessagingAttributes.bodySize] = value.count }
-            if tracing.recordsKeys, let key = message.keyString { attributes[MessagingAttributes.key] = key }
+        let span = tracer.startSpan(core.spanNames.name(for: message.topic), context: parent, ofKind: .consumer)
+        if span.isRecording {
+            span.updateAttributes { attributes in
+                setCommonAttributes(&attributes, topic: message.topic)
+                attributes[MessagingAttributes.partition] = String(message.partition.rawValue)
+                attributes[MessagingAttributes.offset] = Int(message.offset.rawValue)
+                if let value = message.value { attributes[MessagingAttributes.bodySize] = value.count }
+                if tracing.recordsKeys, let key = message.keyString { attributes[MessagingAttributes.key] = key }
+            }
         }
         return try await run(body, in: span)
     }
@@ -51,6 +53,7 @@ extension KafkaConsumer {
             context: ServiceContext.current ?? .topLevel,
             ofKind: .consumer
         )
+        guard span.isRecording else { return try await run(body, in: span) }
         span.updateAttributes { attributes in
             setCommonAttributes(&attributes, topic: topic)
             attributes[MessagingAttributes.batchCount] = batch.count

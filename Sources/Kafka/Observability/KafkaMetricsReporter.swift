@@ -9,6 +9,12 @@ final class KafkaMetricsReporter: Sendable {
     private let base: [(String, String)]
     private let factory: any MetricsFactory
     private let state = Mutex(State())
+    // Made once, for the client type that reports them: the served-batch path only increments them.
+    private let delivered: Counter?
+    private let failed: Counter?
+    private let commitsSucceeded: Counter?
+    private let commitsFailed: Counter?
+    private let commitDuration: CoreMetrics.Timer?
 
     /// Counter totals last seen and the gauges made per broker and partition (destroyed when those disappear).
     private struct State: ~Copyable {
@@ -20,7 +26,41 @@ final class KafkaMetricsReporter: Sendable {
     init(configuration: KafkaConfiguration.Metrics, clientID: String, clientType: String) {
         self.prefix = configuration.labelPrefix
         self.base = [("client_id", clientID), ("client_type", clientType)] + configuration.dimensions
-        self.factory = configuration.factory ?? MetricsSystem.factory
+        let factory = configuration.factory ?? MetricsSystem.factory
+        self.factory = factory
+        let base = self.base
+        let prefix = self.prefix
+        let producer = clientType == "producer"
+        delivered =
+            producer
+            ? Counter(label: "\(prefix)_producer_messages_delivered_total", dimensions: base, factory: factory) : nil
+        failed =
+            producer
+            ? Counter(label: "\(prefix)_producer_messages_failed_total", dimensions: base, factory: factory) : nil
+        commitsSucceeded =
+            producer
+            ? nil
+            : Counter(
+                label: "\(prefix)_consumer_commits_total",
+                dimensions: base + [("result", "success")],
+                factory: factory
+            )
+        commitsFailed =
+            producer
+            ? nil
+            : Counter(
+                label: "\(prefix)_consumer_commits_total",
+                dimensions: base + [("result", "failure")],
+                factory: factory
+            )
+        commitDuration =
+            producer
+            ? nil
+            : CoreMetrics.Timer(
+                label: "\(prefix)_consumer_commit_duration_seconds",
+                dimensions: base,
+                factory: factory
+            )
     }
 
     private func label(_ name: String) -> String { "\(prefix)_\(name)" }
@@ -29,28 +69,19 @@ final class KafkaMetricsReporter: Sendable {
 
     /// Delivery reports served: `delivered` succeeded, `failed` did not.
     func deliveries(delivered: Int, failed: Int) {
-        if delivered > 0 {
-            Counter(label: label("producer_messages_delivered_total"), dimensions: base, factory: factory)
-                .increment(by: delivered)
-        }
-        if failed > 0 {
-            Counter(label: label("producer_messages_failed_total"), dimensions: base, factory: factory)
-                .increment(by: failed)
-        }
+        if delivered > 0 { self.delivered?.increment(by: delivered) }
+        if failed > 0 { self.failed?.increment(by: failed) }
     }
 
     /// A commit finished after `duration`, successfully or not.
     func commit(duration: Duration, succeeded: Bool) {
-        let dimensions = base + [("result", succeeded ? "success" : "failure")]
-        Counter(label: label("consumer_commits_total"), dimensions: dimensions, factory: factory).increment()
-        CoreMetrics.Timer(label: label("consumer_commit_duration_seconds"), dimensions: base, factory: factory)
-            .recordNanoseconds(duration.nanoseconds)
+        (succeeded ? commitsSucceeded : commitsFailed)?.increment()
+        commitDuration?.recordNanoseconds(duration.nanoseconds)
     }
 
     /// A commit started without waiting (or an automatic one) failed.
     func commitFailed() {
-        Counter(label: label("consumer_commits_total"), dimensions: base + [("result", "failure")], factory: factory)
-            .increment()
+        commitsFailed?.increment()
     }
 
     /// A rebalance event of `kind` (`assigned`, `revoked`, `lost`) for `partitions` partitions.

@@ -1,3 +1,4 @@
+import Synchronization
 public import Tracing
 
 extension KafkaConfiguration {
@@ -24,11 +25,18 @@ extension KafkaConfiguration {
     }
 }
 
+/// Message headers a tracer writes its propagation fields into, and whether it wrote any.
+struct InjectedHeaders {
+    var headers: [KafkaHeader]
+    var changed = false
+}
+
 /// Writes a tracer's propagation fields into message headers (replacing a header of the same name).
 struct KafkaHeadersInjector: Injector {
-    func inject(_ value: String, forKey key: String, into headers: inout [KafkaHeader]) {
-        headers.removeAll { $0.key == key }
-        headers.append(KafkaHeader(key: key, value: value))
+    func inject(_ value: String, forKey key: String, into carrier: inout InjectedHeaders) {
+        carrier.headers.removeAll { $0.key == key }
+        carrier.headers.append(KafkaHeader(key: key, value: value))
+        carrier.changed = true
     }
 }
 
@@ -65,5 +73,23 @@ extension KafkaConsumerMessage {
         var context = context
         instrument.extract(headers, into: &context, using: KafkaHeadersExtractor())
         return context
+    }
+}
+
+/// `<operation> <topic>` for the last topic seen, so a busy client does not build the same span name per message.
+final class SpanNames: Sendable {
+    private let operation: String
+    private let last: Mutex<(topic: String, name: String)>
+
+    init(operation: String) {
+        self.operation = operation
+        self.last = Mutex(("", operation))
+    }
+
+    func name(for topic: String) -> String {
+        last.withLock { last in
+            if last.topic != topic { last = (topic, "\(operation) \(topic)") }
+            return last.name
+        }
     }
 }

@@ -45,13 +45,20 @@ final class ProducerCore: Sendable {
     private let registry = Mutex(DeliveryRegistry<SendWaiter>())
     /// swift-metrics reporting, when configured.
     private let metrics: KafkaMetricsReporter?
-    /// Distributed tracing, when configured (see ``ProducerCore+Tracing``).
-    let tracing: KafkaConfiguration.Tracing?
+    /// The tracer of ``KafkaConfiguration/Tracing``, resolved when the producer was created (see
+    /// `ProducerCore+Tracing.swift`).
+    let tracer: (any Tracer)?
+    /// ``KafkaConfiguration/Tracing/recordsKeys``.
+    @usableFromInline
+    let recordsKeys: Bool
     /// Whether sends are traced: checked once per send, so a producer without tracing does none of its work.
     @usableFromInline
     let tracesSends: Bool
     /// The spans of traced fire-and-forget messages, ended when their delivery reports come.
     let openSpans = Mutex<[UInt64: any Span]>([:])
+    /// How many spans wait in ``openSpans``: while none does, reports are served without building successes.
+    let openSpanCount = Atomic<Int>(0)
+    let spanNames = SpanNames(operation: "send")
     let clientID: String
 
     init(
@@ -66,7 +73,8 @@ final class ProducerCore: Sendable {
         clientID: String
     ) {
         self.metrics = metrics
-        self.tracing = tracing
+        self.tracer = tracing.map { $0.effectiveTracer }
+        self.recordsKeys = tracing?.recordsKeys ?? false
         self.tracesSends = tracing != nil
         self.clientID = clientID
         self.client = client
@@ -438,7 +446,9 @@ final class ProducerCore: Sendable {
         var failed = 0
         let served = client.serveDeliveryReports(
             timeoutMilliseconds: timeoutMilliseconds,
-            streamSuccesses: reportMode == .all || tracesSends
+            streamSuccesses: {
+                self.reportMode == .all || (self.tracesSends && self.openSpanCount.load(ordering: .acquiring) > 0)
+            }
         ) { streamed, awaited in
             if metrics != nil {
                 for report in streamed { if case .failure = report.result { failed += 1 } }
