@@ -42,6 +42,21 @@ public struct CommonOptions: ParsableArguments, Sendable {
     @Flag(name: .customShort("q"), help: "Quiet: only errors on stderr.")
     public var quiet = false
 
+    @Option(
+        name: .customLong("stats"),
+        help: ArgumentHelp(
+            "Print librdkafka's statistics on stderr every <seconds>: a summary line (lag, queues, brokers), or "
+                + "with -J the raw JSON document.",
+            valueName: "seconds"
+        )
+    )
+    public var statisticsSeconds: Double?
+
+    /// `--stats` as a duration, if given.
+    public var statisticsInterval: Duration? {
+        statisticsSeconds.map { .milliseconds(Int64(max($0, 0.001) * 1_000)) }
+    }
+
     /// The defaults (ArgumentParser fills the flags in).
     public init() {}
 

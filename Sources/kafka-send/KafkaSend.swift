@@ -199,6 +199,7 @@ struct KafkaSend: AsyncParsableCommand {
             throw ExitCode(2)
         }
         config.clientID = "kafka-send"
+        config.statisticsInterval = common.statisticsInterval
         // Every report is read only when the progress line needs the delivered count.
         config.deliveryReports = showProgress ? .all : .failuresOnly
         let producer: KafkaProducer
@@ -209,6 +210,10 @@ struct KafkaSend: AsyncParsableCommand {
             throw ExitCode(2)
         }
 
+        if common.statisticsInterval != nil {
+            let json = json
+            Task { await StatisticsPrinter.run(producer.statistics, json: json) }
+        }
         if let topic { producer.prepare(topics: [topic]) }
         let state = SharedSendState()
         let start = ContinuousClock.now

@@ -36,6 +36,7 @@ struct TailRun: Sendable {
             config.autoOffsetReset = selection.start == .offset(.beginning) ? .earliest : .latest
         }
         config.clientID = "kafka-tail"
+        config.statisticsInterval = command.common.statisticsInterval
         config.closeTimeout = exitDeadline.budget
         config.stopAtEndOfPartitions = command.exitAtEnd
         // A deeper prefetch than librdkafka's default: with many partitions, 2.0.2's consumer queue otherwise hits
@@ -50,6 +51,10 @@ struct TailRun: Sendable {
             throw ExitCode(2)
         }
 
+        if command.common.statisticsInterval != nil {
+            let json = command.json
+            Task { await StatisticsPrinter.run(consumer.statistics, json: json) }
+        }
         let output = OutputFormatter(command: command)
         let brokers = command.json ? await leaderMap(topics: topics) : [:]
         let counter = PrintedCounter()

@@ -358,3 +358,42 @@ struct CLIInputTests {
         }
     }
 }
+
+@Suite("--stats", .timeLimit(.minutes(2)))
+struct CLIStatisticsTests {
+    @Test("kafka-tail --stats prints a summary line per snapshot on stderr, -J the raw JSON; stdout keeps the messages")
+    func tailStatistics() async throws {
+        try await withKafkaTestCluster(brokers: 1) { cluster in
+            let topic = uniqueName("cli-stats")
+            try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
+            let b = cluster.bootstrapServers
+            let lines = (0..<50).map { "m\($0)" }
+            let send = try await runCLI(
+                "kafka-send",
+                ["-b", b, "-t", topic],
+                stdin: Data((lines.joined(separator: "\n") + "\n").utf8)
+            )
+            #expect(send.status == 0, "\(send.stderr)")
+            // -e ends at the end: a 1 ms interval makes sure snapshots come before that.
+            let tail = try await runCLI(
+                "kafka-tail",
+                ["-b", b, "-t", topic, "-o", "beginning", "-e", "--stats", "0.001"]
+            )
+            #expect(tail.status == 0, "\(tail.stderr)")
+            #expect(tail.stdout.split(separator: "\n").map(String.init) == lines)
+            let summaries = tail.stderr.split(separator: "\n").filter { $0.hasPrefix("stats: received") }
+            #expect(!summaries.isEmpty, "\(tail.stderr)")
+            #expect(summaries.allSatisfy { $0.contains("brokers ") })
+            let json = try await runCLI(
+                "kafka-tail",
+                ["-b", b, "-t", topic, "-o", "beginning", "-e", "-J", "--stats", "0.001"]
+            )
+            #expect(json.status == 0, "\(json.stderr)")
+            let documents = json.stderr.split(separator: "\n").filter {
+                $0.hasPrefix("{") && $0.contains("\"type\": \"consumer\"")
+            }
+            #expect(!documents.isEmpty, "\(json.stderr)")
+            #expect(documents.allSatisfy { (try? KafkaStatistics(json: String($0)))?.type == "consumer" })
+        }
+    }
+}

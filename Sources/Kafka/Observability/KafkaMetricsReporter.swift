@@ -115,7 +115,8 @@ final class KafkaMetricsReporter: Sendable {
 
     private func recordBrokers(_ brokers: [KafkaStatistics.Broker], _ state: inout State) {
         var seen: Set<Int32> = []
-        for broker in brokers where broker.nodeID >= 0 && broker.source != "internal" {
+        // The brokers themselves: not the bootstrap entries (-1), nor the logical coordinator connections.
+        for broker in brokers where broker.nodeID >= 0 && broker.source != "internal" && broker.source != "logical" {
             seen.insert(broker.nodeID)
             let dimensions = base + [("broker", String(broker.nodeID))]
             var gauges = state.brokerGauges[broker.nodeID] ?? [:]
