@@ -1,4 +1,4 @@
-import Kafka
+public import Kafka
 
 #if canImport(Glibc)
     import Glibc
@@ -31,9 +31,14 @@ extension KafkaTestCluster {
 /// Topics are created through the Admin API.
 public struct ExternalCluster: KafkaTestCluster {
     public let bootstrapServers: String
+    /// How topics are created: the cluster's TLS and SASL settings (an OAUTHBEARER token provider is not
+    /// supported here; use OIDC).
+    public let security: KafkaConfiguration.Security
 
-    public init(bootstrapServers: String) {
+    /// The cluster at `bootstrapServers`, reached with `security`.
+    public init(bootstrapServers: String, security: KafkaConfiguration.Security = .plaintext) {
         self.bootstrapServers = bootstrapServers
+        self.security = security
     }
 
     public func createTopic(_ name: String, partitions: Int = 1, replicationFactor: Int = 1) async throws {
@@ -41,7 +46,8 @@ public struct ExternalCluster: KafkaTestCluster {
             name,
             partitions: partitions,
             replicationFactor: replicationFactor,
-            bootstrapServers: bootstrapServers
+            bootstrapServers: bootstrapServers,
+            security: security
         )
     }
 

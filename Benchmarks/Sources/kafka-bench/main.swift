@@ -4,8 +4,10 @@
 //   kafka-bench consume [--mode loop|batch|slow] [--slow-every N] BOOTSTRAP TOPIC N [key=value ...]
 //
 // Observability, off unless asked for: --metrics reports to a recording backend (MetricsTestKit's TestMetrics,
-// statistics every 5 s); --tracing noop|memory traces every send and every consumed message (processing spans) with
-// a no-op tracer (tracing on, nothing exported: the library's own cost) or one that records every span in memory.
+// statistics every 5 s); --tracing noop|minimal|memory traces every send and every consumed message (processing
+// spans) with a no-op tracer (what an unbootstrapped process has: tracing is then skipped), the least a propagating
+// tracer does (BenchTracer.swift: span objects and W3C traceparent headers, no export), or InMemoryTracing's test
+// tracer (which keeps every span).
 //
 // Prints one line with msgs_per_s=..., like the C tools. Trailing key=value pairs are librdkafka properties.
 // Unless given, enable.idempotence=false, so that the default run compares like for like with the C tool
@@ -58,7 +60,7 @@ struct Arguments {
             } else if arg == "--metrics" {
                 metrics = true
                 i += 1
-            } else if arg == "--tracing", i + 1 < argv.count, ["noop", "memory"].contains(argv[i + 1]) {
+            } else if arg == "--tracing", i + 1 < argv.count, ["noop", "minimal", "memory"].contains(argv[i + 1]) {
                 tracing = argv[i + 1]
                 i += 2
             } else if arg == "--slow-every", i + 1 < argv.count, let n = Int(argv[i + 1]), n > 0 {
@@ -92,6 +94,7 @@ let observedMetrics = args.metrics ? KafkaConfiguration.Metrics(factory: metrics
 let tracer: (any Tracer)? =
     switch args.tracing {
     case "noop": NoOpTracer()
+    case "minimal": BenchTracer()
     case "memory": InMemoryTracer(recordInjections: false, recordExtractions: false)
     default: nil
     }

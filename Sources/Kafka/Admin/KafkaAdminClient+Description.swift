@@ -4,6 +4,7 @@ extension KafkaAdminClient: CustomStringConvertible, CustomDebugStringConvertibl
             self,
             children: [
                 "bootstrapServers": bootstrapServers,
+                "security": security,
                 "librdkafkaOverrides": Redaction.redacted(librdkafkaOverrides),
             ]
         )

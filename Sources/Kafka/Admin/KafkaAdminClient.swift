@@ -15,13 +15,23 @@ public import Logging
 public struct KafkaAdminClient: Sendable {
     /// The bootstrap servers (`bootstrap.servers`).
     public var bootstrapServers: [String]
-    /// Any other librdkafka property (security settings, timeouts), applied last.
+    /// How to connect: TLS and SASL, as for producers and consumers (see ``KafkaConfiguration/Security``).
+    /// An OAUTHBEARER token provider is not supported here (each call's short-lived handle would need it served);
+    /// use OIDC, or a producer or consumer. Default: plaintext.
+    public var security: KafkaConfiguration.Security
+    /// Any other librdkafka property (timeouts, ...), applied last.
     public var librdkafkaOverrides: [String: String]
     private let logger: Logger
 
     /// A client for `bootstrapServers`; no connection is made before the first call.
-    public init(bootstrapServers: [String], librdkafkaOverrides: [String: String] = [:], logger: Logger) {
+    public init(
+        bootstrapServers: [String],
+        security: KafkaConfiguration.Security = .plaintext,
+        librdkafkaOverrides: [String: String] = [:],
+        logger: Logger
+    ) {
         self.bootstrapServers = bootstrapServers
+        self.security = security
         self.librdkafkaOverrides = librdkafkaOverrides
         self.logger = logger
     }
@@ -32,6 +42,7 @@ public struct KafkaAdminClient: Sendable {
         p.set("client.id", "swift-kafka-admin")
         p.set("group.id", group ?? "swift-kafka-unjoined-\(UInt64.random(in: 0...UInt64.max))")
         p.set("enable.auto.commit", false)
+        p.set(contentsOf: security.properties)
         p.set(contentsOf: librdkafkaOverrides.sorted(by: { $0.key < $1.key }))
         return p
     }
@@ -40,6 +51,13 @@ public struct KafkaAdminClient: Sendable {
     /// - Throws: ``KafkaError`` with code ``KafkaError/Code/invalidConfiguration`` naming the key and the reason.
     public func validate() throws(KafkaError) {
         try ConfigurationChecks.checkBootstrapServers(bootstrapServers)
+        if security.tokenProvider != nil {
+            throw KafkaError.invalidConfiguration(
+                key: "sasl.mechanism",
+                value: "OAUTHBEARER",
+                reason: "KafkaAdminClient does not take an OAUTHBEARER token provider; use OAuthBearer.oidc(...)"
+            )
+        }
         try properties(group: nil).validate()
     }
 

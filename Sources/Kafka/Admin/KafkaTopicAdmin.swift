@@ -19,12 +19,13 @@ package enum KafkaTopicAdmin {
         partitions: Int,
         replicationFactor: Int,
         bootstrapServers: String,
+        security: KafkaConfiguration.Security = .plaintext,
         timeout: Duration = .seconds(30),
         logger: Logger = defaultLogger
     ) async throws {
         try await RDKafkaClient.withTemporaryClient(
             kind: .producer,
-            properties: properties(bootstrapServers),
+            properties: properties(bootstrapServers, security),
             logger: logger
         ) { client throws(KafkaError) in
             try client.createTopic(
@@ -40,21 +41,25 @@ package enum KafkaTopicAdmin {
     package static func deleteTopic(
         _ topic: String,
         bootstrapServers: String,
+        security: KafkaConfiguration.Security = .plaintext,
         timeout: Duration = .seconds(30),
         logger: Logger = defaultLogger
     ) async throws {
         try await RDKafkaClient.withTemporaryClient(
             kind: .producer,
-            properties: properties(bootstrapServers),
+            properties: properties(bootstrapServers, security),
             logger: logger
         ) { client throws(KafkaError) in
             try client.deleteTopic(topic, timeout: timeout)
         }
     }
 
-    private static func properties(_ bootstrapServers: String) -> LibrdkafkaProperties {
+    private static func properties(_ bootstrapServers: String, _ security: KafkaConfiguration.Security)
+        -> LibrdkafkaProperties
+    {
         var properties = LibrdkafkaProperties()
         properties.set("bootstrap.servers", bootstrapServers)
+        properties.set(contentsOf: security.properties)
         return properties
     }
 }

@@ -24,6 +24,10 @@ extension KafkaConsumer {
     ) async rethrows -> T {
         let tracing = core.configuration.tracing ?? KafkaConfiguration.Tracing()
         let tracer = tracing.effectiveTracer
+        // A no-op tracer records and propagates nothing: the body runs as it is.
+        if tracer is NoOpTracer {
+            return try await body(NoOpTracer.NoOpSpan(context: ServiceContext.current ?? .topLevel))
+        }
         let parent = message.serviceContext(using: tracer, on: ServiceContext.current ?? .topLevel)
         let span = tracer.startSpan(core.spanNames.name(for: message.topic), context: parent, ofKind: .consumer)
         if span.isRecording {
@@ -46,6 +50,9 @@ extension KafkaConsumer {
     ) async rethrows -> T {
         let tracing = core.configuration.tracing ?? KafkaConfiguration.Tracing()
         let tracer = tracing.effectiveTracer
+        if tracer is NoOpTracer {
+            return try await body(NoOpTracer.NoOpSpan(context: ServiceContext.current ?? .topLevel))
+        }
         let topics = Set(batch.map(\.topic))
         let topic = topics.count == 1 ? topics.first : nil
         let span = tracer.startSpan(

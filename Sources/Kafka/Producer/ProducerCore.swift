@@ -73,9 +73,12 @@ final class ProducerCore: Sendable {
         clientID: String
     ) {
         self.metrics = metrics
-        self.tracer = tracing.map { $0.effectiveTracer }
+        let tracer = tracing.map { $0.effectiveTracer }
+        self.tracer = tracer
         self.recordsKeys = tracing?.recordsKeys ?? false
-        self.tracesSends = tracing != nil
+        // A no-op tracer (the process's, when nothing bootstrapped one) records and propagates nothing: tracing
+        // with it is tracing off.
+        self.tracesSends = tracer.map { !($0 is NoOpTracer) } ?? false
         self.clientID = clientID
         self.client = client
         self.logger = client.logger

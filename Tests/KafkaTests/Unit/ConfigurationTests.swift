@@ -283,4 +283,26 @@ struct ConfigurationTests {
         plain.security = .sasl(.oauthBearer(.tokenProvider(timeout: .seconds(3)) { throw CancellationError() }))
         #expect(plain.security.tokenProvider?.timeout == .seconds(3))
     }
+
+    @Test("the admin client takes the same security settings; a token provider is refused, naming the mechanism")
+    func adminSecurity() throws {
+        let tls = KafkaAdminClient(
+            bootstrapServers: ["localhost:9093"],
+            security: .sasl(
+                .scramSHA512(username: "u", password: "p"),
+                tls: .init(caPEM: "-----BEGIN CERTIFICATE-----\n")
+            ),
+            logger: logger
+        )
+        try tls.validate()
+        let oauth = KafkaAdminClient(
+            bootstrapServers: ["localhost:9093"],
+            security: .sasl(.oauthBearer(.tokenProvider { throw CancellationError() })),
+            logger: logger
+        )
+        let error = try #require(throws: KafkaError.self) { try oauth.validate() }
+        #expect(error.code == .invalidConfiguration)
+        #expect(error.configurationKey == "sasl.mechanism")
+        #expect(error.description.contains("oidc"))
+    }
 }

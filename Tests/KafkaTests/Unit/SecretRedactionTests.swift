@@ -68,6 +68,7 @@ struct SecretRedactionTests {
         producer.librdkafkaOverrides = Self.overrides
         let admin = KafkaAdminClient(
             bootstrapServers: ["localhost:9092"],
+            security: Self.security,
             librdkafkaOverrides: Self.overrides,
             logger: Logger(label: "t")
         )

@@ -1,0 +1,93 @@
+import Synchronization
+import Tracing
+
+/// The least a production tracer does per span, without exporting: a span object with its ids and attributes,
+/// ended once, and W3C `traceparent` propagation through the headers. `--tracing minimal` measures the library's
+/// tracing cost on top of that floor (a real tracer adds its sampler, processor and exporter).
+struct BenchTracer: Tracer {
+    typealias Span = BenchSpan
+
+    static let ended = Atomic<Int>(0)
+    private static let nextID = Atomic<UInt64>(1)
+
+    func startSpan<Instant: TracerInstant>(
+        _ operationName: String,
+        context: @autoclosure () -> ServiceContext,
+        ofKind kind: SpanKind,
+        at instant: @autoclosure () -> Instant,
+        function: String,
+        file fileID: String,
+        line: UInt
+    ) -> BenchSpan {
+        var context = context()
+        let parent = context[BenchSpanIDKey.self]
+        let id = Self.nextID.wrappingAdd(1, ordering: .relaxed).newValue
+        context[BenchSpanIDKey.self] = BenchSpanID(trace: parent?.trace ?? id, span: id)
+        return BenchSpan(operationName: operationName, context: context)
+    }
+
+    func forceFlush() {}
+
+    func inject<Carrier, Inject: Injector>(
+        _ context: ServiceContext,
+        into carrier: inout Carrier,
+        using injector: Inject
+    )
+    where Inject.Carrier == Carrier {
+        guard let id = context[BenchSpanIDKey.self] else { return }
+        let trace = String(id.trace, radix: 16)
+        let span = String(id.span, radix: 16)
+        let traceparent =
+            "00-" + String(repeating: "0", count: 32 - trace.count) + trace + "-"
+            + String(repeating: "0", count: 16 - span.count) + span + "-01"
+        injector.inject(traceparent, forKey: "traceparent", into: &carrier)
+    }
+
+    func extract<Carrier, Extract: Extractor>(
+        _ carrier: Carrier,
+        into context: inout ServiceContext,
+        using extractor: Extract
+    )
+    where Extract.Carrier == Carrier {
+        guard let value = extractor.extract(key: "traceparent", from: carrier) else { return }
+        let parts = value.split(separator: "-")
+        guard parts.count == 4, let trace = UInt64(parts[1].suffix(16), radix: 16),
+            let span = UInt64(parts[2], radix: 16)
+        else { return }
+        context[BenchSpanIDKey.self] = BenchSpanID(trace: trace, span: span)
+    }
+}
+
+struct BenchSpanID: Sendable {
+    var trace: UInt64
+    var span: UInt64
+}
+
+enum BenchSpanIDKey: ServiceContextKey {
+    typealias Value = BenchSpanID
+}
+
+final class BenchSpan: Span, @unchecked Sendable {
+    // One task at a time uses a span here (the library's send path, or a processing closure).
+    let context: ServiceContext
+    var operationName: String
+    var attributes: SpanAttributes = [:]
+    let isRecording = true
+
+    init(operationName: String, context: ServiceContext) {
+        self.operationName = operationName
+        self.context = context
+    }
+
+    func setStatus(_ status: SpanStatus) {}
+    func addEvent(_ event: SpanEvent) {}
+    func recordError<Instant: TracerInstant>(
+        _ error: any Error,
+        attributes: SpanAttributes,
+        at instant: @autoclosure () -> Instant
+    ) {}
+    func addLink(_ link: SpanLink) {}
+    func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
+        BenchTracer.ended.add(1, ordering: .relaxed)
+    }
+}
