@@ -8,8 +8,8 @@ import Synchronization
 /// exactly when OpenSSL found no error) and records which check failed: librdkafka itself reports only "certificate
 /// verify failed" whether the CA is unknown or the host name does not match.
 struct ConnectionFailures: ~Copyable {
-    /// The last certificate check that failed: what, for which broker.
-    var certificate: String?
+    /// The last certificate check that failed (what, for which broker) and when.
+    var certificate: (reason: String, at: ContinuousClock.Instant)?
     /// The last connection-level error (TLS, authentication, transport, name resolution) and when it came.
     var last: (message: String, at: ContinuousClock.Instant)?
 
@@ -77,7 +77,7 @@ extension RDKafkaCallbacks {
     }
 
     func recordCertificateFailure(_ reason: String) {
-        connectionFailures.withLock { $0.certificate = reason }
+        connectionFailures.withLock { $0.certificate = (reason, .now) }
     }
 
     /// librdkafka's message for a connection-level error, with the certificate check that failed when it is a TLS
@@ -85,9 +85,12 @@ extension RDKafkaCallbacks {
     func connectionFailure(_ err: rd_kafka_resp_err_t, _ text: String) -> String {
         connectionFailures.withLock { failures in
             var message = text
-            if err == RD_KAFKA_RESP_ERR__SSL, let certificate = failures.certificate {
-                message = "TLS: \(certificate) (\(text))"
-                failures.certificate = nil
+            // librdkafka reports a failed check as "certificate verify failed", as an SSL or a transport error
+            // depending on where the handshake broke: the check's own reason says which.
+            if err == RD_KAFKA_RESP_ERR__SSL || text.contains("certificate verify failed"),
+                let certificate = failures.certificate, ContinuousClock.now - certificate.at < .seconds(60)
+            {
+                message = "TLS: \(certificate.reason) (\(text))"
             } else if text.contains("alert certificate required") {
                 message =
                     "TLS: the broker requires a client certificate (TLS.certificateLocation and keyLocation) (\(text))"
