@@ -60,3 +60,17 @@ public enum StatisticsPrinter {
         return "\(micros / 1_000).\(micros % 1_000 / 100) ms"
     }
 }
+
+extension StatisticsPrinter {
+    /// Waits for `printer` (which ends once the client's handle is destroyed) for at most `timeout`: the last line
+    /// is then whole, and a handle whose destruction hangs does not hold the exit.
+    public static func finish(_ printer: Task<Void, Never>?, within timeout: Duration) async {
+        guard let printer else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await printer.value }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}

@@ -210,9 +210,12 @@ struct KafkaSend: AsyncParsableCommand {
             throw ExitCode(2)
         }
 
+        // Ends with the producer's statistics once the handle is destroyed; awaited before exiting, so the last
+        // line is never cut.
+        var statisticsPrinter: Task<Void, Never>? = nil
         if common.statisticsInterval != nil {
             let json = json
-            Task { await StatisticsPrinter.run(producer.statistics, json: json) }
+            statisticsPrinter = Task { await StatisticsPrinter.run(producer.statistics, json: json) }
         }
         if let topic { producer.prepare(topics: [topic]) }
         let state = SharedSendState()
@@ -278,6 +281,7 @@ struct KafkaSend: AsyncParsableCommand {
         try? await producer.flush(timeout: .seconds(24 * 3600))
         await producer.close()
         await reportReader.value
+        await StatisticsPrinter.finish(statisticsPrinter, within: .seconds(1))
         signals.cancel()
         progress.cancel()
         await progress.value

@@ -51,9 +51,12 @@ struct TailRun: Sendable {
             throw ExitCode(2)
         }
 
+        // Ends with the consumer's statistics, once the handle is destroyed; awaited before exiting, so the last
+        // line is never cut.
+        var statisticsPrinter: Task<Void, Never>? = nil
         if command.common.statisticsInterval != nil {
             let json = command.json
-            Task { await StatisticsPrinter.run(consumer.statistics, json: json) }
+            statisticsPrinter = Task { await StatisticsPrinter.run(consumer.statistics, json: json) }
         }
         let output = OutputFormatter(command: command)
         let brokers = command.json ? await leaderMap(topics: topics) : [:]
@@ -113,6 +116,7 @@ struct TailRun: Sendable {
         } catch {
             printError("kafka-tail: closing the consumer: \(error)")
         }
+        await StatisticsPrinter.finish(statisticsPrinter, within: .seconds(1))
         signals.cancel()
         if command.common.verbosity > 0, isTerminal(2) { printError("") }
         switch result {

@@ -107,6 +107,17 @@ struct StatisticsTests {
         #expect(throws: (any Error).self) { try KafkaStatistics(json: "not json") }
     }
 
+    @Test("topic and broker names with underscores are kept as they are (only field names are snake case)")
+    func namesKeepUnderscores() throws {
+        let s = try KafkaStatistics(
+            json: #"{"type":"consumer","brokers":{"kafka_1:9092/1":{"name":"kafka_1:9092/1","nodeid":1}},"#
+                + #""topics":{"orders_v2":{"partitions":{"0":{"partition":0,"fetch_state":"active"}}}}}"#
+        )
+        #expect(s.topics.map(\.name) == ["orders_v2"])
+        #expect(s.partition(0, of: "orders_v2")?.fetchState == "active")
+        #expect(s.brokers.map(\.name) == ["kafka_1:9092/1"])
+    }
+
     @Test("the sequence keeps the newest snapshots when nobody reads, and ends when the client is gone")
     func keepsNewest() async throws {
         let publisher = StatisticsPublisher(metrics: nil, logger: Logger(label: "tests"))
