@@ -42,23 +42,7 @@ struct SASLTests {
         let (bootstrap, ca) = try #require(Self.listener)
         let security = KafkaConfiguration.Security.sasl(sasl, tls: .init(caLocation: ca))
         let topic = uniqueName("sasl-\(sasl.mechanism.rawValue.lowercased())")
-        var producerConfig = KafkaProducerConfiguration(bootstrapServers: [bootstrap])
-        producerConfig.security = security
-        let producer = try KafkaProducer(configuration: producerConfig, logger: testLogger)
-        for i in 0..<50 {
-            _ = try await producer.send(KafkaProducerMessage(topic: topic, partition: 0, value: "sasl \(i)"))
-        }
-        await producer.close()
-        var consumerConfig = KafkaConsumerConfiguration(
-            bootstrapServers: [bootstrap],
-            consumptionStrategy: .partitions([KafkaTopicPartition(topic: topic, partition: 0): .beginning])
-        )
-        consumerConfig.security = security
-        consumerConfig.stopAtEndOfPartitions = true
-        let consumer = try KafkaConsumer(configuration: consumerConfig, logger: testLogger)
-        var values: [String] = []
-        for try await message in consumer.messages { values.append(message.valueString ?? "") }
-        #expect(values == (0..<50).map { "sasl \($0)" })
+        try await secureRoundTrip(bootstrap, topic, security, count: 50, prefix: "sasl")
     }
 
     @Test("a wrong password fails the send within its timeout with an authentication error")

@@ -35,30 +35,10 @@ struct TLSTests {
         try await body(certificates, terminator.bootstrapServers, topic)
     }
 
-    /// Sends `count` numbered messages over `security` and reads them back; both ends must see all, in order.
     func roundTrip(_ bootstrap: String, _ topic: String, _ security: KafkaConfiguration.Security, count: Int)
         async throws
     {
-        var producerConfig = KafkaProducerConfiguration(bootstrapServers: [bootstrap])
-        producerConfig.security = security
-        let producer = try KafkaProducer(configuration: producerConfig, logger: testLogger)
-        for i in 0..<count {
-            _ = try await producer.enqueue(
-                KafkaProducerMessage(topic: topic, partition: 0, key: "k\(i)", value: "tls \(i)")
-            )
-        }
-        try await producer.flush(timeout: .seconds(30))
-        await producer.close()
-        var consumerConfig = KafkaConsumerConfiguration(
-            bootstrapServers: [bootstrap],
-            consumptionStrategy: .partitions([KafkaTopicPartition(topic: topic, partition: 0): .beginning])
-        )
-        consumerConfig.security = security
-        consumerConfig.stopAtEndOfPartitions = true
-        let consumer = try KafkaConsumer(configuration: consumerConfig, logger: testLogger)
-        var values: [String] = []
-        for try await message in consumer.messages { values.append(message.valueString ?? "") }
-        #expect(values == (0..<count).map { "tls \($0)" })
+        try await secureRoundTrip(bootstrap, topic, security, count: count, prefix: "tls")
     }
 
     /// A producer over `security` whose one message must fail within its timeout; returns the error.

@@ -100,3 +100,35 @@ func filledTopic(_ cluster: any KafkaTestCluster, prefix: String, count: Int) as
     await producer.close()
     return topic
 }
+
+/// Sends `count` messages "`prefix` 0", "`prefix` 1", ... to partition 0 of `topic` over `security`, reads the
+/// partition back from the beginning over the same settings, and checks that every message came back, in order.
+func secureRoundTrip(
+    _ bootstrap: String,
+    _ topic: String,
+    _ security: KafkaConfiguration.Security,
+    count: Int,
+    prefix: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws {
+    var producerConfig = KafkaProducerConfiguration(bootstrapServers: [bootstrap])
+    producerConfig.security = security
+    let producer = try KafkaProducer(configuration: producerConfig, logger: testLogger)
+    for i in 0..<count {
+        _ = try await producer.enqueue(
+            KafkaProducerMessage(topic: topic, partition: 0, key: "k\(i)", value: "\(prefix) \(i)")
+        )
+    }
+    try await producer.flush(timeout: .seconds(30))
+    await producer.close()
+    var consumerConfig = KafkaConsumerConfiguration(
+        bootstrapServers: [bootstrap],
+        consumptionStrategy: .partitions([KafkaTopicPartition(topic: topic, partition: 0): .beginning])
+    )
+    consumerConfig.security = security
+    consumerConfig.stopAtEndOfPartitions = true
+    let consumer = try KafkaConsumer(configuration: consumerConfig, logger: testLogger)
+    var values: [String] = []
+    for try await message in consumer.messages { values.append(message.valueString ?? "") }
+    #expect(values == (0..<count).map { "\(prefix) \($0)" }, sourceLocation: sourceLocation)
+}
