@@ -256,11 +256,23 @@ struct CLISupportTests {
         #expect(throws: CLIError.self) { try MessageFormat("%x") }
         #expect(throws: CLIError.self) { try MessageFormat("abc%") }
         #expect(throws: CLIError.self) { try MessageFormat("%d") }
-        setenv("TZ", "UTC", 1)
-        tzset()
+        // Local time, whatever TZ is: setting TZ here would race with other tests spawning processes (setenv
+        // while Process.run copies the environment crashed the suite once).
+        var seconds = time_t(1_700_000_000)
+        var parts = tm()
+        _ = localtime_r(&seconds, &parts)
+        let expected = String(
+            format: "%04d-%02d-%02d %02d:%02d:%02d",
+            parts.tm_year + 1900,
+            parts.tm_mon + 1,
+            parts.tm_mday,
+            parts.tm_hour,
+            parts.tm_min,
+            parts.tm_sec
+        )
         out = []
         try MessageFormat("%d{%Y-%m-%d %H:%M:%S}").render(message(key: nil, value: nil), into: &out)
-        #expect(String(decoding: out, as: UTF8.self) == "2023-11-14 22:13:20")
+        #expect(String(decoding: out, as: UTF8.self) == expected)
     }
 
     @Test("-o: beginning, end, stored, N, -N, s@ts, e@ts and their combinations")
