@@ -181,6 +181,17 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
         }
     }
 
+    /// Makes broker `id` the transaction coordinator of `transactionalID`: the producer finds it again (a
+    /// coordinator move, as after a broker failure).
+    public func setTransactionCoordinator(transactionalID: String, broker id: Int) throws(KafkaError) {
+        try withCluster { cluster throws(KafkaError) in
+            try check(
+                rd_kafka_mock_coordinator_set(cluster, "transaction", transactionalID, Int32(id)),
+                "move the transaction coordinator of \(transactionalID)"
+            )
+        }
+    }
+
     /// Makes the next requests of `api` (on any broker) fail with `errors`, one error per request, in order.
     ///
     /// ```swift
@@ -263,6 +274,10 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
         public static let leaveGroup = APIKey(rawValue: 13)
         public static let syncGroup = APIKey(rawValue: 14)
         public static let initProducerID = APIKey(rawValue: 22)
+        public static let addPartitionsToTxn = APIKey(rawValue: 24)
+        public static let addOffsetsToTxn = APIKey(rawValue: 25)
+        public static let endTxn = APIKey(rawValue: 26)
+        public static let txnOffsetCommit = APIKey(rawValue: 28)
     }
 
     /// Runs a mock call; the shutdown waits for it instead of freeing the cluster under it. No lock is held.

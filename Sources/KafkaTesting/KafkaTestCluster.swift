@@ -113,6 +113,51 @@ public enum KafkaTestEnvironment {
         return Librdkafka.Capability.consumerGroupProtocol.unavailableReason
     }
 
+    /// Why the cluster ``makeKafkaTestCluster(brokers:)`` returns writes no transaction markers (the COMMIT or
+    /// ABORT control record that takes an offset in each partition a transaction wrote), or `nil` when it does:
+    /// a real cluster does; the embedded one from librdkafka 2.15 on
+    /// (``EmbeddedCluster/Capability/transactionMarkers``).
+    public static var transactionMarkersUnavailableReason: String? {
+        guard let servers = environment("KAFKA_BOOTSTRAP_SERVERS"), !servers.isEmpty else {
+            return EmbeddedCluster.Capability.transactionMarkers.unavailableReason
+        }
+        return nil
+    }
+
+    /// Why the cluster ``makeKafkaTestCluster(brokers:)`` returns does not hide aborted transactions from
+    /// `read_committed` consumers, or `nil` when it does (a real cluster). No version of the embedded cluster
+    /// returns the aborted-transaction list a fetch needs for that.
+    public static var readCommittedUnavailableReason: String? {
+        guard let servers = environment("KAFKA_BOOTSTRAP_SERVERS"), !servers.isEmpty else {
+            return "the embedded cluster returns aborted messages to read_committed consumers (no aborted-transaction "
+                + "list in its fetch responses); run against Apache Kafka with KAFKA_BOOTSTRAP_SERVERS"
+        }
+        return nil
+    }
+
+    /// Why the cluster ``makeKafkaTestCluster(brokers:)`` returns does not fence an older producer when a newer one
+    /// initializes transactions with the same `transactional.id`, or `nil` when it does (a real cluster). The
+    /// embedded cluster gives every producer a new producer id instead of bumping the id's epoch.
+    public static var fencingUnavailableReason: String? {
+        guard let servers = environment("KAFKA_BOOTSTRAP_SERVERS"), !servers.isEmpty else {
+            return "the embedded cluster gives each InitProducerId a new producer id instead of bumping the "
+                + "transactional id's epoch, so it fences no older producer; run against Apache Kafka with "
+                + "KAFKA_BOOTSTRAP_SERVERS"
+        }
+        return nil
+    }
+
+    /// Why the cluster ``makeKafkaTestCluster(brokers:)`` returns does not store offsets committed through a
+    /// transaction (`TxnOffsetCommit`) as the group's, or `nil` when it does (a real cluster). The embedded
+    /// cluster accepts them and drops them.
+    public static var transactionalOffsetsUnavailableReason: String? {
+        guard let servers = environment("KAFKA_BOOTSTRAP_SERVERS"), !servers.isEmpty else {
+            return "the embedded cluster answers TxnOffsetCommit without storing the offsets; run against Apache "
+                + "Kafka with KAFKA_BOOTSTRAP_SERVERS"
+        }
+        return nil
+    }
+
     private static func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }
     }

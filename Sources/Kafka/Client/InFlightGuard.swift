@@ -35,10 +35,19 @@ package struct InFlightGuard: ~Copyable, Sendable {
 
     /// Refuses new calls, then waits (spinning with yields; calls are non-blocking and short) for those under way.
     /// Runs on a library thread only.
+    ///
+    /// A blocking call that holds the guard (a transaction step, bounded by its timeout) can keep it for seconds:
+    /// after a short spin, the wait sleeps 1 ms between checks instead of burning a core.
     package func closeAndWait() {
         state.bitwiseOr(Self.closedBit, ordering: .acquiringAndReleasing)
+        var spins = 0
         while state.load(ordering: .acquiring) & ~Self.closedBit != 0 {
-            sched_yieldCompat()
+            if spins < 1_000 {
+                spins += 1
+                sched_yieldCompat()
+            } else {
+                sleepOneMillisecond()
+            }
         }
     }
 }
@@ -54,4 +63,9 @@ package struct InFlightGuard: ~Copyable, Sendable {
 @inline(__always)
 private func sched_yieldCompat() {
     _ = sched_yield()
+}
+
+private func sleepOneMillisecond() {
+    var request = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+    _ = nanosleep(&request, nil)
 }

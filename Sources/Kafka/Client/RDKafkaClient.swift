@@ -232,7 +232,7 @@ extension RDKafkaClient {
         }
         var kafkaError = KafkaError(consuming: error, topic: topic)
         kafkaError.partition = partition == .unassigned ? nil : partition
-        return .failed(kafkaError)
+        return .failed(explainProduceFailure(kafkaError))
     }
 
     /// ``produce(topic:partition:key:value:headers:timestamp:opaque:)`` without headers or timestamp, through
@@ -262,12 +262,31 @@ extension RDKafkaClient {
         let err = rd_kafka_last_error()  // thread-local: this call's
         if err == RD_KAFKA_RESP_ERR__QUEUE_FULL { return .queueFull }
         return .failed(
-            KafkaError.librdkafka(
-                err,
-                topic: topic,
-                partition: partition == .unassigned ? nil : partition
+            explainProduceFailure(
+                KafkaError.librdkafka(
+                    err,
+                    topic: topic,
+                    partition: partition == .unassigned ? nil : partition
+                )
             )
         )
+    }
+
+    /// A refused produce's error, with librdkafka's terse state errors explained: `_STATE` (a transactional
+    /// producer outside a transaction) and `_FATAL` (the fatal error raised earlier, by its own code and reason).
+    @inline(never)
+    private func explainProduceFailure(_ error: KafkaError) -> KafkaError {
+        var error = error
+        if error.code == .invalidState {
+            error.message =
+                "a transactional producer sends only inside an open transaction that has not failed (use "
+                + "withTransaction, or beginTransaction first; librdkafka: \(error.message))"
+        } else if error.code == .fatal, let fatal = fatalError() {
+            error.code = fatal.code
+            error.message = "the producer failed earlier and refuses every send: \(fatal.message)"
+            error.isFatal = true
+        }
+        return error
     }
 
     /// A new header list holding copies of `headers`; the caller owns it until a produce succeeds.

@@ -9,6 +9,7 @@ extension KafkaConsumerConfiguration: CustomStringConvertible, CustomDebugString
                 "autoOffsetReset": autoOffsetReset,
                 "enableAutoCommit": enableAutoCommit,
                 "autoCommitInterval": autoCommitInterval,
+                "isolationLevel": isolationLevel,
                 "groupProtocol": groupProtocol,
                 "remoteAssignor": remoteAssignor as Any,
                 "sessionTimeout": sessionTimeout as Any,

@@ -231,6 +231,19 @@ public struct KafkaConsumerConfiguration: Sendable {
         public var description: String { rawValue }
     }
 
+    /// Which messages of transactions a consumer reads (`isolation.level`).
+    public struct IsolationLevel: Hashable, Sendable, CustomStringConvertible {
+        /// The value librdkafka takes.
+        public let rawValue: String
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+        /// Only messages of committed transactions (and messages sent outside transactions); a partition is read
+        /// up to its first transaction still open. librdkafka's default.
+        public static let readCommitted = IsolationLevel("read_committed")
+        /// Every message, those of aborted and still open transactions included.
+        public static let readUncommitted = IsolationLevel("read_uncommitted")
+        public var description: String { rawValue }
+    }
+
     /// The broker-side assignor of the ``GroupProtocol/consumer`` protocol (`group.remote.assignor`).
     public struct RemoteAssignor: Hashable, Sendable, CustomStringConvertible {
         /// The assignor's name as the broker knows it.
@@ -260,6 +273,9 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var enableAutoCommit: Bool = true
     /// `auto.commit.interval.ms`. Default 5 s.
     public var autoCommitInterval: Duration = .seconds(5)
+    /// `isolation.level`: whether messages of aborted or still open transactions are read. Default
+    /// ``IsolationLevel/readCommitted``, as librdkafka's.
+    public var isolationLevel: IsolationLevel = .readCommitted
     /// `group.protocol`: how the group assigns partitions. Default ``GroupProtocol/classic``.
     public var groupProtocol: GroupProtocol = .classic
     /// `group.remote.assignor`: the broker-side assignor with ``GroupProtocol/consumer``. Default `nil`: the
@@ -439,6 +455,7 @@ public struct KafkaConsumerConfiguration: Sendable {
         // when librdkafka hands the message to the poll thread.
         p.set("enable.auto.offset.store", false)
         p.set("auto.commit.interval.ms", milliseconds: autoCommitInterval)
+        p.set("isolation.level", isolationLevel.rawValue)
         if groupProtocol != .classic { p.set("group.protocol", groupProtocol.rawValue) }
         if let remoteAssignor { p.set("group.remote.assignor", remoteAssignor.rawValue) }
         if let sessionTimeout { p.set("session.timeout.ms", milliseconds: sessionTimeout) }

@@ -7,6 +7,8 @@ extension KafkaProducerConfiguration: CustomStringConvertible, CustomDebugString
                 "clientID": clientID,
                 "acks": acks,
                 "idempotence": idempotence,
+                "transactionalID": transactionalID as Any,
+                "transactionTimeout": transactionTimeout as Any,
                 "compression": compression,
                 "linger": linger,
                 "messageTimeout": messageTimeout,

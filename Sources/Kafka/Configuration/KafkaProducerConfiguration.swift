@@ -34,12 +34,22 @@ public struct KafkaProducerConfiguration: Sendable {
     /// `enable.idempotence`: exactly-once per partition, in order, despite retries. Default `true`; requires
     /// ``acks`` = ``KafkaConfiguration/Acks/all``.
     public var idempotence: Bool = true
+    /// `transactional.id`: makes the producer transactional (see ``KafkaProducer/withTransaction(timeout:_:)``).
+    /// Unique per producing instance of the application, and stable across its restarts: a new producer with the
+    /// same id fences the previous one and finishes its open transaction. A transactional producer is
+    /// idempotent, so ``idempotence`` must stay `true`. Default `nil`: not transactional.
+    public var transactionalID: String?
+    /// `transaction.timeout.ms`: how long a transaction may stay open before the broker aborts it; also the
+    /// default deadline of each blocking transaction step. Default librdkafka's (60 s); the broker caps it at its
+    /// `transaction.max.timeout.ms` (15 minutes by default).
+    public var transactionTimeout: Duration?
     /// `compression.codec` and `compression.level`. Default none.
     public var compression: KafkaConfiguration.Compression = .none
     /// `linger.ms`: how long to wait to fill a batch. Default 5 ms.
     public var linger: Duration = .milliseconds(5)
     /// `message.timeout.ms`: how long a message may take to be delivered, retries included, before it fails with
-    /// ``KafkaError/Code/messageTimedOut``. Default 300 s.
+    /// ``KafkaError/Code/messageTimedOut``. Default 300 s; a transactional producer uses ``transactionTimeout``
+    /// when that is shorter.
     public var messageTimeout: Duration = .seconds(300)
     /// `batch.size`: most bytes in one batch of messages to a partition. Default librdkafka's (1,000,000).
     public var batchSize: Int?
@@ -120,6 +130,16 @@ public struct KafkaProducerConfiguration: Sendable {
         try ConfigurationChecks.checkBootstrapServers(bootstrapServers)
         let properties = self.properties
         try properties.validate()
+        if let transactionalID = properties.value(for: "transactional.id"),
+            properties.value(for: "enable.idempotence") == "false"
+        {
+            throw KafkaError.invalidConfiguration(
+                key: "enable.idempotence",
+                value: "false",
+                reason: "a transactional producer (transactional.id = '\(transactionalID)') is idempotent; "
+                    + "set idempotence = true, or transactionalID = nil"
+            )
+        }
         if properties.value(for: "enable.idempotence") == "true",
             let acks = properties.value(for: "acks") ?? properties.value(for: "request.required.acks"),
             acks != "all", acks != "-1"
@@ -143,10 +163,18 @@ public struct KafkaProducerConfiguration: Sendable {
         }
         p.set("acks", acks.rawValue)
         p.set("enable.idempotence", idempotence)
+        if let transactionalID { p.set("transactional.id", transactionalID) }
+        if let transactionTimeout { p.set("transaction.timeout.ms", milliseconds: transactionTimeout) }
         p.set("compression.codec", compression.codec)
         if let level = compression.level { p.set("compression.level", String(level)) }
         p.set("linger.ms", milliseconds: linger)
-        p.set("message.timeout.ms", milliseconds: messageTimeout)
+        if transactionalID != nil {
+            // librdkafka refuses a message timeout above the transaction timeout: a message delivered later than
+            // that belongs to a transaction the broker aborted already.
+            p.set("message.timeout.ms", milliseconds: min(messageTimeout, transactionTimeout ?? .seconds(60)))
+        } else {
+            p.set("message.timeout.ms", milliseconds: messageTimeout)
+        }
         if let batchSize { p.set("batch.size", String(batchSize)) }
         if let batchMessageCount { p.set("batch.num.messages", String(batchMessageCount)) }
         if let maxMessageBytes { p.set("message.max.bytes", String(maxMessageBytes)) }

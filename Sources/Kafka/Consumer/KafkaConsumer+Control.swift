@@ -151,3 +151,27 @@ extension KafkaConsumer {
         }
     }
 }
+
+extension KafkaConsumer {
+    /// This member's group metadata (group id, member id, generation), for a transactional producer that commits
+    /// the offsets of what this consumer read (``KafkaTransaction/sendOffsets(_:groupMetadata:timeout:)``).
+    ///
+    /// Take it when sending the offsets: the generation changes with every rebalance, and the group coordinator
+    /// refuses offsets sent with an older one.
+    /// - Throws: ``KafkaError/Code/invalidUsage`` for a consumer without a group; ``KafkaError/Code/shutdown``
+    ///   once closed.
+    public nonisolated func groupMetadata() throws -> KafkaConsumerGroupMetadata {
+        guard let groupID = core.configuration.consumptionStrategy.groupID else {
+            throw KafkaError(
+                code: .invalidUsage,
+                message: "group metadata: this consumer reads assigned partitions, not as a member of a group"
+            )
+        }
+        // Non-blocking (librdkafka copies its current member id and generation), so it runs here, even inside
+        // a rebalance hook.
+        let client = core.client
+        guard client.guard.enter() else { throw KafkaError.shutdown("group metadata") }
+        defer { client.guard.exit() }
+        return try client.groupMetadata(groupID: groupID)
+    }
+}

@@ -58,6 +58,16 @@ extension KafkaError {
         public static let messageTooLarge = Code(rdKafkaCode: RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue)
         /// librdkafka's `_FATAL`: the client raised a fatal error and must be recreated.
         public static let fatal = Code(rdKafkaCode: RD_KAFKA_RESP_ERR__FATAL.rawValue)
+        /// librdkafka's `_FENCED`: this transactional producer was fenced by a newer instance with the same
+        /// `transactional.id` (fatal).
+        public static let fenced = Code(rdKafkaCode: RD_KAFKA_RESP_ERR__FENCED.rawValue)
+        /// Broker's `PRODUCER_FENCED`: a newer producer with the same `transactional.id` exists (fatal).
+        public static let producerFenced = Code(rdKafkaCode: 90)
+        /// Broker's `INVALID_PRODUCER_EPOCH`: the producer's epoch is stale, fenced by a newer instance.
+        public static let invalidProducerEpoch = Code(rdKafkaCode: RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH.rawValue)
+        /// librdkafka's `_STATE`: the call is not allowed in the client's current state (e.g. sending outside a
+        /// transaction on a transactional producer).
+        public static let invalidState = Code(rdKafkaCode: RD_KAFKA_RESP_ERR__STATE.rawValue)
         /// librdkafka's `_PARTITION_EOF`: the consumer reached the end of a partition.
         public static let partitionEOF = Code(rdKafkaCode: RD_KAFKA_RESP_ERR__PARTITION_EOF.rawValue)
         /// librdkafka's `_PURGE_QUEUE`: a message was purged before delivery, e.g. by a close that timed out.
@@ -75,6 +85,15 @@ extension KafkaError {
         public static let leaderNotAvailable = Code(rdKafkaCode: RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE.rawValue)
         /// Broker's `NOT_COORDINATOR` (retriable).
         public static let notCoordinator = Code(rdKafkaCode: RD_KAFKA_RESP_ERR_NOT_COORDINATOR.rawValue)
+        /// Broker's `COORDINATOR_NOT_AVAILABLE`: the group or transaction coordinator is not available (retriable).
+        public static let coordinatorNotAvailable = Code(
+            rdKafkaCode: RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE.rawValue
+        )
+        /// Broker's `CONCURRENT_TRANSACTIONS`: the producer's previous transaction is still being completed
+        /// (retriable).
+        public static let concurrentTransactions = Code(
+            rdKafkaCode: RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS.rawValue
+        )
         /// Broker's `TOPIC_ALREADY_EXISTS`.
         public static let topicAlreadyExists = Code(rdKafkaCode: RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS.rawValue)
 

@@ -21,6 +21,7 @@ public struct KafkaError: Error, Sendable {
         var message: String
         var isRetriable: Bool
         var isFatal: Bool
+        var requiresTransactionAbort: Bool = false
         var topic: String?
         var partition: KafkaPartition?
         var configurationKey: String?
@@ -67,6 +68,13 @@ public struct KafkaError: Error, Sendable {
     public var isFatal: Bool {
         get { storage.fields.isFatal }
         set { writable.fields.isFatal = newValue }
+    }
+    /// Whether the open transaction can no longer commit and must be aborted (librdkafka's "abortable" errors,
+    /// `rd_kafka_error_txn_requires_abort`): a message of it failed, or the coordinator lost its state. The
+    /// producer stays usable: abort, then run the whole transaction again. See ``transactionRemedy``.
+    public var requiresTransactionAbort: Bool {
+        get { storage.fields.requiresTransactionAbort }
+        set { writable.fields.requiresTransactionAbort = newValue }
     }
     /// The topic the failure concerns, where that applies.
     public var topic: String? {
@@ -146,6 +154,7 @@ extension KafkaError: CustomStringConvertible {
         if let topic { parts.append("topic: \(topic)") }
         if let partition, partition != .unassigned { parts.append("partition: \(partition.rawValue)") }
         if isFatal { parts.append("fatal") }
+        if requiresTransactionAbort { parts.append("transaction must abort") }
         if isRetriable { parts.append("retriable") }
         if let underlying { parts.append("underlying: \(underlying)") }
         return parts.joined(separator: ", ")
@@ -228,5 +237,44 @@ extension KafkaError {
             file: file,
             line: line
         )
+        self.storage.fields.requiresTransactionAbort = rd_kafka_error_txn_requires_abort(error) != 0
+    }
+}
+
+// MARK: - Transactions
+
+extension KafkaError {
+    /// What a failed transaction step asks of the application, by librdkafka's classification of the error.
+    public enum TransactionRemedy: Hashable, Sendable, CustomStringConvertible {
+        /// Retriable (a timeout, a coordinator moving): the same step may succeed when called again; the
+        /// transaction is still open. ``KafkaProducer/withTransaction(timeout:_:)`` retries its commit itself
+        /// until its deadline.
+        case retry
+        /// Abortable: the transaction cannot commit. Abort it (``KafkaProducer/withTransaction(timeout:_:)`` did),
+        /// then run the whole transaction again: the producer is still usable.
+        case abortAndRetryTransaction
+        /// Fatal: the producer was fenced by a newer instance with the same `transactional.id`, or is otherwise
+        /// unusable. It refuses every further send and transaction with this error; close it and create a new one
+        /// (which fences whatever this one left open).
+        case recreateProducer
+
+        public var description: String {
+            switch self {
+            case .retry: return "retry"
+            case .abortAndRetryTransaction: return "abortAndRetryTransaction"
+            case .recreateProducer: return "recreateProducer"
+            }
+        }
+    }
+
+    /// What to do about this error when a transaction step (``KafkaProducer/beginTransaction(timeout:)``,
+    /// ``KafkaProducer/commitTransaction(timeout:)``, a send inside a transaction, ...) threw it: fatal errors
+    /// first, then abortable, then retriable; `nil` for an error of none of these kinds (a misuse such as
+    /// committing without a transaction: ``Code/invalidUsage``).
+    public var transactionRemedy: TransactionRemedy? {
+        if isFatal { return .recreateProducer }
+        if requiresTransactionAbort { return .abortAndRetryTransaction }
+        if isRetriable { return .retry }
+        return nil
     }
 }

@@ -74,7 +74,10 @@ public final actor KafkaProducer: Service {
             state: state,
             metrics: metrics,
             tracing: configuration.tracing,
-            clientID: configuration.clientID
+            clientID: configuration.clientID,
+            transactionalID: configuration.properties.value(for: "transactional.id"),
+            transactionTimeout: configuration.properties.value(for: "transaction.timeout.ms")
+                .flatMap(Int64.init).map { .milliseconds($0) }
         )
         do {
             try core.startPollThread()

@@ -60,6 +60,12 @@ final class ProducerCore: Sendable {
     let openSpanCount = Atomic<Int>(0)
     let spanNames = SpanNames(operation: "send")
     let clientID: String
+    /// Whether `transactional.id` is set.
+    let isTransactional: Bool
+    /// The default deadline of a blocking transaction step: `transaction.timeout.ms` (librdkafka's default 60 s).
+    let transactionTimeout: Duration
+    /// Which transaction step may start (see `ProducerCore+Transactions.swift`).
+    let transactions = Mutex(TransactionStateMachine())
 
     init(
         client: RDKafkaClient,
@@ -70,8 +76,12 @@ final class ProducerCore: Sendable {
         state: ProducerState,
         metrics: KafkaMetricsReporter?,
         tracing: KafkaConfiguration.Tracing?,
-        clientID: String
+        clientID: String,
+        transactionalID: String? = nil,
+        transactionTimeout: Duration? = nil
     ) {
+        self.isTransactional = transactionalID != nil
+        self.transactionTimeout = transactionTimeout ?? .seconds(60)
         self.metrics = metrics
         let tracer = tracing.map { $0.effectiveTracer }
         self.tracer = tracer
@@ -441,7 +451,7 @@ final class ProducerCore: Sendable {
 
     /// Serves the main queue if no other thread is serving it. Returns the reports served, or -1 when another
     /// thread holds it. The caller keeps the handle alive (guard entered, or the poll thread).
-    private func serve(timeoutMilliseconds: Int32) -> Int {
+    func serve(timeoutMilliseconds: Int32) -> Int {
         guard serving.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             return -1
         }
@@ -566,6 +576,7 @@ final class ProducerCore: Sendable {
 
     private func close(deadline: ContinuousClock.Instant) {
         logger.debug("closing producer")
+        finishTransactions(deadline: deadline)
         client.guard.closeAndWait()  // no send touches the handle from here on
         // Sends waiting for room or for the report reader retry, and see the shutdown; none waits from here on.
         for waiter in state.withMachine({ $0.beginDraining() }) { waiter.resume() }
