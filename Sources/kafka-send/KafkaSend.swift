@@ -30,6 +30,7 @@ struct KafkaSend: AsyncParsableCommand {
               kafka-send -t blobs --file-as-message photo.jpg
               kafka-tail -t orders -o beginning -e -J | kafka-send -J -t orders-copy
               echo '{"key":"k1","payload":null}' | kafka-send -J -t compacted    # a tombstone
+              kafka-send -t orders --transactional-id orders-loader < orders.txt   # all or nothing
             """,
         version: versionText(tool: "kafka-send"),
     )
@@ -103,6 +104,22 @@ struct KafkaSend: AsyncParsableCommand {
     @Flag(name: .customLong("skip-bad-lines"), help: "Skip malformed lines (and count them) instead of stopping.")
     var skipBadLines = false
 
+    @Option(
+        name: .customLong("transactional-id"),
+        help: ArgumentHelp(
+            "Send the input as one transaction (or one per --transaction-size messages) with this transactional "
+                + "id: a failure, a bad line or Ctrl-C aborts the open one.",
+            valueName: "id"
+        )
+    )
+    var transactionalID: String?
+
+    @Option(
+        name: .customLong("transaction-size"),
+        help: ArgumentHelp("With --transactional-id: commit every this many messages.", valueName: "count")
+    )
+    var transactionSize: Int?
+
     @Argument(help: "Files to read instead of standard input.")
     var files: [String] = []
 
@@ -133,6 +150,11 @@ struct KafkaSend: AsyncParsableCommand {
         if json && fileAsMessage { throw ValidationError("-J cannot be combined with --file-as-message") }
         if fileAsMessage && lineMode { throw ValidationError("-l cannot be combined with --file-as-message") }
         if let count, count < 1 { throw ValidationError("-c needs a count >= 1") }
+        if let transactionalID, transactionalID.isEmpty { throw ValidationError("--transactional-id needs an id") }
+        if let transactionSize {
+            if transactionalID == nil { throw ValidationError("--transaction-size needs --transactional-id") }
+            if transactionSize < 1 { throw ValidationError("--transaction-size needs a count >= 1") }
+        }
         do {
             if try unescape(delimiter).isEmpty { throw ValidationError("-D needs a delimiter") }
             if let keyDelimiter, try unescape(keyDelimiter).isEmpty { throw ValidationError("-K needs a delimiter") }
@@ -181,8 +203,10 @@ struct KafkaSend: AsyncParsableCommand {
                 emptyIsNull: emptyIsNull
             )
             recordDelimiter = fileAsMessage ? nil : try unescape(delimiter)
-            // kcat's defaults: librdkafka's (no idempotence); -X enable.idempotence=true turns it on.
-            var overrides = ["enable.idempotence": "false"]
+            // kcat's defaults: librdkafka's (no idempotence); -X enable.idempotence=true turns it on. A
+            // transactional producer is idempotent.
+            var overrides = transactionalID == nil ? ["enable.idempotence": "false"] : [:]
+            config.transactionalID = transactionalID
             if let codec {
                 switch codec {
                 case "gzip": config.compression = .gzip
@@ -264,6 +288,9 @@ struct KafkaSend: AsyncParsableCommand {
             }
         }
 
+        let transactions = transactionalID.map { _ in
+            TransactionBatcher(producer: producer, size: transactionSize)
+        }
         var outcome = SendOutcome.completed
         do {
             outcome = try await sendAll(
@@ -271,11 +298,25 @@ struct KafkaSend: AsyncParsableCommand {
                 parser: parser,
                 delimiter: recordDelimiter,
                 state: state,
-                stop: stop
+                stop: stop,
+                transactions: transactions
             )
         } catch {
             printError("kafka-send: \(error)")
             outcome = .inputFailed
+        }
+        if let transactions {
+            // The whole input (or its last batch) commits only when it was read to its end without a problem.
+            if outcome == .completed {
+                do {
+                    try await transactions.commit()
+                } catch {
+                    printError("kafka-send: \(error)")
+                    outcome = .transactionFailed
+                }
+            } else if let failure = await transactions.abort() {
+                printError("kafka-send: aborting the open transaction failed: \(failure)")
+            }
         }
         // Deliver everything queued: librdkafka fails what it cannot deliver within message.timeout.ms.
         try? await producer.flush(timeout: .seconds(24 * 3600))
@@ -298,7 +339,10 @@ struct KafkaSend: AsyncParsableCommand {
             }
             return (tally, stop.isTriggered)
         }
-        let ok = tally.failed == 0 && outcome != .badLine && outcome != .inputFailed
+        let aborted = (transactions?.abortedTransactions ?? 0) > 0
+        let ok =
+            tally.failed == 0 && outcome != .badLine && outcome != .inputFailed && outcome != .transactionFailed
+            && !aborted
         if !ok || showProgress || skipBadLines && tally.skipped > 0 {
             let lines = tally.summary(
                 topic: topic,
@@ -306,6 +350,7 @@ struct KafkaSend: AsyncParsableCommand {
                 interrupted: interrupted
             )
             for line in lines { printError("kafka-send: \(line)") }
+            if let transactions { printError("kafka-send: \(transactions.summary)") }
         }
         if !ok { throw ExitCode(1) }
     }
@@ -316,7 +361,8 @@ struct KafkaSend: AsyncParsableCommand {
         parser: RecordParser,
         delimiter: [UInt8]?,
         state: SharedSendState,
-        stop: StopSwitch
+        stop: StopSwitch,
+        transactions: TransactionBatcher?
     ) async throws -> SendOutcome {
         let sources: [String?] = files.isEmpty ? [nil] : files
         var remaining = count ?? Int.max
@@ -374,6 +420,14 @@ struct KafkaSend: AsyncParsableCommand {
                         lastTopic = message.topic
                         if preparedTopics.insert(message.topic).inserted { producer.prepare(topics: [message.topic]) }
                     }
+                    if let transactions {
+                        do {
+                            try await transactions.beforeSend()
+                        } catch {
+                            printError("kafka-send: \(error)")
+                            return .transactionFailed
+                        }
+                    }
                     do {
                         let id = try await producer.enqueue(message).rawValue
                         // Ids and lines advance together: only a break in the run is recorded.
@@ -395,6 +449,14 @@ struct KafkaSend: AsyncParsableCommand {
                         let position = InputPosition(source: source, line: line)
                         if let verdict = badLine(position, "\(error)", state: state) { return verdict }
                         continue
+                    }
+                    if let transactions {
+                        do {
+                            try await transactions.afterQueued()
+                        } catch {
+                            printError("kafka-send: \(error)")
+                            return .transactionFailed
+                        }
                     }
                     remaining -= 1
                     if remaining == 0 { return .completed }

@@ -1,4 +1,4 @@
 /// Why reading stopped.
 enum SendOutcome {
-    case completed, interrupted, badLine, inputFailed
+    case completed, interrupted, badLine, inputFailed, transactionFailed
 }

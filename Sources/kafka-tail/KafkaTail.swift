@@ -129,6 +129,16 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
     @Flag(name: .customLong("execute"), help: "Commit the offsets --reset-offsets computed.")
     var execute = false
 
+    @Option(
+        name: .customLong("isolation"),
+        help: ArgumentHelp(
+            "read_committed (the default, as librdkafka's: messages of open or aborted transactions are not "
+                + "shown) or read_uncommitted (every message).",
+            valueName: "level"
+        )
+    )
+    var isolation: String = "read_committed"
+
     @Flag(name: .customLong("commit"), help: "With -G: commit what was printed on exit, and fail if that commit fails.")
     var commitOnExit = false
 
@@ -169,6 +179,7 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
         if !(closeTimeout > 0 && closeTimeout <= 86_400) {
             throw ValidationError("--close-timeout needs a number of seconds above 0 (at most 86400)")
         }
+        _ = try isolationLevel()
         if format != nil && json { throw ValidationError("-f and -J cannot be combined") }
         if format != nil && keyDelimiter != nil { throw ValidationError("-f and -K cannot be combined (use %k in -f)") }
         do {
@@ -207,6 +218,16 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
         }
         if partition != nil && topics.contains(where: { TopicPattern($0).isRegex }) {
             throw ValidationError("-p cannot be used with a ^regex topic")
+        }
+    }
+
+    /// `--isolation` as the consumer takes it.
+    func isolationLevel() throws -> KafkaConsumerConfiguration.IsolationLevel {
+        switch isolation {
+        case "read_committed": return .readCommitted
+        case "read_uncommitted": return .readUncommitted
+        default:
+            throw ValidationError("--isolation takes read_committed or read_uncommitted, not '\(isolation)'")
         }
     }
 

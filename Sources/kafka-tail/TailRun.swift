@@ -36,6 +36,7 @@ struct TailRun: Sendable {
             config.autoOffsetReset = selection.start == .offset(.beginning) ? .earliest : .latest
         }
         config.clientID = "kafka-tail"
+        config.isolationLevel = try command.isolationLevel()
         config.statisticsInterval = command.common.statisticsInterval
         config.closeTimeout = exitDeadline.budget
         config.stopAtEndOfPartitions = command.exitAtEnd
