@@ -1,0 +1,331 @@
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// Reads a consumer group, transforms each batch, and writes the outputs and commits the input offsets in one
+/// transaction per batch: every input message counts exactly once in the committed output, across failures,
+/// rebalances and restarts.
+///
+/// ```swift
+/// var input = KafkaConsumerConfiguration(
+///     bootstrapServers: ["localhost:9092"],
+///     consumptionStrategy: .group(id: "enricher", topics: ["orders"])
+/// )
+/// var output = KafkaProducerConfiguration(bootstrapServers: ["localhost:9092"])
+/// output.transactionalID = "enricher-\(instanceNumber)"
+/// let processor = try KafkaExactlyOnceProcessor(consumer: input, producer: output, logger: logger) { batch in
+///     batch.messages.map { KafkaProducerMessage(topic: "orders-enriched", key: $0.key, value: enrich($0.value)) }
+/// }
+/// try await processor.run()   // or in a ServiceGroup: a graceful shutdown finishes the batch in hand
+/// ```
+///
+/// How it keeps exactly-once:
+/// - Each batch is one transaction: the outputs, and the group's offsets after the batch (sent with the consumer's
+///   group metadata, so the group refuses them from a member that lost its partitions). Read-committed readers of
+///   the outputs see a batch's outputs once its transaction commits, and never those of an aborted one.
+/// - A rebalance waits for the transaction in hand: the revoke hook returns only once it committed or aborted, so
+///   the next owner of a partition starts exactly where the committed offsets say.
+/// - An aborted transaction (an abortable commit failure) rewinds the partitions still assigned to the batch's
+///   first offsets, and the batch is processed again; the transform runs again for it.
+/// - A failing transform aborts the transaction, rewinds, and stops the processor with the transform's error.
+/// - A fatal error (``KafkaError/Code/fenced``: another instance took the same transactional id) stops the processor
+///   with that error.
+/// - Killed without closing, the transaction in hand stays open until the broker aborts it
+///   (``KafkaProducerConfiguration/transactionTimeout``) or a new producer with the same transactional id fences
+///   it; either way it never commits, and the input is processed again by whoever owns it next.
+///
+/// The consumer's ``KafkaConsumerConfiguration/enableAutoCommit`` is turned off (the transactions commit), and its
+/// ``KafkaConsumerConfiguration/isolationLevel`` is read-committed unless set otherwise. The producer needs a
+/// ``KafkaProducerConfiguration/transactionalID``, unique per running instance.
+public final class KafkaExactlyOnceProcessor<
+    Key: KafkaContiguousBytes & Sendable,
+    Value: KafkaContiguousBytes & Sendable
+>:
+    Service, Sendable
+{
+    /// The input of one transaction.
+    public struct Batch: Sendable {
+        /// The messages, in the order read (per partition, in offset order).
+        public let messages: [KafkaConsumerMessage]
+        /// This processor's number for the transaction, counting from 1; a batch processed again after an abort
+        /// gets a new number.
+        public let transaction: Int
+    }
+
+    /// What the processor did, for monitoring and tests: read it from ``events``.
+    public enum Event: Sendable, CustomStringConvertible {
+        /// Transaction `transaction` committed `outputs` messages for `inputs` input messages; `offsets` are the
+        /// group's committed offsets it set (the next offset to read per partition).
+        case committed(transaction: Int, inputs: Int, outputs: Int, offsets: [KafkaTopicPartition: KafkaOffset])
+        /// Transaction `transaction` was aborted for `reason`; its inputs are read again.
+        case aborted(transaction: Int, reason: String)
+
+        public var description: String {
+            switch self {
+            case .committed(let transaction, let inputs, let outputs, _):
+                return "transaction \(transaction) committed: \(inputs) inputs, \(outputs) outputs"
+            case .aborted(let transaction, let reason):
+                return "transaction \(transaction) aborted: \(reason)"
+            }
+        }
+    }
+
+    /// The consumer reading the input (for its events, lag, and so on; the processor owns its loop).
+    public let consumer: KafkaConsumer
+    /// The transactional producer writing the output.
+    public let producer: KafkaProducer
+    /// Commits and aborts, as they happen. Buffers the newest 1,000; ends when ``run()`` returns.
+    public let events: AsyncStream<Event>
+
+    private let eventSink: AsyncStream<Event>.Continuation
+    private let transform: @Sendable (Batch) async throws -> [KafkaProducerMessage<Key, Value>]
+    private let maxBatch: Int
+    private let maxWait: Duration
+    private let logger: Logger
+    private let state: SharedProcessorState
+    private let stopRequested = Atomic<Bool>(false)
+
+    /// Creates the consumer and the transactional producer.
+    ///
+    /// - Parameters:
+    ///   - consumer: a group consumer's configuration (``KafkaConsumerConfiguration/ConsumptionStrategy/group(id:topics:)``).
+    ///   - producer: with a ``KafkaProducerConfiguration/transactionalID``.
+    ///   - maxBatch: the most input messages per transaction. Default 500.
+    ///   - maxWait: how long a batch waits to fill after its first message. Default 100 ms.
+    ///   - transform: the outputs of a batch; it may return none. It runs again for a batch processed again after
+    ///     an abort, so it must not have effects outside the transaction.
+    /// - Throws: ``KafkaError/Code/invalidConfiguration`` without a group or a transactional id, or what the
+    ///   clients' creation throws.
+    public init(
+        consumer: KafkaConsumerConfiguration,
+        producer: KafkaProducerConfiguration,
+        maxBatch: Int = 500,
+        maxWait: Duration = .milliseconds(100),
+        logger: Logger,
+        transform: @escaping @Sendable (Batch) async throws -> [KafkaProducerMessage<Key, Value>]
+    ) throws(KafkaError) {
+        guard consumer.consumptionStrategy.groupID != nil else {
+            throw KafkaError.invalidConfiguration(
+                key: "group.id",
+                value: nil,
+                reason: "an exactly-once processor reads as a member of a consumer group (.group(id:topics:))"
+            )
+        }
+        guard producer.transactionalID != nil else {
+            throw KafkaError.invalidConfiguration(
+                key: "transactional.id",
+                value: nil,
+                reason: "an exactly-once processor writes with a transactional producer: set transactionalID"
+            )
+        }
+        guard maxBatch >= 1 else {
+            throw KafkaError.invalidConfiguration(key: "maxBatch", value: "\(maxBatch)", reason: "must be at least 1")
+        }
+        var consumer = consumer
+        consumer.enableAutoCommit = false
+        let state = SharedProcessorState()
+        // Before a rebalance takes partitions away, the transaction in hand ends (commits or aborts), so the next
+        // owner starts at the offsets it committed. Bounded by the consumer's rebalance hook deadline.
+        let hooks = KafkaRebalanceHandler(onRevoked: { _ in await state.waitUntilIdle() })
+        self.consumer = try KafkaConsumer(configuration: consumer, rebalanceHandler: hooks, logger: logger)
+        do {
+            self.producer = try KafkaProducer(configuration: producer, logger: logger)
+        } catch {
+            let created = self.consumer
+            Task { await created.close() }
+            throw error
+        }
+        (self.events, self.eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1_000))
+        self.transform = transform
+        self.maxBatch = maxBatch
+        self.maxWait = maxWait
+        self.logger = logger
+        self.state = state
+    }
+
+    /// Processes batches until a graceful shutdown, the task's cancellation or ``stop()``; then finishes the batch
+    /// in hand, closes both clients, and returns.
+    ///
+    /// - Throws: the transform's error (its transaction aborted, its input rewound for the next run), or a fatal
+    ///   producer error such as ``KafkaError/Code/fenced``.
+    public func run() async throws {
+        defer { eventSink.finish() }
+        let loop = Task { try await self.processBatches() }
+        state.setLoop(loop)
+        let result = await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await loop.result
+            } onGracefulShutdown: {
+                self.stop()
+            }
+        } onCancel: {
+            self.stop()
+        }
+        await closeClients()
+        if case .failure(let error) = result {
+            // Stopping while waiting for input cancels that wait: not a failure.
+            if error is CancellationError, stopRequested.load(ordering: .acquiring) { return }
+            throw error
+        }
+    }
+
+    /// Asks ``run()`` to return after the batch in hand (at once when none is).
+    public func stop() {
+        stopRequested.store(true, ordering: .releasing)
+        state.cancelLoopIfIdle()
+    }
+
+    private func closeClients() async {
+        await producer.close()
+        await consumer.close()
+    }
+
+    private func processBatches() async throws {
+        var transaction = 0
+        var iterator = consumer.batches(maxCount: maxBatch, maxWait: maxWait).makeAsyncIterator()
+        while !stopRequested.load(ordering: .acquiring) {
+            guard let batch = try await state.nextBatch(from: &iterator) else { return }
+            defer { state.finishBatch() }
+            transaction += 1
+            try await process(batch, transaction: transaction)
+        }
+    }
+
+    /// One transaction for `messages`. An abort for a cause that may pass (an abortable or retriable error) rewinds
+    /// the input, which the consumer then hands out again; any other failure rewinds it and is thrown.
+    private func process(_ messages: [KafkaConsumerMessage], transaction: Int) async throws {
+        let offsets = KafkaTransaction.offsets(after: messages)
+        var outputs = 0
+        do {
+            try await producer.beginTransaction()
+            let produced = try await transform(Batch(messages: messages, transaction: transaction))
+            outputs = produced.count
+            _ = try await producer.enqueue(contentsOf: produced)
+            try await producer.sendOffsetsToTransaction(offsets, groupMetadata: consumer.groupMetadata())
+            try await commitRetrying()
+        } catch let error as KafkaError where error.isFatal {
+            logger.error("exactly-once processor stops: \(error)")
+            eventSink.yield(.aborted(transaction: transaction, reason: "\(error)"))
+            throw error
+        } catch {
+            let abortFailure = await abortQuietly()
+            eventSink.yield(.aborted(transaction: transaction, reason: "\(error)"))
+            if let abortFailure { throw abortFailure }
+            await rewind(messages)
+            if let kafkaError = error as? KafkaError, kafkaError.requiresTransactionAbort || kafkaError.isRetriable {
+                logger.warning("transaction \(transaction) aborted; its input is read again: \(kafkaError)")
+                return
+            }
+            // The transform (or the caller's cancellation) failed: the input is rewound for the next run.
+            throw error
+        }
+        eventSink.yield(
+            .committed(transaction: transaction, inputs: messages.count, outputs: outputs, offsets: offsets)
+        )
+    }
+
+    /// Commits, again while it fails retriably (the commit resumes where it stopped).
+    private func commitRetrying() async throws {
+        while true {
+            do {
+                return try await producer.commitTransaction()
+            } catch let error as KafkaError where error.transactionRemedy == .retry {
+                logger.debug("commit still in doubt, continuing it: \(error)")
+            }
+        }
+    }
+
+    /// Aborts the open transaction; returns a failure only when it leaves the producer unusable.
+    private func abortQuietly() async -> KafkaError? {
+        do {
+            try await producer.abortTransaction()
+            return nil
+        } catch let error as KafkaError where error.isFatal {
+            return error
+        } catch {
+            // No transaction was open (the begin failed), or the abort timed out: librdkafka finishes it before the
+            // next begin, or the broker at its transaction timeout. Either way it never commits.
+            logger.warning("aborting: \(error)")
+            return nil
+        }
+    }
+
+    /// Seeks each partition of `messages` still assigned back to its first message in them: the consumer hands
+    /// them out again.
+    private func rewind(_ messages: [KafkaConsumerMessage]) async {
+        var first: [KafkaTopicPartition: KafkaOffset] = [:]
+        for message in messages {
+            let partition = KafkaTopicPartition(topic: message.topic, partition: message.partition)
+            if first[partition] == nil { first[partition] = message.offset }
+        }
+        let assigned = Set((try? await consumer.assignment()) ?? [])
+        for (partition, offset) in first where assigned.contains(partition) {
+            do {
+                try await consumer.seek(partition, to: offset)
+            } catch {
+                logger.warning("could not rewind \(partition) to \(offset.rawValue): \(error)")
+            }
+        }
+    }
+}
+
+/// Whether the processor's loop holds a batch (from receiving it to the end of its transaction), so that a revoke
+/// hook can wait for it to end and a stop can cancel a loop that only waits for input.
+final class SharedProcessorState: Sendable {
+    private struct State {
+        var busy = false
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
+        var loop: Task<Void, any Error>?
+        var stopping = false
+    }
+
+    private let state = Mutex(State())
+
+    func setLoop(_ loop: Task<Void, any Error>) {
+        let cancelNow = state.withLock { state in
+            state.loop = loop
+            return state.stopping && !state.busy
+        }
+        if cancelNow { loop.cancel() }
+    }
+
+    /// Waits for the next batch and marks the loop busy with it; `nil` at the end.
+    func nextBatch(from iterator: inout KafkaConsumerBatches.AsyncIterator) async throws -> [KafkaConsumerMessage]? {
+        guard let batch = try await iterator.next() else { return nil }
+        let stopping = state.withLock { state in
+            if !state.stopping { state.busy = true }
+            return state.stopping
+        }
+        return stopping ? nil : batch
+    }
+
+    func finishBatch() {
+        let waiters = state.withLock { state in
+            state.busy = false
+            defer { state.idleWaiters = [] }
+            return state.idleWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once no batch is in hand.
+    func waitUntilIdle() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state in
+                guard state.busy else { return true }
+                state.idleWaiters.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    /// Marks the processor stopping; cancels the loop when it only waits for input.
+    func cancelLoopIfIdle() {
+        let loop = state.withLock { state -> Task<Void, any Error>? in
+            state.stopping = true
+            return state.busy ? nil : state.loop
+        }
+        loop?.cancel()
+    }
+}
