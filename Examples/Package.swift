@@ -23,6 +23,15 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
+            name: "Transactions",
+            dependencies: [
+                .product(name: "Kafka", package: "swift-kafka"),
+                .product(name: "KafkaTesting", package: "swift-kafka"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "Observability",
             dependencies: [
                 .product(name: "Kafka", package: "swift-kafka"),

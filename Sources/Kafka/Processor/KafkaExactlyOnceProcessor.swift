@@ -92,6 +92,7 @@ public final class KafkaExactlyOnceProcessor<
     ///   - producer: with a ``KafkaProducerConfiguration/transactionalID``.
     ///   - maxBatch: the most input messages per transaction. Default 500.
     ///   - maxWait: how long a batch waits to fill after its first message. Default 100 ms.
+    ///   - logger: for both clients and the processor's own lines.
     ///   - transform: the outputs of a batch; it may return none. It runs again for a batch processed again after
     ///     an abort, so it must not have effects outside the transaction.
     /// - Throws: ``KafkaError/Code/invalidConfiguration`` without a group or a transactional id, or what the

@@ -184,6 +184,7 @@ public struct KafkaTransaction: Sendable {
     ///
     /// The consumer must not commit by itself (``KafkaConsumerConfiguration/enableAutoCommit`` `false`).
     /// - Parameters:
+    ///   - offsets: per partition, the offset of the next message to read.
     ///   - groupMetadata: from ``KafkaConsumer/groupMetadata()`` of the consumer that read the input, so the group
     ///     refuses the offsets of a member that lost its partitions in a rebalance.
     ///   - timeout: default ``KafkaProducerConfiguration/transactionTimeout``.

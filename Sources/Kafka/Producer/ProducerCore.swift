@@ -502,9 +502,14 @@ final class ProducerCore: Sendable {
         }
         if !streamed.isEmpty {
             if reportMode == .none {
-                // Nobody reads reports: the failures (only those were built) are logged.
-                if case .failure(let error) = streamed[0].result {
-                    logger.warning("\(streamed.count) message(s) not delivered, e.g.: \(error)")
+                // Nobody reads reports: the failures (only those were built) are logged, except purges: an aborted
+                // transaction purges its messages on purpose, and a close that purges says so itself.
+                let failures = streamed.filter { report in
+                    guard case .failure(let error) = report.result else { return false }
+                    return error.code != .purgedFromQueue && error.code != .purgedInFlight
+                }
+                if let first = failures.first, case .failure(let error) = first.result {
+                    logger.warning("\(failures.count) message(s) not delivered, e.g.: \(error)")
                 }
             } else {
                 // The demand seen before the yield: a .stopProducing that crossed a later produceMore is stale.
