@@ -2,6 +2,7 @@
 //
 //   kafka-bench produce [--mode enqueue|batch|reports|await|await-tasks] [--in-flight N] BOOTSTRAP TOPIC N SIZE [key=value ...]
 //   kafka-bench consume [--mode loop|batch|slow] [--slow-every N] BOOTSTRAP TOPIC N [key=value ...]
+//   kafka-bench pipeline [--mode transactional|at-least-once] [--batch N] BOOTSTRAP INPUT OUTPUT N [key=value ...]
 //
 // Observability, off unless asked for: --metrics reports to a recording backend (MetricsTestKit's TestMetrics,
 // statistics every 5 s); --tracing noop|minimal|memory traces every send and every consumed message (processing
@@ -40,6 +41,8 @@ struct Arguments {
     var inFlight = 10_000
     /// `consume --mode slow`: the loop sleeps 1 ms after every this many messages.
     var slowEvery = 1_000
+    /// `pipeline`: input messages per batch (per transaction).
+    var batch = 10_000
     var metrics = false
     var tracing: String? = nil
     var positional: [String] = []
@@ -66,7 +69,10 @@ struct Arguments {
             } else if arg == "--slow-every", i + 1 < argv.count, let n = Int(argv[i + 1]), n > 0 {
                 slowEvery = n
                 i += 2
-            } else if let eq = arg.firstIndex(of: "="), positional.count >= (command == "produce" ? 4 : 3) {
+            } else if arg == "--batch", i + 1 < argv.count, let n = Int(argv[i + 1]), n > 0 {
+                batch = n
+                i += 2
+            } else if let eq = arg.firstIndex(of: "="), positional.count >= (command == "consume" ? 3 : 4) {
                 properties[String(arg[..<eq])] = String(arg[arg.index(after: eq)...])
                 i += 1
             } else {
@@ -197,6 +203,24 @@ case "produce":
         "produce mode=\(args.mode) msgs=\(n) bytes=\(size) secs=\(String(format3: secs)) msgs_per_s=\(Int(Double(n) / secs)) failed=\(failed)"
     )
     exit(failed == 0 ? 0 : 3)
+
+case "pipeline":
+    guard args.positional.count == 4, let n = Int(args.positional[3]),
+        ["transactional", "at-least-once"].contains(args.mode)
+    else {
+        fail("usage: kafka-bench pipeline --mode transactional|at-least-once [--batch N] BOOTSTRAP INPUT OUTPUT N")
+    }
+    let secs = try await runPipeline(
+        bootstrap: args.positional[0],
+        input: args.positional[1],
+        output: args.positional[2],
+        n: n,
+        batch: args.batch,
+        transactional: args.mode == "transactional",
+        properties: args.properties,
+        logger: logger
+    )
+    print("pipeline mode=\(args.mode) msgs=\(n) secs=\(String(format3: secs)) msgs_per_s=\(Int(Double(n) / secs))")
 
 case "consume":
     guard args.positional.count == 3, let n = Int(args.positional[2]) else {

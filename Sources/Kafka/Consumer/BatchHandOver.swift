@@ -74,6 +74,18 @@ final class BatchHandOver<Element: Sendable>: Sendable {
         if state.withLock({ $0.sequenceEnded() }) { onTerminate() }
     }
 
+    /// The next batch if one is buffered now, else `nil` (also at the end, which ``next()`` then reports). Never
+    /// suspends.
+    func nextIfReady() -> Element? {
+        let action: BatchHandOverState<Element, Waiter>.NextAction? = state.withLock { state in
+            guard case .streaming = state.phase, state.bufferedCount > 0 else { return nil }
+            return state.next()
+        }
+        guard case .element(let element, let demand)? = action else { return nil }
+        if demand { onDemand() }
+        return element
+    }
+
     /// The next batch; `nil` once finished. Runs on the caller's executor and suspends only when nothing is
     /// buffered.
     /// - Throws: the producer's failure, or `CancellationError` when the task is cancelled.

@@ -169,6 +169,12 @@ public struct KafkaConsumerBatches: AsyncSequence, Sendable {
         public mutating func next(isolation actor: isolated (any Actor)?) async throws -> [KafkaConsumerMessage]? {
             try await storage.next()
         }
+
+        /// The next batch if the consumer has one ready, without waiting; `nil` when none is (the end included,
+        /// which ``next()`` reports).
+        mutating func nextIfReady() -> [KafkaConsumerMessage]? {
+            storage.nextIfReady()
+        }
     }
 }
 
@@ -221,6 +227,41 @@ private final class BatchIteratorStorage {
             if epoch != checkedEpoch {
                 checkedEpoch = epoch
                 core.reader.saw(epoch: epoch)  // the last batch is stored above
+                pending = core.stillValid(pending, fetchedAt: fetchEpoch)[...]
+                if pending.isEmpty { continue }
+            }
+            let take = pending.prefix(maxCount)
+            pending = pending.dropFirst(take.count)
+            lastHandedOut = Array(take)
+            handedOut &+= 1
+            core.reader.handedOut.store(handedOut, ordering: .relaxed)
+            return lastHandedOut
+        }
+    }
+}
+
+extension BatchIteratorStorage {
+    /// ``next()`` without waiting: a batch from what is handed over already, else `nil`.
+    func nextIfReady() -> [KafkaConsumerMessage]? {
+        guard isTheIterator else { return nil }
+        while true {
+            if pending.isEmpty {
+                guard let next = handOver.nextIfReady() else { return nil }
+                if next.isEnd {
+                    handOver.reached(end: next, currentEpoch: core.currentEpoch)
+                    continue
+                }
+                core.reader.gotBatch(count: next.messages.count)
+                pending = next.messages[...]
+                fetchEpoch = next.epoch
+                checkedEpoch = next.epoch
+            }
+            core.reader.markProcessed(lastHandedOut[...])
+            lastHandedOut = []
+            let epoch = core.currentEpoch
+            if epoch != checkedEpoch {
+                checkedEpoch = epoch
+                core.reader.saw(epoch: epoch)
                 pending = core.stillValid(pending, fetchedAt: fetchEpoch)[...]
                 if pending.isEmpty { continue }
             }

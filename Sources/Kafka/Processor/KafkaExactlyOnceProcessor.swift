@@ -20,9 +20,10 @@ import Synchronization
 /// ```
 ///
 /// How it keeps exactly-once:
-/// - Each batch is one transaction: the outputs, and the group's offsets after the batch (sent with the consumer's
-///   group metadata, so the group refuses them from a member that lost its partitions). Read-committed readers of
-///   the outputs see a batch's outputs once its transaction commits, and never those of an aborted one.
+/// - Each transaction holds the outputs of up to `maxBatch` inputs (the batches the consumer has ready, transformed
+///   and sent one after the other, so that sending overlaps reading) and the group's offsets after them, sent with
+///   the consumer's group metadata, so the group refuses them from a member that lost its partitions.
+///   Read-committed readers see a transaction's outputs once it commits, and never those of an aborted one.
 /// - A rebalance waits for the transaction in hand: the revoke hook returns only once it committed or aborted, so
 ///   the next owner of a partition starts exactly where the committed offsets say.
 /// - An aborted transaction (an abortable commit failure) rewinds the partitions still assigned to the batch's
@@ -43,12 +44,13 @@ public final class KafkaExactlyOnceProcessor<
 >:
     Service, Sendable
 {
-    /// The input of one transaction.
+    /// Input for the transform: a batch of a transaction (a transaction takes the batches the consumer has ready,
+    /// up to `maxBatch` input messages).
     public struct Batch: Sendable {
         /// The messages, in the order read (per partition, in offset order).
         public let messages: [KafkaConsumerMessage]
-        /// This processor's number for the transaction, counting from 1; a batch processed again after an abort
-        /// gets a new number.
+        /// This processor's number for the transaction the batch belongs to, counting from 1; input processed again
+        /// after an abort gets a new number.
         public let transaction: Int
     }
 
@@ -79,6 +81,7 @@ public final class KafkaExactlyOnceProcessor<
 
     private let eventSink: AsyncStream<Event>.Continuation
     private let transform: @Sendable (Batch) async throws -> [KafkaProducerMessage<Key, Value>]
+    private let enqueue: @Sendable (KafkaProducer, [KafkaProducerMessage<Key, Value>]) async throws -> Void
     private let maxBatch: Int
     private let maxWait: Duration
     private let logger: Logger
@@ -90,20 +93,46 @@ public final class KafkaExactlyOnceProcessor<
     /// - Parameters:
     ///   - consumer: a group consumer's configuration (``KafkaConsumerConfiguration/ConsumptionStrategy/group(id:topics:)``).
     ///   - producer: with a ``KafkaProducerConfiguration/transactionalID``.
-    ///   - maxBatch: the most input messages per transaction. Default 500.
-    ///   - maxWait: how long a batch waits to fill after its first message. Default 100 ms.
+    ///   - maxBatch: the most input messages per transaction (the transform gets them in batches of at most 1,000).
+    ///     Default 500.
+    ///   - maxWait: how long a batch waits to fill after its first message. Default 100 ms. A transaction then
+    ///     takes the further batches the consumer has ready, without waiting.
     ///   - logger: for both clients and the processor's own lines.
     ///   - transform: the outputs of a batch; it may return none. It runs again for a batch processed again after
     ///     an abort, so it must not have effects outside the transaction.
     /// - Throws: ``KafkaError/Code/invalidConfiguration`` without a group or a transactional id, or what the
     ///   clients' creation throws.
-    public init(
+    @inlinable
+    public convenience init(
         consumer: KafkaConsumerConfiguration,
         producer: KafkaProducerConfiguration,
         maxBatch: Int = 500,
         maxWait: Duration = .milliseconds(100),
         logger: Logger,
         transform: @escaping @Sendable (Batch) async throws -> [KafkaProducerMessage<Key, Value>]
+    ) throws(KafkaError) {
+        // Made here, in the caller's module, so that the send path is specialized for the output's key and value
+        // types (unspecialized generic code costs about a microsecond per message).
+        try self.init(
+            consumer: consumer,
+            producer: producer,
+            maxBatch: maxBatch,
+            maxWait: maxWait,
+            logger: logger,
+            transform: transform,
+            enqueue: { producer, messages in _ = try await producer.enqueue(contentsOf: messages) }
+        )
+    }
+
+    @usableFromInline
+    init(
+        consumer: KafkaConsumerConfiguration,
+        producer: KafkaProducerConfiguration,
+        maxBatch: Int,
+        maxWait: Duration,
+        logger: Logger,
+        transform: @escaping @Sendable (Batch) async throws -> [KafkaProducerMessage<Key, Value>],
+        enqueue: @escaping @Sendable (KafkaProducer, [KafkaProducerMessage<Key, Value>]) async throws -> Void
     ) throws(KafkaError) {
         guard consumer.consumptionStrategy.groupID != nil else {
             throw KafkaError.invalidConfiguration(
@@ -127,7 +156,10 @@ public final class KafkaExactlyOnceProcessor<
         let state = SharedProcessorState()
         // Before a rebalance takes partitions away, the transaction in hand ends (commits or aborts), so the next
         // owner starts at the offsets it committed. Bounded by the consumer's rebalance hook deadline.
-        let hooks = KafkaRebalanceHandler(onRevoked: { _ in await state.waitUntilIdle() })
+        let hooks = KafkaRebalanceHandler(onRevoked: { _ in
+            state.requestCommit()
+            await state.waitUntilIdle()
+        })
         self.consumer = try KafkaConsumer(configuration: consumer, rebalanceHandler: hooks, logger: logger)
         do {
             self.producer = try KafkaProducer(configuration: producer, logger: logger)
@@ -138,6 +170,7 @@ public final class KafkaExactlyOnceProcessor<
         }
         (self.events, self.eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1_000))
         self.transform = transform
+        self.enqueue = enqueue
         self.maxBatch = maxBatch
         self.maxWait = maxWait
         self.logger = logger
@@ -183,25 +216,45 @@ public final class KafkaExactlyOnceProcessor<
 
     private func processBatches() async throws {
         var transaction = 0
-        var iterator = consumer.batches(maxCount: maxBatch, maxWait: maxWait).makeAsyncIterator()
+        // Consumer batches smaller than a transaction: while one is being sent, the next is read and transformed,
+        // so the commit waits only for the last one's delivery.
+        let chunk = min(maxBatch, 1_000)
+        var iterator = consumer.batches(maxCount: chunk, maxWait: maxWait).makeAsyncIterator()
         while !stopRequested.load(ordering: .acquiring) {
-            guard let batch = try await state.nextBatch(from: &iterator) else { return }
+            guard let first = try await state.nextBatch(from: &iterator) else { return }
             defer { state.finishBatch() }
             transaction += 1
-            try await process(batch, transaction: transaction)
+            try await process(first, more: { iterator.nextIfReady() }, transaction: transaction)
         }
     }
 
-    /// One transaction for `messages`. An abort for a cause that may pass (an abortable or retriable error) rewinds
-    /// the input, which the consumer then hands out again; any other failure rewinds it and is thrown.
-    private func process(_ messages: [KafkaConsumerMessage], transaction: Int) async throws {
-        let offsets = KafkaTransaction.offsets(after: messages)
+    /// One transaction: `first`, then further batches the consumer has ready (`more`), up to ``maxBatch`` inputs
+    /// or until a rebalance or a stop asks for the commit. An abort for a cause that may pass (an abortable or
+    /// retriable error) rewinds the input, which the consumer then hands out again; any other failure rewinds it
+    /// and is thrown.
+    private func process(
+        _ first: [KafkaConsumerMessage],
+        more: () -> [KafkaConsumerMessage]?,
+        transaction: Int
+    ) async throws {
+        var inputs: [KafkaConsumerMessage] = []
         var outputs = 0
+        var offsets: [KafkaTopicPartition: KafkaOffset] = [:]
         do {
             try await producer.beginTransaction()
-            let produced = try await transform(Batch(messages: messages, transaction: transaction))
-            outputs = produced.count
-            _ = try await producer.enqueue(contentsOf: produced)
+            var batch = first
+            while true {
+                inputs.append(contentsOf: batch)
+                let produced = try await transform(Batch(messages: batch, transaction: transaction))
+                outputs += produced.count
+                try await enqueue(producer, produced)
+                if inputs.count >= maxBatch || state.commitRequested || stopRequested.load(ordering: .acquiring) {
+                    break
+                }
+                guard let next = more() else { break }
+                batch = next
+            }
+            offsets = KafkaTransaction.offsets(after: inputs)
             try await producer.sendOffsetsToTransaction(offsets, groupMetadata: consumer.groupMetadata())
             try await commitRetrying()
         } catch let error as KafkaError where error.isFatal {
@@ -209,10 +262,11 @@ public final class KafkaExactlyOnceProcessor<
             eventSink.yield(.aborted(transaction: transaction, reason: "\(error)"))
             throw error
         } catch {
+            if inputs.isEmpty { inputs = first }
             let abortFailure = await abortQuietly()
             eventSink.yield(.aborted(transaction: transaction, reason: "\(error)"))
             if let abortFailure { throw abortFailure }
-            await rewind(messages)
+            await rewind(inputs)
             if let kafkaError = error as? KafkaError, kafkaError.requiresTransactionAbort || kafkaError.isRetriable {
                 logger.warning("transaction \(transaction) aborted; its input is read again: \(kafkaError)")
                 return
@@ -220,9 +274,7 @@ public final class KafkaExactlyOnceProcessor<
             // The transform (or the caller's cancellation) failed: the input is rewound for the next run.
             throw error
         }
-        eventSink.yield(
-            .committed(transaction: transaction, inputs: messages.count, outputs: outputs, offsets: offsets)
-        )
+        eventSink.yield(.committed(transaction: transaction, inputs: inputs.count, outputs: outputs, offsets: offsets))
     }
 
     /// Commits, again while it fails retriably (the commit resumes where it stopped).
@@ -275,6 +327,8 @@ public final class KafkaExactlyOnceProcessor<
 final class SharedProcessorState: Sendable {
     private struct State {
         var busy = false
+        /// A revocation waits: the transaction in hand commits with what it has.
+        var commitRequested = false
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
         var loop: Task<Void, any Error>?
         var stopping = false
@@ -303,11 +357,19 @@ final class SharedProcessorState: Sendable {
     func finishBatch() {
         let waiters = state.withLock { state in
             state.busy = false
+            state.commitRequested = false
             defer { state.idleWaiters = [] }
             return state.idleWaiters
         }
         for waiter in waiters { waiter.resume() }
     }
+
+    /// Asks the transaction in hand to commit with what it has (a revocation waits for it).
+    func requestCommit() {
+        state.withLock { $0.commitRequested = true }
+    }
+
+    var commitRequested: Bool { state.withLock { $0.commitRequested } }
 
     /// Returns once no batch is in hand.
     func waitUntilIdle() async {
