@@ -348,7 +348,10 @@ final class SharedProcessorState: Sendable {
     func nextBatch(from iterator: inout KafkaConsumerBatches.AsyncIterator) async throws -> [KafkaConsumerMessage]? {
         guard let batch = try await iterator.next() else { return nil }
         let stopping = state.withLock { state in
-            if !state.stopping { state.busy = true }
+            if !state.stopping {
+                state.busy = true
+                state.commitRequested = false  // a revocation that came while idle had nothing to wait for
+            }
             return state.stopping
         }
         return stopping ? nil : batch
