@@ -87,6 +87,7 @@ public final class KafkaExactlyOnceProcessor<
     private let logger: Logger
     private let state: SharedProcessorState
     private let stopRequested = Atomic<Bool>(false)
+    private let step = Atomic<Int>(0)
 
     /// Creates the consumer and the transactional producer.
     ///
@@ -221,6 +222,7 @@ public final class KafkaExactlyOnceProcessor<
         let chunk = min(maxBatch, 1_000)
         var iterator = consumer.batches(maxCount: chunk, maxWait: maxWait).makeAsyncIterator()
         while !stopRequested.load(ordering: .acquiring) {
+            enter(.waitingForInput)
             guard let first = try await state.nextBatch(from: &iterator) else { return }
             defer { state.finishBatch() }
             transaction += 1
@@ -241,12 +243,15 @@ public final class KafkaExactlyOnceProcessor<
         var outputs = 0
         var offsets: [KafkaTopicPartition: KafkaOffset] = [:]
         do {
+            enter(.beginning)
             try await producer.beginTransaction()
             var batch = first
             while true {
                 inputs.append(contentsOf: batch)
+                enter(.transforming)
                 let produced = try await transform(Batch(messages: batch, transaction: transaction))
                 outputs += produced.count
+                enter(.sending)
                 try await enqueue(producer, produced)
                 if inputs.count >= maxBatch || state.commitRequested || stopRequested.load(ordering: .acquiring) {
                     break
@@ -255,7 +260,9 @@ public final class KafkaExactlyOnceProcessor<
                 batch = next
             }
             offsets = KafkaTransaction.offsets(after: inputs)
+            enter(.sendingOffsets)
             try await producer.sendOffsetsToTransaction(offsets, groupMetadata: consumer.groupMetadata())
+            enter(.committing)
             try await commitRetrying()
         } catch let error as KafkaError where error.isFatal {
             logger.error("exactly-once processor stops: \(error)")
@@ -263,9 +270,11 @@ public final class KafkaExactlyOnceProcessor<
             throw error
         } catch {
             if inputs.isEmpty { inputs = first }
+            enter(.aborting)
             let abortFailure = await abortQuietly()
             eventSink.yield(.aborted(transaction: transaction, reason: "\(error)"))
             if let abortFailure { throw abortFailure }
+            enter(.rewinding)
             await rewind(inputs)
             if let kafkaError = error as? KafkaError, kafkaError.requiresTransactionAbort || kafkaError.isRetriable {
                 logger.warning("transaction \(transaction) aborted; its input is read again: \(kafkaError)")
@@ -311,14 +320,42 @@ public final class KafkaExactlyOnceProcessor<
             let partition = KafkaTopicPartition(topic: message.topic, partition: message.partition)
             if first[partition] == nil { first[partition] = message.offset }
         }
-        let assigned = Set((try? await consumer.assignment()) ?? [])
-        for (partition, offset) in first where assigned.contains(partition) {
-            do {
-                try await consumer.seek(partition, to: offset)
-            } catch {
-                logger.warning("could not rewind \(partition) to \(offset.rawValue): \(error)")
+        // One seek for all: a partition revoked meanwhile fails alone (its next owner reads it from the committed
+        // offset), and the others are rewound.
+        do {
+            try await consumer.core.seek(first.map { ($0.key, $0.value) }, timeout: .seconds(10))
+        } catch {
+            logger.debug("rewinding \(first.count) partitions: \(error)")
+        }
+    }
+
+    /// What the loop is doing, for diagnostics and tests: `waiting for input`, `transforming`, `committing`, ...
+    package var currentStep: String {
+        Step(rawValue: step.load(ordering: .relaxed))?.description ?? "unknown"
+    }
+
+    enum Step: Int, CustomStringConvertible {
+        case starting, waitingForInput, beginning, transforming, sending, sendingOffsets, committing, aborting
+        case rewinding, stopped
+
+        var description: String {
+            switch self {
+            case .starting: return "starting"
+            case .waitingForInput: return "waiting for input"
+            case .beginning: return "beginning a transaction"
+            case .transforming: return "transforming"
+            case .sending: return "sending outputs"
+            case .sendingOffsets: return "sending offsets"
+            case .committing: return "committing"
+            case .aborting: return "aborting"
+            case .rewinding: return "rewinding"
+            case .stopped: return "stopped"
             }
         }
+    }
+
+    private func enter(_ next: Step) {
+        step.store(next.rawValue, ordering: .relaxed)
     }
 }
 

@@ -166,7 +166,14 @@ struct ExactlyOnceProcessorTests {
                 }
             }
             let (run, events) = start(processor, instance: "a", log: log)
-            try await waitUntil("all inputs committed", timeout: .seconds(120)) { log.committedInputs >= count }
+            do {
+                try await waitUntil("all inputs committed", timeout: .seconds(120)) { log.committedInputs >= count }
+            } catch {
+                Issue.record(
+                    "processor stuck \(processor.currentStep): \(log.committedInputs) inputs committed, \(log.aborted) aborts"
+                )
+                throw error
+            }
             processor.stop()
             try await run.value
             await events.value
