@@ -90,7 +90,8 @@ extension RDKafkaClient {
         return made
     }
 
-    /// A consumer's current group metadata (member id, generation), serialized. Non-blocking.
+    /// A consumer's current group metadata (member id, generation), serialized. Blocking (librdkafka's main thread
+    /// answers it); poll thread.
     func groupMetadata(groupID: String) throws(KafkaError) -> KafkaConsumerGroupMetadata {
         guard let metadata = rd_kafka_consumer_group_metadata(pointer) else {
             throw KafkaError(

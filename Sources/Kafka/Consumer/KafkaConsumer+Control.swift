@@ -160,18 +160,17 @@ extension KafkaConsumer {
     /// refuses offsets sent with an older one.
     /// - Throws: ``KafkaError/Code/invalidUsage`` for a consumer without a group; ``KafkaError/Code/shutdown``
     ///   once closed.
-    public nonisolated func groupMetadata() throws -> KafkaConsumerGroupMetadata {
+    public nonisolated func groupMetadata() async throws -> KafkaConsumerGroupMetadata {
         guard let groupID = core.configuration.consumptionStrategy.groupID else {
             throw KafkaError(
                 code: .invalidUsage,
                 message: "group metadata: this consumer reads assigned partitions, not as a member of a group"
             )
         }
-        // Non-blocking (librdkafka copies its current member id and generation), so it runs here, even inside
-        // a rebalance hook.
-        let client = core.client
-        guard client.guard.enter() else { throw KafkaError.shutdown("group metadata") }
-        defer { client.guard.exit() }
-        return try client.groupMetadata(groupID: groupID)
+        // librdkafka asks its main thread for it and waits: a blocking call, so it runs on the poll thread (which
+        // serves it inside a rebalance hook too).
+        return try await core.perform("group metadata") { client throws(KafkaError) in
+            try client.groupMetadata(groupID: groupID)
+        }
     }
 }

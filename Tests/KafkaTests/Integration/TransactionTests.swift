@@ -242,7 +242,7 @@ struct TransactionTests {
             for try await message in consumer.messages {
                 seen += 1
                 guard seen == 5 else { continue }
-                let metadata = try consumer.groupMetadata()
+                let metadata = try await consumer.groupMetadata()
                 #expect(metadata.groupID == group)
                 try await producer.withTransaction { transaction in
                     try await transaction.sendOffsets(after: [message], groupMetadata: metadata)
@@ -318,7 +318,7 @@ struct TransactionTests {
             for try await message in consumer.messages {
                 batch.append(message)
                 guard batch.count == 3 else { continue }
-                let metadata = try consumer.groupMetadata()
+                let metadata = try await consumer.groupMetadata()
                 #expect(metadata.groupID == group)
                 #expect(KafkaTransaction.offsets(after: batch) == [KafkaTopicPartition(topic: input, partition: 0): 3])
                 try await producer.withTransaction { transaction in
@@ -471,15 +471,17 @@ struct TransactionTests {
     }
 
     @Test(
-        "a coordinator that moves during the commit: the scope commits or reports the abort, never both",
+        "a coordinator that is not the coordinator any more during the commit: the scope commits or reports the abort, never both",
         .tags(.mockOnly)
     )
     func coordinatorMovesDuringCommit() async throws {
+        // NOT_COORDINATOR and COORDINATOR_NOT_AVAILABLE answers make the producer look its coordinator up again, as
+        // after a move. (Moving it for real with rd_kafka_mock_coordinator_set while transactions run deadlocked
+        // librdkafka 2.0.2's embedded cluster inside that call: the test injects the answers instead.)
         let cluster = try EmbeddedCluster(brokers: 3)
         let topic = uniqueName("txn-coord")
         try await cluster.createTopic(topic, partitions: 1, replicationFactor: 3)
-        let id = uniqueName("coord-id")
-        let producer = try transactionalProducer(cluster, id: id)
+        let producer = try transactionalProducer(cluster)
         try await producer.initializeTransactions()
         var committed: [Int] = []
         var aborted: [Int] = []
@@ -487,7 +489,11 @@ struct TransactionTests {
             do {
                 try await producer.withTransaction(timeout: .seconds(15)) { transaction in
                     try await transaction.enqueue(KafkaProducerMessage(topic: topic, partition: 0, value: "r\(round)"))
-                    try cluster.setTransactionCoordinator(transactionalID: id, broker: 1 + (round % 3))
+                    try cluster.pushRequestErrors(
+                        .endTxn,
+                        round % 2 == 0 ? [.notCoordinator] : [.coordinatorNotAvailable, .notCoordinator]
+                    )
+                    try cluster.pushRequestErrors(.addPartitionsToTxn, [.notCoordinator])
                 }
                 committed.append(round)
             } catch let error as KafkaError where error.transactionRemedy == .abortAndRetryTransaction {
@@ -496,6 +502,7 @@ struct TransactionTests {
         }
         await producer.close()
         #expect(committed.count + aborted.count == 4)
+        #expect(Set(committed).isDisjoint(with: aborted))
         let values = try await readPartition(cluster, topic, isolation: .readUncommitted).map(\.value)
         for round in committed { #expect(values.contains("r\(round)"), "committed round \(round) is stored") }
         await cluster.shutdown()
