@@ -26,8 +26,9 @@ import Synchronization
 ///   Read-committed readers see a transaction's outputs once it commits, and never those of an aborted one.
 /// - A rebalance waits for the transaction in hand: the revoke hook returns only once it committed or aborted, so
 ///   the next owner of a partition starts exactly where the committed offsets say.
-/// - An aborted transaction (an abortable commit failure) rewinds the partitions still assigned to the batch's
-///   first offsets, and the batch is processed again; the transform runs again for it.
+/// - An aborted transaction (a failed message, commit or coordinator) rewinds the partitions still assigned to the
+///   transaction's first offsets, and its input is processed again (the transform runs again for it); after ten
+///   aborts in a row the processor stops with the last failure.
 /// - A failing transform aborts the transaction, rewinds, and stops the processor with the transform's error.
 /// - A fatal error (``KafkaError/Code/fenced``: another instance took the same transactional id) stops the processor
 ///   with that error.
@@ -217,6 +218,7 @@ public final class KafkaExactlyOnceProcessor<
 
     private func processBatches() async throws {
         var transaction = 0
+        var consecutiveAborts = 0
         // Consumer batches smaller than a transaction: while one is being sent, the next is read and transformed,
         // so the commit waits only for the last one's delivery.
         let chunk = min(maxBatch, 1_000)
@@ -226,18 +228,33 @@ public final class KafkaExactlyOnceProcessor<
             guard let first = try await state.nextBatch(from: &iterator) else { return }
             defer { state.finishBatch() }
             transaction += 1
-            try await process(first, more: { iterator.nextIfReady() }, transaction: transaction)
+            try await process(
+                first,
+                more: { iterator.nextIfReady() },
+                transaction: transaction,
+                consecutiveAborts: &consecutiveAborts
+            )
         }
     }
 
-    /// One transaction: `first`, then further batches the consumer has ready (`more`), up to ``maxBatch`` inputs
-    /// or until a rebalance or a stop asks for the commit. An abort for a cause that may pass (an abortable or
-    /// retriable error) rewinds the input, which the consumer then hands out again; any other failure rewinds it
-    /// and is thrown.
+    /// One transaction: `first`, then further batches the consumer has ready (`more`), up to `maxBatch` inputs
+    /// or until a rebalance or a stop asks for the commit. Any failure aborts it and rewinds its input, which the
+    /// consumer then hands out again: a failed step of the transaction is then retried (up to
+    /// ``maximumConsecutiveAborts`` in a row); a failed transform, or a fatal error, is thrown.
+    /// After this many aborted transactions in a row (none committed between them), the processor stops with the
+    /// last failure: a failure that does not pass (an output message the broker always refuses, say) must not
+    /// loop forever.
+    static var maximumConsecutiveAborts: Int { 10 }
+
+    private struct TransformFailed: Error {
+        let error: any Error
+    }
+
     private func process(
         _ first: [KafkaConsumerMessage],
         more: () -> [KafkaConsumerMessage]?,
-        transaction: Int
+        transaction: Int,
+        consecutiveAborts: inout Int
     ) async throws {
         var inputs: [KafkaConsumerMessage] = []
         var outputs = 0
@@ -249,7 +266,12 @@ public final class KafkaExactlyOnceProcessor<
             while true {
                 inputs.append(contentsOf: batch)
                 enter(.transforming)
-                let produced = try await transform(Batch(messages: batch, transaction: transaction))
+                let produced: [KafkaProducerMessage<Key, Value>]
+                do {
+                    produced = try await transform(Batch(messages: batch, transaction: transaction))
+                } catch {
+                    throw TransformFailed(error: error)
+                }
                 outputs += produced.count
                 enter(.sending)
                 try await enqueue(producer, produced)
@@ -276,13 +298,21 @@ public final class KafkaExactlyOnceProcessor<
             if let abortFailure { throw abortFailure }
             enter(.rewinding)
             await rewind(inputs)
-            if let kafkaError = error as? KafkaError, kafkaError.requiresTransactionAbort || kafkaError.isRetriable {
-                logger.warning("transaction \(transaction) aborted; its input is read again: \(kafkaError)")
-                return
+            if let failed = error as? TransformFailed {
+                // The input is rewound for the next run.
+                throw failed.error
             }
-            // The transform (or the caller's cancellation) failed: the input is rewound for the next run.
-            throw error
+            // A step of the transaction failed (a message of it, the coordinator, or a send refused once the
+            // transaction had failed): the input is read again, up to a limit for a failure that does not pass.
+            consecutiveAborts += 1
+            guard consecutiveAborts <= Self.maximumConsecutiveAborts else {
+                logger.error("\(consecutiveAborts) transactions in a row aborted; the processor stops: \(error)")
+                throw error
+            }
+            logger.warning("transaction \(transaction) aborted; its input is read again: \(error)")
+            return
         }
+        consecutiveAborts = 0
         eventSink.yield(.committed(transaction: transaction, inputs: inputs.count, outputs: outputs, offsets: offsets))
     }
 

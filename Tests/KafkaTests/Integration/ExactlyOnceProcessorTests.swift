@@ -11,6 +11,7 @@ private final class ProcessorLog: Sendable {
         var committed: Set<String> = []
         var committedInputs = 0
         var aborted = 0
+        var ended = false
     }
 
     private let state = Mutex(State())
@@ -27,6 +28,9 @@ private final class ProcessorLog: Sendable {
         }
     }
 
+    /// The processor's events ended: its run returned.
+    func end() { state.withLock { $0.ended = true } }
+    var ended: Bool { state.withLock { $0.ended } }
     var committedInputs: Int { state.withLock { $0.committedInputs } }
     var aborted: Int { state.withLock { $0.aborted } }
     var committed: Set<String> { state.withLock { $0.committed } }
@@ -135,6 +139,7 @@ private func start(
 ) -> (run: Task<Void, any Error>, events: Task<Void, Never>) {
     let events = Task {
         for await event in processor.events { log.record(event, instance: instance) }
+        log.end()
     }
     return (Task { try await processor.run() }, events)
 }
@@ -167,7 +172,14 @@ struct ExactlyOnceProcessorTests {
             }
             let (run, events) = start(processor, instance: "a", log: log)
             do {
-                try await waitUntil("all inputs committed", timeout: .seconds(120)) { log.committedInputs >= count }
+                try await waitUntil("all inputs committed", timeout: .seconds(120)) {
+                    log.committedInputs >= count || log.ended
+                }
+                if log.committedInputs < count {
+                    // The processor stopped by itself: its error says why.
+                    try await run.value
+                    Issue.record("the processor stopped after \(log.committedInputs) inputs, without an error")
+                }
             } catch {
                 Issue.record(
                     "processor stuck \(processor.currentStep): \(log.committedInputs) inputs committed, \(log.aborted) aborts"
