@@ -107,7 +107,7 @@ public final class TLSTerminator: Sendable {
     /// `host:port` of the terminator's ports, one per broker: the bootstrap list for TLS clients.
     public let bootstrapServers: String
 
-    private let process: Mutex<Process?>
+    private let process: Mutex<ChildProcess?>
     private let configuration: String
 
     /// Starts stunnel with `certificate` (default: the broker certificate) in front of every broker of `cluster`,
@@ -153,13 +153,11 @@ public final class TLSTerminator: Sendable {
         } catch {
             throw KafkaError(code: .invalidUsage, message: "cannot write \(configuration): \(error)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: stunnel)
-        process.arguments = [configuration]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let process: ChildProcess
         do {
-            try process.run()
+            process = try withSpawnsExcluded {
+                try ChildProcess.spawn(stunnel, [configuration], stdout: .null, stderr: .null)
+            }
         } catch {
             throw KafkaError(code: .unsupported, message: "stunnel did not start: \(error)")
         }
@@ -185,8 +183,6 @@ public final class TLSTerminator: Sendable {
     public func stop() {
         guard let process = process.withLock({ $0.take() }) else { return }
         if process.isRunning {
-            // SIGKILL: a process started from a Swift concurrency thread inherits its blocked signals, SIGTERM
-            // among them, so stunnel would never see a terminate().
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
@@ -207,14 +203,13 @@ public final class TLSTerminator: Sendable {
     }()
 
     static func run(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        let process: ChildProcess
+        let pipe: ChildPipe
         do {
-            try process.run()
+            pipe = try ChildPipe()
+            process = try withSpawnsExcluded {
+                try ChildProcess.spawn(executable, arguments, stdout: .pipe(pipe), stderr: .pipe(pipe))
+            }
         } catch {
             return (127, "\(error)")
         }

@@ -20,7 +20,7 @@ struct CLIDeadlineTests {
     /// An embedded cluster of one broker with `topic` holding three lines, and kafka-tail -G printing them.
     private func tailWithBrokerGone(
         closeTimeout: Int,
-        _ body: (Process, EmbeddedCluster) async throws -> Void
+        _ body: (ChildProcess, EmbeddedCluster) async throws -> Void
     ) async throws -> (CLIResult, printed: String) {
         let cluster = try EmbeddedCluster(brokers: 1)
         defer { Task { await cluster.shutdown() } }

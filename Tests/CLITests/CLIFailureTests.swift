@@ -214,14 +214,11 @@ func waitUntil(timeout: Duration, _ condition: () async throws -> Bool) async th
 
 /// Runs a bash command line.
 func runShell(_ script: String) async throws -> CLIResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = ["-c", script]
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try withSpawnsExcluded { try process.run() }
+    let out = try ChildPipe()
+    let err = try ChildPipe()
+    let process = try withSpawnsExcluded {
+        try ChildProcess.spawn("/bin/bash", ["-c", script], stdout: .pipe(out), stderr: .pipe(err))
+    }
     return await finish(process, out, err, timeout: .seconds(60))
 }
 

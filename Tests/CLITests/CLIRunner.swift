@@ -31,21 +31,26 @@ let binDirectory: URL = {
 }()
 
 /// Starts a built CLI, with a pipe as its standard input that the caller writes and closes.
-func startCLIWithInput(_ name: String, _ arguments: [String]) throws -> (Process, input: FileHandle, Pipe, Pipe) {
+func startCLIWithInput(
+    _ name: String,
+    _ arguments: [String]
+) throws -> (ChildProcess, input: FileHandle, ChildPipe, ChildPipe) {
     ignoreSIGPIPE
-    let process = Process()
-    process.executableURL = binDirectory.appendingPathComponent(name)
-    process.arguments = arguments
     var environment = ProcessInfo.processInfo.environment
     environment.removeValue(forKey: "KAFKA_BOOTSTRAP_SERVERS")
-    process.environment = environment
-    let out = Pipe()
-    let err = Pipe()
-    let input = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input
-    try withSpawnsExcluded { try process.run() }
+    let out = try ChildPipe()
+    let err = try ChildPipe()
+    let input = try ChildPipe()
+    let process = try withSpawnsExcluded {
+        try ChildProcess.spawn(
+            binDirectory.appendingPathComponent(name).path,
+            arguments,
+            environment: environment,
+            stdin: .pipe(input),
+            stdout: .pipe(out),
+            stderr: .pipe(err)
+        )
+    }
     return (process, input.fileHandleForWriting, out, err)
 }
 
@@ -55,22 +60,24 @@ func startCLI(
     _ arguments: [String],
     stdin: Data? = nil,
     environment extra: [String: String] = [:]
-) throws -> (Process, Pipe, Pipe) {
-    let process = Process()
-    process.executableURL = binDirectory.appendingPathComponent(name)
-    process.arguments = arguments
+) throws -> (ChildProcess, ChildPipe, ChildPipe) {
     var environment = ProcessInfo.processInfo.environment
     environment.removeValue(forKey: "KAFKA_BOOTSTRAP_SERVERS")  // tests pass -b explicitly
     environment.merge(extra) { _, new in new }
     ignoreSIGPIPE
-    process.environment = environment
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    let input = Pipe()
-    process.standardInput = input
-    try withSpawnsExcluded { try process.run() }
+    let out = try ChildPipe()
+    let err = try ChildPipe()
+    let input = try ChildPipe()
+    let process = try withSpawnsExcluded {
+        try ChildProcess.spawn(
+            binDirectory.appendingPathComponent(name).path,
+            arguments,
+            environment: environment,
+            stdin: .pipe(input),
+            stdout: .pipe(out),
+            stderr: .pipe(err)
+        )
+    }
     let writer = input.fileHandleForWriting
     DispatchQueue.global().async {
         // A CLI that exits before reading all of its input (a usage error, a bad line) closes the pipe: the write
@@ -82,7 +89,7 @@ func startCLI(
 }
 
 /// Sends a signal to a running CLI.
-func signal(_ process: Process, _ signal: Int32) {
+func signal(_ process: ChildProcess, _ signal: Int32) {
     kill(process.processIdentifier, signal)
 }
 
@@ -99,7 +106,12 @@ func runCLI(
 }
 
 /// Waits for a started CLI to exit and collects its output.
-func finish(_ process: Process, _ out: Pipe, _ err: Pipe, timeout: Duration = .seconds(60)) async -> CLIResult {
+func finish(
+    _ process: ChildProcess,
+    _ out: ChildPipe,
+    _ err: ChildPipe,
+    timeout: Duration = .seconds(60)
+) async -> CLIResult {
     await withCheckedContinuation { continuation in
         DispatchQueue.global().async {
             // SIGTERM at the deadline, then SIGKILL if that did not end it: a hung CLI must not hang the suite.

@@ -256,8 +256,8 @@ struct CLISupportTests {
         #expect(throws: CLIError.self) { try MessageFormat("%x") }
         #expect(throws: CLIError.self) { try MessageFormat("abc%") }
         #expect(throws: CLIError.self) { try MessageFormat("%d") }
-        // Local time, whatever TZ is: setting TZ here would race with other tests spawning processes (setenv
-        // while Process.run copies the environment crashed the suite once).
+        // Local time, whatever TZ is: setting TZ in the test process would change it under every other test (and
+        // the processes they start).
         var seconds = time_t(1_700_000_000)
         var parts = tm()
         _ = localtime_r(&seconds, &parts)
