@@ -45,9 +45,11 @@ private func makeProcessor(
     input: String,
     output: String,
     transactionalID: String? = nil,
+    maxPollInterval: Duration? = nil,
     fault: @escaping @Sendable (KafkaExactlyOnceProcessor<String, String>.Batch) async throws -> Void = { _ in }
 ) throws -> KafkaExactlyOnceProcessor<String, String> {
-    let consumer = groupConfig(cluster, group: group, topics: [input])
+    var consumer = groupConfig(cluster, group: group, topics: [input])
+    if let maxPollInterval { consumer.maxPollInterval = maxPollInterval }
     var producer = KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers])
     producer.transactionalID = transactionalID ?? uniqueName("processor-\(instance)")
     producer.transactionTimeout = .seconds(15)
@@ -401,7 +403,10 @@ struct ExactlyOnceProcessorTests {
                 group: group,
                 input: input,
                 output: output,
-                transactionalID: id
+                transactionalID: id,
+                // A member stuck in its transform leaves the group after this (its partitions go to the new
+                // instance), as a killed process's session would expire.
+                maxPollInterval: .seconds(10)
             ) { batch in
                 if batch.transaction >= 4 {
                     hang.store(true, ordering: .releasing)
