@@ -30,14 +30,17 @@ let binDirectory: URL = {
     return dir
 }()
 
-/// Starts a built CLI, with a pipe as its standard input that the caller writes and closes.
+/// Starts a built CLI, with a pipe as its standard input that the caller writes and closes. `extra` is added to
+/// the environment (which never passes `KAFKA_BOOTSTRAP_SERVERS` on: tests give `-b`).
 func startCLIWithInput(
     _ name: String,
-    _ arguments: [String]
+    _ arguments: [String],
+    environment extra: [String: String] = [:]
 ) throws -> (ChildProcess, input: FileHandle, ChildPipe, ChildPipe) {
     ignoreSIGPIPE
     var environment = ProcessInfo.processInfo.environment
     environment.removeValue(forKey: "KAFKA_BOOTSTRAP_SERVERS")
+    environment.merge(extra) { _, new in new }
     let out = try ChildPipe()
     let err = try ChildPipe()
     let input = try ChildPipe()
@@ -54,31 +57,14 @@ func startCLIWithInput(
     return (process, input.fileHandleForWriting, out, err)
 }
 
-/// Starts a built CLI.
+/// Starts a built CLI with `stdin` as its whole input.
 func startCLI(
     _ name: String,
     _ arguments: [String],
     stdin: Data? = nil,
     environment extra: [String: String] = [:]
 ) throws -> (ChildProcess, ChildPipe, ChildPipe) {
-    var environment = ProcessInfo.processInfo.environment
-    environment.removeValue(forKey: "KAFKA_BOOTSTRAP_SERVERS")  // tests pass -b explicitly
-    environment.merge(extra) { _, new in new }
-    ignoreSIGPIPE
-    let out = try ChildPipe()
-    let err = try ChildPipe()
-    let input = try ChildPipe()
-    let process = try withSpawnsExcluded {
-        try ChildProcess.spawn(
-            binDirectory.appendingPathComponent(name).path,
-            arguments,
-            environment: environment,
-            stdin: .pipe(input),
-            stdout: .pipe(out),
-            stderr: .pipe(err)
-        )
-    }
-    let writer = input.fileHandleForWriting
+    let (process, writer, out, err) = try startCLIWithInput(name, arguments, environment: extra)
     DispatchQueue.global().async {
         // A CLI that exits before reading all of its input (a usage error, a bad line) closes the pipe: the write
         // fails with EPIPE, which must not kill the test process with SIGPIPE.

@@ -49,7 +49,7 @@ extension RDKafkaClient {
     }
 
     /// The fatal error librdkafka raised on this handle, if any (`rd_kafka_fatal_error`).
-    func fatalError() -> KafkaError? {
+    func raisedFatalError() -> KafkaError? {
         var buffer = [CChar](repeating: 0, count: 512)
         let err = rd_kafka_fatal_error(pointer, &buffer, buffer.count)
         guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
@@ -60,7 +60,7 @@ extension RDKafkaClient {
     /// and reason (librdkafka returns `_FATAL` for every call after the first).
     private func transactionError(consuming error: OpaquePointer, _ step: String) -> KafkaError {
         var kafkaError = KafkaError(consuming: error)
-        if kafkaError.isFatal || kafkaError.code == .fatal, let fatal = fatalError() {
+        if kafkaError.isFatal || kafkaError.code == .fatal, let fatal = raisedFatalError() {
             kafkaError.code = fatal.code
             kafkaError.message = fatal.message
             kafkaError.isFatal = true

@@ -281,7 +281,7 @@ extension RDKafkaClient {
             error.message =
                 "a transactional producer sends only inside an open transaction that has not failed (use "
                 + "withTransaction, or beginTransaction first; librdkafka: \(error.message))"
-        } else if error.code == .fatal, let fatal = fatalError() {
+        } else if error.code == .fatal, let fatal = raisedFatalError() {
             error.code = fatal.code
             error.message = "the producer failed earlier and refuses every send: \(fatal.message)"
             error.isFatal = true

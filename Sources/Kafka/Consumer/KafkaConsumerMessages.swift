@@ -214,64 +214,55 @@ private final class BatchIteratorStorage {
             if pending.isEmpty {
                 core.reader.willWait()
                 guard let next = try await handOver.next() else { return nil }
-                if next.isEnd {
-                    handOver.reached(end: next, currentEpoch: core.currentEpoch)
-                    continue
-                }
-                core.reader.gotBatch(count: next.messages.count)
-                pending = next.messages[...]
-                fetchEpoch = next.epoch
-                checkedEpoch = next.epoch
+                if !accept(next) { continue }
             }
-            let epoch = core.currentEpoch
-            if epoch != checkedEpoch {
-                checkedEpoch = epoch
-                core.reader.saw(epoch: epoch)  // the last batch is stored above
-                pending = core.stillValid(pending, fetchedAt: fetchEpoch)[...]
-                if pending.isEmpty { continue }
-            }
-            let take = pending.prefix(maxCount)
-            pending = pending.dropFirst(take.count)
-            lastHandedOut = Array(take)
-            handedOut &+= 1
-            core.reader.handedOut.store(handedOut, ordering: .relaxed)
-            return lastHandedOut
+            if let batch = handOutPending() { return batch }
         }
     }
-}
 
-extension BatchIteratorStorage {
     /// ``next()`` without waiting: a batch from what is handed over already, else `nil`.
     func nextIfReady() -> [KafkaConsumerMessage]? {
         guard isTheIterator else { return nil }
         while true {
             if pending.isEmpty {
                 guard let next = handOver.nextIfReady() else { return nil }
-                if next.isEnd {
-                    handOver.reached(end: next, currentEpoch: core.currentEpoch)
-                    continue
-                }
-                core.reader.gotBatch(count: next.messages.count)
-                pending = next.messages[...]
-                fetchEpoch = next.epoch
-                checkedEpoch = next.epoch
+                if !accept(next) { continue }
             }
             core.reader.markProcessed(lastHandedOut[...])
             lastHandedOut = []
-            let epoch = core.currentEpoch
-            if epoch != checkedEpoch {
-                checkedEpoch = epoch
-                core.reader.saw(epoch: epoch)
-                pending = core.stillValid(pending, fetchedAt: fetchEpoch)[...]
-                if pending.isEmpty { continue }
-            }
-            let take = pending.prefix(maxCount)
-            pending = pending.dropFirst(take.count)
-            lastHandedOut = Array(take)
-            handedOut &+= 1
-            core.reader.handedOut.store(handedOut, ordering: .relaxed)
-            return lastHandedOut
+            if let batch = handOutPending() { return batch }
         }
+    }
+
+    /// Makes `next` (from the hand-over) the pending messages; `false` for an end marker, handled here.
+    private func accept(_ next: ConsumerBatch) -> Bool {
+        if next.isEnd {
+            handOver.reached(end: next, currentEpoch: core.currentEpoch)
+            return false
+        }
+        core.reader.gotBatch(count: next.messages.count)
+        pending = next.messages[...]
+        fetchEpoch = next.epoch
+        checkedEpoch = next.epoch
+        return true
+    }
+
+    /// Up to `maxCount` of the pending messages, those of partitions revoked or moved since the fetch left out;
+    /// `nil` when none is left.
+    private func handOutPending() -> [KafkaConsumerMessage]? {
+        let epoch = core.currentEpoch
+        if epoch != checkedEpoch {
+            checkedEpoch = epoch
+            core.reader.saw(epoch: epoch)  // the last batch is stored already
+            pending = core.stillValid(pending, fetchedAt: fetchEpoch)[...]
+        }
+        guard !pending.isEmpty else { return nil }
+        let take = pending.prefix(maxCount)
+        pending = pending.dropFirst(take.count)
+        lastHandedOut = Array(take)
+        handedOut &+= 1
+        core.reader.handedOut.store(handedOut, ordering: .relaxed)
+        return lastHandedOut
     }
 }
 

@@ -137,23 +137,36 @@ extension ProducerCore {
         case .skip, .initializeFirst, .refuse: return
         }
         let milliseconds = Int32(clamping: max(timeout.kafkaMilliseconds, 0))
-        let client = self.client
         let result: Result<Void, KafkaError> = await withCheckedContinuation { continuation in
-            do throws(KafkaError) {
-                try KafkaThread.detach(name: "kafka-txn") {
-                    guard client.guard.enter() else {
-                        continuation.resume(returning: .failure(KafkaError.shutdown(step.rawValue)))
-                        return
-                    }
-                    defer { client.guard.exit() }
-                    continuation.resume(returning: Result { () throws(KafkaError) in try body(client, milliseconds) })
-                }
-            } catch {
-                continuation.resume(returning: .failure(error))
+            onTransactionThread(step, { client throws(KafkaError) in try body(client, milliseconds) }) { result in
+                continuation.resume(returning: result)
             }
         }
         finishStep(step, result)
         try result.get()
+    }
+
+    /// Runs `body` on a new thread of the producer's own, holding the handle's guard, and hands its result (or
+    /// why it could not run) to `completion`, on that thread.
+    private func onTransactionThread(
+        _ step: TransactionStep,
+        _ body: @escaping @Sendable (RDKafkaClient) throws(KafkaError) -> Void,
+        completion: @escaping @Sendable (Result<Void, KafkaError>) -> Void
+    ) {
+        let client = self.client
+        do throws(KafkaError) {
+            try KafkaThread.detach(name: "kafka-txn") {
+                guard client.guard.enter() else {
+                    completion(.failure(KafkaError.shutdown(step.rawValue)))
+                    return
+                }
+                let result = Result { () throws(KafkaError) in try body(client) }
+                client.guard.exit()
+                completion(result)
+            }
+        } catch {
+            completion(.failure(error))
+        }
     }
 
     // MARK: Close (poll thread)
@@ -167,27 +180,17 @@ extension ProducerCore {
             let remaining = deadline - .now
             let milliseconds = Int32(clamping: max(remaining.kafkaMilliseconds, 0))
             logger.info("closing with a transaction open: aborting it")
-            let client = self.client
-            do throws(KafkaError) {
-                try KafkaThread.detach(name: "kafka-txn") { [self] in
-                    let result: Result<Void, KafkaError>
-                    if client.guard.enter() {
-                        defer { client.guard.exit() }
-                        result = Result { () throws(KafkaError) in
-                            try client.abortTransaction(timeoutMilliseconds: milliseconds)
-                        }
-                    } else {
-                        result = .failure(KafkaError.shutdown(TransactionStep.abort.rawValue))
-                    }
-                    if case .failure(let error) = result {
-                        logger.warning("aborting the open transaction on close failed: \(error)")
-                    }
-                    finishStep(.abort, result)
-                    client.wakeUp()
+            onTransactionThread(
+                .abort,
+                { client throws(KafkaError) in
+                    try client.abortTransaction(timeoutMilliseconds: milliseconds)
                 }
-            } catch {
-                logger.warning("aborting the open transaction on close failed: \(error)")
-                finishStep(.abort, .failure(error))
+            ) { [self] result in
+                if case .failure(let error) = result {
+                    logger.warning("aborting the open transaction on close failed: \(error)")
+                }
+                finishStep(.abort, result)
+                client.wakeUp()
             }
         }
         while transactions.withLock({ $0.stepUnderWay != nil }), ContinuousClock.now < deadline {

@@ -92,15 +92,20 @@ private func fillNumbered(_ cluster: any KafkaTestCluster, _ topic: String, part
     await producer.close()
 }
 
-/// Reads every partition of `output` to its end; keeps the outputs of committed transactions only and checks that
-/// they hold each of the `count` inputs exactly once, in per-partition input order.
-private func checkExactlyOnce(
+/// An output of `makeProcessor`'s transform: the input it came from.
+private struct CopiedInput {
+    var partition: String
+    var inputOffset: Int
+    var value: Int
+}
+
+/// Every output in `output` (all partitions, in order per partition) written by a transaction in `committed`
+/// ("instance/transaction").
+private func committedOutputs(
     _ cluster: any KafkaTestCluster,
     output: String,
-    count: Int,
-    committed: Set<String>,
-    sourceLocation: SourceLocation = #_sourceLocation
-) async throws {
+    committed: Set<String>
+) async throws -> [CopiedInput] {
     var config = KafkaConsumerConfiguration(
         bootstrapServers: [cluster.bootstrapServers],
         consumptionStrategy: .topics([output], startingAt: .beginning)
@@ -110,16 +115,33 @@ private func checkExactlyOnce(
         KafkaTestEnvironment.readCommittedUnavailableReason == nil ? .readCommitted : .readUncommitted
     config.stopAtEndOfPartitions = true
     let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
-    var seen: [Int: Int] = [:]
-    var lastInputOffset: [String: Int] = [:]
-    var outOfOrder = 0
+    var outputs: [CopiedInput] = []
     for try await message in consumer.messages {
         let fields = (message.valueString ?? "").split(separator: "/").map(String.init)
         guard fields.count == 5, committed.contains("\(fields[0])/\(fields[1])") else { continue }
-        let (partition, inputOffset, value) = (fields[2], Int(fields[3]) ?? -1, Int(fields[4]) ?? -1)
-        seen[value, default: 0] += 1
-        if let last = lastInputOffset[partition], inputOffset <= last { outOfOrder += 1 }
-        lastInputOffset[partition] = inputOffset
+        outputs.append(
+            CopiedInput(partition: fields[2], inputOffset: Int(fields[3]) ?? -1, value: Int(fields[4]) ?? -1)
+        )
+    }
+    return outputs
+}
+
+/// Checks that the committed outputs in `output` hold each of the `count` inputs exactly once, in per-partition
+/// input order.
+private func checkExactlyOnce(
+    _ cluster: any KafkaTestCluster,
+    output: String,
+    count: Int,
+    committed: Set<String>,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws {
+    var seen: [Int: Int] = [:]
+    var lastInputOffset: [String: Int] = [:]
+    var outOfOrder = 0
+    for copy in try await committedOutputs(cluster, output: output, committed: committed) {
+        seen[copy.value, default: 0] += 1
+        if let last = lastInputOffset[copy.partition], copy.inputOffset <= last { outOfOrder += 1 }
+        lastInputOffset[copy.partition] = copy.inputOffset
     }
     let missing = (0..<count).filter { seen[$0] == nil }
     let duplicated = seen.filter { $0.value > 1 }.map(\.key)
@@ -220,20 +242,9 @@ struct ExactlyOnceProcessorTests {
             await events.value
             #expect(log.aborted == 1)
             // Nothing of the failed batch is in the committed output.
-            var config = KafkaConsumerConfiguration(
-                bootstrapServers: [cluster.bootstrapServers],
-                consumptionStrategy: .partitions([KafkaTopicPartition(topic: output, partition: 0): .beginning])
+            let committedValues = try await committedOutputs(cluster, output: output, committed: log.committed).map(
+                \.value
             )
-            config.isolationLevel = .readUncommitted
-            config.stopAtEndOfPartitions = true
-            let reader = try KafkaConsumer(configuration: config, logger: testLogger)
-            var committedValues: [Int] = []
-            for try await message in reader.messages {
-                let fields = (message.valueString ?? "").split(separator: "/").map(String.init)
-                if fields.count == 5, log.committed.contains("f/\(fields[1])") {
-                    committedValues.append(Int(fields[4]) ?? -1)
-                }
-            }
             #expect(!committedValues.contains(42))
             #expect(committedValues == Array(0..<committedValues.count), "the batches before it, in order")
         }
@@ -288,17 +299,9 @@ struct ExactlyOnceProcessorTests {
             let committedInputs = log.committedInputs
             #expect(committedInputs >= 500)
             // Every committed transaction's outputs are there, each input once.
-            var config = KafkaConsumerConfiguration(
-                bootstrapServers: [cluster.bootstrapServers],
-                consumptionStrategy: .topics([output], startingAt: .beginning)
-            )
-            config.isolationLevel = .readUncommitted
-            config.stopAtEndOfPartitions = true
-            let reader = try KafkaConsumer(configuration: config, logger: testLogger)
-            var values: [String: Int] = [:]
-            for try await message in reader.messages {
-                let fields = (message.valueString ?? "").split(separator: "/").map(String.init)
-                if fields.count == 5, log.committed.contains("s/\(fields[1])") { values[fields[4], default: 0] += 1 }
+            var values: [Int: Int] = [:]
+            for copy in try await committedOutputs(cluster, output: output, committed: log.committed) {
+                values[copy.value, default: 0] += 1
             }
             #expect(values.count == committedInputs)
             #expect(values.values.allSatisfy { $0 == 1 })

@@ -142,11 +142,7 @@ struct TransactionTests {
                 try await transaction.send(KafkaProducerMessage(topic: topic, partition: 0, value: "after"))
             }
             await producer.close()
-            let read = try await readPartition(cluster, topic, isolation: .readUncommitted)
-            #expect(read.map(\.value) == ["cancelled", "after"])
-            if KafkaTestEnvironment.transactionMarkersUnavailableReason == nil {
-                #expect(read.map(\.offset) == [0, 2], "the ABORT marker takes offset 1")
-            }
+            try await expectAbortedThenCommitted(cluster, topic, aborted: "cancelled", committed: "after")
         }
     }
 
@@ -396,11 +392,7 @@ struct TransactionTests {
                 try await transaction.send(KafkaProducerMessage(topic: topic, partition: 0, value: "next"))
             }
             await next.close()
-            let read = try await readPartition(cluster, topic, isolation: .readUncommitted)
-            #expect(read.map(\.value) == ["left open", "next"])
-            if KafkaTestEnvironment.transactionMarkersUnavailableReason == nil {
-                #expect(read.map(\.offset) == [0, 2], "the close's ABORT marker takes offset 1")
-            }
+            try await expectAbortedThenCommitted(cluster, topic, aborted: "left open", committed: "next")
         }
     }
 
@@ -506,6 +498,22 @@ struct TransactionTests {
         let values = try await readPartition(cluster, topic, isolation: .readUncommitted).map(\.value)
         for round in committed { #expect(values.contains("r\(round)"), "committed round \(round) is stored") }
         await cluster.shutdown()
+    }
+}
+
+/// Checks that partition 0 of `topic` holds the message of an aborted transaction, then that of a committed one,
+/// and, where the cluster writes markers, that the ABORT marker took the offset between them.
+func expectAbortedThenCommitted(
+    _ cluster: any KafkaTestCluster,
+    _ topic: String,
+    aborted: String,
+    committed: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws {
+    let read = try await readPartition(cluster, topic, isolation: .readUncommitted)
+    #expect(read.map(\.value) == [aborted, committed], sourceLocation: sourceLocation)
+    if KafkaTestEnvironment.transactionMarkersUnavailableReason == nil {
+        #expect(read.map(\.offset) == [0, 2], "the ABORT marker takes offset 1", sourceLocation: sourceLocation)
     }
 }
 
