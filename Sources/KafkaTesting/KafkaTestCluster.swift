@@ -1,4 +1,5 @@
 public import Kafka
+public import Logging
 
 #if canImport(Glibc)
     import Glibc
@@ -42,13 +43,21 @@ public struct ExternalCluster: KafkaTestCluster {
     }
 
     public func createTopic(_ name: String, partitions: Int = 1, replicationFactor: Int = 1) async throws {
-        try await KafkaTopicAdmin.createTopic(
-            name,
-            partitions: partitions,
-            replicationFactor: replicationFactor,
-            bootstrapServers: bootstrapServers,
-            security: security
+        try await admin.createTopic(
+            KafkaNewTopic(name: name, partitions: partitions, replicationFactor: replicationFactor)
         )
+    }
+
+    /// Deletes topic `name` and its messages.
+    public func deleteTopic(_ name: String) async throws {
+        try await admin.deleteTopics([name]).throwIfAnyFailed()
+    }
+
+    /// An admin client for the cluster, with its security settings; its log lines at error level only.
+    public var admin: KafkaAdminClient {
+        var logger = Logger(label: "swift-kafka.test-cluster-admin")
+        logger.logLevel = .error
+        return KafkaAdminClient(bootstrapServers: [bootstrapServers], security: security, logger: logger)
     }
 
     public func shutdown() async {}

@@ -21,7 +21,7 @@ public struct KafkaAdminClient: Sendable {
     public var security: KafkaConfiguration.Security
     /// Any other librdkafka property (timeouts, ...), applied last.
     public var librdkafkaOverrides: [String: String]
-    private let logger: Logger
+    let logger: Logger
 
     /// A client for `bootstrapServers`; no connection is made before the first call.
     public init(
@@ -36,7 +36,7 @@ public struct KafkaAdminClient: Sendable {
         self.logger = logger
     }
 
-    private func properties(group: String?) -> LibrdkafkaProperties {
+    func properties(group: String?) -> LibrdkafkaProperties {
         var p = LibrdkafkaProperties()
         p.set("bootstrap.servers", bootstrapServers.joined(separator: ","))
         p.set("client.id", "swift-kafka-admin")
