@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "KafkaTesting", targets: ["KafkaTesting"]),
         .executable(name: "kafka-send", targets: ["kafka-send"]),
         .executable(name: "kafka-tail", targets: ["kafka-tail"]),
+        .executable(name: "kafka-admin", targets: ["kafka-admin"]),
         .executable(name: "kafka-dev-cluster", targets: ["kafka-dev-cluster"]),
     ],
     dependencies: [
@@ -73,6 +74,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "kafka-tail",
+            dependencies: [
+                "Kafka", "KafkaCLISupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "kafka-admin",
             dependencies: [
                 "Kafka", "KafkaCLISupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -162,32 +162,8 @@ public enum ClusterReports {
         return text
     }
 
-    /// One row of `--lag`.
-    public struct LagRow: Equatable, Sendable {
-        /// The partition.
-        public var partition: KafkaTopicPartition
-        /// The committed offset; ``KafkaOffset/invalid`` when the group committed none.
-        public var committed: KafkaOffset
-        /// The partition's low and high watermarks.
-        public var watermarks: KafkaWatermarks
-
-        /// A row.
-        public init(partition: KafkaTopicPartition, committed: KafkaOffset, watermarks: KafkaWatermarks) {
-            self.partition = partition
-            self.committed = committed
-            self.watermarks = watermarks
-        }
-
-        /// Messages not yet consumed by the group: high watermark minus the committed offset (minus the low
-        /// watermark when nothing was committed).
-        public var lag: Int64 {
-            let from = committed.rawValue >= 0 ? committed.rawValue : watermarks.low.rawValue
-            return max(watermarks.high.rawValue - from, 0)
-        }
-    }
-
     /// `--lag`: committed offset, high watermark and lag per partition, and the total.
-    public static func lagTable(_ rows: [LagRow], group: String) -> String {
+    public static func lagTable(_ rows: [KafkaPartitionLag], group: String) -> String {
         var table = TextTable(header: ["GROUP", "TOPIC", "PARTITION", "COMMITTED", "HIGH", "LAG"])
         for row in rows {
             table.rows.append([
@@ -201,7 +177,7 @@ public enum ClusterReports {
 
     /// `--lag -J`: one JSON object per line `{"group","topic","partition","committed","high","lag"}`
     /// (`committed` -1 when none).
-    public static func lagJSON(_ rows: [LagRow], group: String) -> String {
+    public static func lagJSON(_ rows: [KafkaPartitionLag], group: String) -> String {
         var text = ""
         for row in rows {
             var out: [UInt8] = []
@@ -223,40 +199,18 @@ public enum ClusterReports {
         return text
     }
 
-    /// The offset `--reset-offsets` commits for one partition: `target` within the partition's watermarks (an
-    /// offset outside them is clamped, as Kafka's own tool does). `offsetForTime` is the answer to ListOffsets by
-    /// timestamp for a `@timestamp` target (end of partition when negative).
-    public static func resetOffset(
-        _ target: ResetTarget,
-        watermarks: KafkaWatermarks,
-        offsetForTime: KafkaOffset?
-    ) -> Int64 {
-        switch target {
-        case .earliest: return watermarks.low.rawValue
-        case .latest: return watermarks.high.rawValue
-        case .offset(let n): return min(max(n, watermarks.low.rawValue), watermarks.high.rawValue)
-        case .timestamp:
-            let offset = offsetForTime?.rawValue ?? -1
-            return offset >= 0 ? offset : watermarks.high.rawValue
-        }
-    }
-
     /// `--reset-offsets`: current committed offset and the new one per partition, and what happened.
-    public static func resetTable(
-        _ rows: [(partition: KafkaTopicPartition, current: KafkaOffset, new: Int64)],
-        group: String,
-        executed: Bool
-    ) -> String {
+    public static func resetTable(_ plan: KafkaOffsetResetPlan) -> String {
         var table = TextTable(header: ["GROUP", "TOPIC", "PARTITION", "CURRENT", "NEW"])
-        for row in rows {
+        for move in plan.moves {
             table.rows.append([
-                group, row.partition.topic, "\(row.partition.partition.rawValue)",
-                row.current.rawValue >= 0 ? "\(row.current.rawValue)" : "-", "\(row.new)",
+                plan.group, move.partition.topic, "\(move.partition.partition.rawValue)",
+                move.current.rawValue >= 0 ? "\(move.current.rawValue)" : "-", "\(move.new.rawValue)",
             ])
         }
         return table.render()
-            + (executed
-                ? "committed the new offsets for group \(group)\n"
+            + (plan.executed
+                ? "committed the new offsets for group \(plan.group)\n"
                 : "dry run: nothing committed (add --execute to commit the new offsets)\n")
     }
 }

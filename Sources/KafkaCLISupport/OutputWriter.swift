@@ -94,3 +94,9 @@ private func systemWrite(_ fd: Int32, _ pointer: UnsafeRawPointer?, _ count: Int
         return Glibc.write(fd, pointer, count)
     #endif
 }
+
+/// Writes `text` to standard output, whole.
+public func writeStandardOutput(_ text: String) {
+    var text = text
+    text.withUTF8 { _ = writeAll(fd: 1, UnsafeRawBufferPointer($0)) }
+}

@@ -1,29 +1,29 @@
 public import Kafka
 
-/// The target of `kafka-tail --reset-offsets`: `earliest`, `latest`, an offset, or `@timestamp`.
-public enum ResetTarget: Equatable, Sendable {
-    case earliest
-    case latest
-    case offset(Int64)
-    case timestamp(KafkaTimestamp)
-
-    /// Parses `earliest|latest|OFFSET|@timestamp` (also `beginning`/`end`).
-    /// - Throws: ``CLIError`` naming the value.
-    public init(parsing text: String) throws(CLIError) {
-        switch text {
-        case "earliest", "beginning": self = .earliest
-        case "latest", "end": self = .latest
-        default:
-            if text.hasPrefix("@") {
-                guard let ms = Int64(text.dropFirst()), ms >= 0 else {
-                    throw CLIError("--reset-offsets: '\(text)': the timestamp must be milliseconds since the epoch")
-                }
-                self = .timestamp(KafkaTimestamp(millisecondsSinceEpoch: ms))
-            } else if let n = Int64(text), n >= 0 {
-                self = .offset(n)
-            } else {
-                throw CLIError("--reset-offsets: '\(text)' is not earliest, latest, an offset >= 0 or @timestamp")
+/// Parses an offset-reset target as `kafka-tail --reset-offsets` and `kafka-admin group reset-offsets` take it:
+/// `earliest` (or `beginning`), `latest` (or `end`), an offset `N`, `@timestamp` (milliseconds since the epoch), or
+/// `+N` / `-N` to shift the committed offsets.
+/// - Throws: ``CLIError`` naming the value, prefixed with `flag`.
+public func parseResetTarget(_ text: String, flag: String = "--reset-offsets") throws(CLIError)
+    -> KafkaOffsetResetTarget
+{
+    switch text {
+    case "earliest", "beginning": return .earliest
+    case "latest", "end": return .latest
+    default:
+        if text.hasPrefix("@") {
+            guard let ms = Int64(text.dropFirst()), ms >= 0 else {
+                throw CLIError("\(flag): '\(text)': the timestamp must be milliseconds since the epoch")
             }
+            return .timestamp(KafkaTimestamp(millisecondsSinceEpoch: ms))
         }
+        if text.hasPrefix("+") || text.hasPrefix("-") {
+            guard let n = Int64(text.dropFirst()), n >= 0 else {
+                throw CLIError("\(flag): '\(text)': a shift is +N or -N messages")
+            }
+            return .shift(by: text.hasPrefix("-") ? -n : n)
+        }
+        if let n = Int64(text), n >= 0 { return .offset(n) }
+        throw CLIError("\(flag): '\(text)' is not earliest, latest, an offset >= 0, @timestamp, or +N/-N")
     }
 }

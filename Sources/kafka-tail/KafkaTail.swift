@@ -120,7 +120,7 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
     @Option(
         name: .customLong("reset-offsets"),
         help: ArgumentHelp(
-            "Set group -G's offsets: earliest, latest, OFFSET or @timestamp (dry run without --execute).",
+            "Set group -G's offsets: earliest, latest, OFFSET, @timestamp or +N/-N (dry run without --execute).",
             valueName: "target"
         )
     )
@@ -187,7 +187,7 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
             if let format { _ = try MessageFormat(format) }
             if let keyDelimiter, try unescape(keyDelimiter).isEmpty { throw ValidationError("-K needs a delimiter") }
             if let delimiter, try unescape(delimiter).isEmpty { throw ValidationError("-D needs a delimiter") }
-            if let resetOffsets { _ = try ResetTarget(parsing: resetOffsets) }
+            if let resetOffsets { _ = try parseResetTarget(resetOffsets) }
             _ = try common.librdkafkaProperties()
         } catch let error as CLIError {
             throw ValidationError(error.description)
@@ -276,7 +276,7 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
             } else if lag, let group {
                 try await runLag(admin, group: group)
             } else if let resetOffsets, let group {
-                try await runResetOffsets(admin, group: group, target: try ResetTarget(parsing: resetOffsets))
+                try await runResetOffsets(admin, group: group, target: try parseResetTarget(resetOffsets))
             } else {
                 try await TailRun(command: self, admin: admin, properties: properties, logger: logger).run()
             }
@@ -377,54 +377,32 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
     }
 
     private func runLag(_ admin: KafkaAdminClient, group: String) async throws {
-        let list = try await partitions(of: topics, admin: admin)
-        let committed = try await admin.committedOffsets(group: group, partitions: list)
-        let marks = try await admin.watermarks(of: list)
-        let rows = list.compactMap { partition -> ClusterReports.LagRow? in
-            guard let watermarks = marks[partition] else { return nil }
-            return ClusterReports.LagRow(
-                partition: partition,
-                committed: committed[partition] ?? .invalid,
-                watermarks: watermarks
-            )
+        let only = try partitionNumber()
+        let rows = try await admin.consumerGroupLag(group, topics: topics).filter {
+            only == nil || $0.partition.partition.rawValue == only
+        }
+        if let only, rows.isEmpty {
+            throw KafkaTailError("partition \(only) does not exist in \(topics.joined(separator: ", "))")
         }
         writeStandardOutput(
             json ? ClusterReports.lagJSON(rows, group: group) : ClusterReports.lagTable(rows, group: group)
         )
     }
 
-    private func runResetOffsets(_ admin: KafkaAdminClient, group: String, target: ResetTarget) async throws {
+    private func runResetOffsets(_ admin: KafkaAdminClient, group: String, target: KafkaOffsetResetTarget) async throws
+    {
         let list = try await partitions(of: topics, admin: admin)
-        let committed = try await admin.committedOffsets(group: group, partitions: list)
-        let marks = try await admin.watermarks(of: list)
-        var times: [KafkaTopicPartition: KafkaOffset] = [:]
-        if case .timestamp(let ts) = target { times = try await admin.offsets(at: ts, for: list) }
-        var rows: [(partition: KafkaTopicPartition, current: KafkaOffset, new: Int64)] = []
-        for partition in list {
-            guard let watermarks = marks[partition] else { continue }
-            let new = ClusterReports.resetOffset(target, watermarks: watermarks, offsetForTime: times[partition])
-            rows.append((partition, committed[partition] ?? .invalid, new))
+        let plan: KafkaOffsetResetPlan
+        do {
+            plan = try await admin.resetConsumerGroupOffsets(group, partitions: list, to: target, execute: execute)
+        } catch let error as KafkaError where execute && error.code != .invalidUsage {
+            printError("kafka-tail: could not commit the offsets of group \(group): \(error)")
+            printError(
+                "kafka-tail: (a broker refuses this while the group has active members: stop them first;"
+                    + " librdkafka's mock cluster refuses it for any group that ever had a member)"
+            )
+            throw ExitCode(1)
         }
-        if execute {
-            do {
-                try await admin.commitOffsets(
-                    group: group,
-                    Dictionary(uniqueKeysWithValues: rows.map { ($0.partition, KafkaOffset(rawValue: $0.new)) })
-                )
-            } catch {
-                printError("kafka-tail: could not commit the offsets of group \(group): \(error)")
-                printError(
-                    "kafka-tail: (a broker refuses this while the group has active members: stop them first;"
-                        + " librdkafka's mock cluster refuses it for any group that ever had a member)"
-                )
-                throw ExitCode(1)
-            }
-        }
-        writeStandardOutput(ClusterReports.resetTable(rows, group: group, executed: execute))
+        writeStandardOutput(ClusterReports.resetTable(plan))
     }
-}
-
-func writeStandardOutput(_ text: String) {
-    var text = text
-    text.withUTF8 { _ = writeAll(fd: 1, UnsafeRawBufferPointer($0)) }
 }

@@ -293,10 +293,14 @@ struct CLISupportTests {
         for bad in [["-0"], ["soon"], ["s@x"], ["e@-1"], ["1", "2"], ["e@1", "e@2"], ["+3"]] {
             #expect(throws: OffsetArgumentError.self, "\(bad)") { try parseOffsetSelection(bad) }
         }
-        #expect(try ResetTarget(parsing: "earliest") == .earliest)
-        #expect(try ResetTarget(parsing: "@99") == .timestamp(KafkaTimestamp(millisecondsSinceEpoch: 99)))
-        #expect(try ResetTarget(parsing: "7") == .offset(7))
-        #expect(throws: CLIError.self) { try ResetTarget(parsing: "-1") }
+        #expect(try parseResetTarget("earliest") == .earliest)
+        #expect(try parseResetTarget("@99") == .timestamp(KafkaTimestamp(millisecondsSinceEpoch: 99)))
+        #expect(try parseResetTarget("7") == .offset(7))
+        #expect(try parseResetTarget("-3") == .shift(by: -3))
+        #expect(try parseResetTarget("+4") == .shift(by: 4))
+        for bad in ["-x", "+", "soon", "@-1", "@"] {
+            #expect(throws: CLIError.self, "\(bad)") { try parseResetTarget(bad) }
+        }
     }
 
     @Test("-F files: prop=value lines, # comments and blank lines skipped, spaces trimmed, bad lines named")
@@ -362,32 +366,31 @@ struct CLISupportTests {
     @Test("reset targets are clamped to the watermarks; lag counts from the low watermark without a commit")
     func resetAndLagArithmetic() {
         let marks = KafkaWatermarks(low: 5, high: 20)
-        #expect(ClusterReports.resetOffset(.earliest, watermarks: marks, offsetForTime: nil) == 5)
-        #expect(ClusterReports.resetOffset(.latest, watermarks: marks, offsetForTime: nil) == 20)
-        #expect(ClusterReports.resetOffset(.offset(2), watermarks: marks, offsetForTime: nil) == 5)
-        #expect(ClusterReports.resetOffset(.offset(99), watermarks: marks, offsetForTime: nil) == 20)
-        #expect(
-            ClusterReports.resetOffset(
-                .timestamp(KafkaTimestamp(millisecondsSinceEpoch: 1)),
-                watermarks: marks,
-                offsetForTime: KafkaOffset(9)
-            ) == 9
-        )
-        #expect(
-            ClusterReports.resetOffset(
-                .timestamp(KafkaTimestamp(millisecondsSinceEpoch: 1)),
-                watermarks: marks,
-                offsetForTime: .end
-            ) == 20
-        )
+        func new(_ target: KafkaOffsetResetTarget, committed: KafkaOffset = .invalid, time: KafkaOffset? = nil) -> Int64
+        {
+            target.newOffset(watermarks: marks, committed: committed, offsetForTime: time)
+        }
+        #expect(new(.earliest) == 5)
+        #expect(new(.latest) == 20)
+        #expect(new(.offset(2)) == 5)
+        #expect(new(.offset(99)) == 20)
+        #expect(new(.timestamp(KafkaTimestamp(millisecondsSinceEpoch: 1)), time: KafkaOffset(9)) == 9)
+        #expect(new(.timestamp(KafkaTimestamp(millisecondsSinceEpoch: 1)), time: .end) == 20)
+        #expect(new(.shift(by: -3), committed: KafkaOffset(10)) == 7)
+        #expect(new(.shift(by: -30), committed: KafkaOffset(10)) == 5)
+        #expect(new(.shift(by: 30), committed: KafkaOffset(10)) == 20)
+        #expect(new(.shift(by: 2)) == 7, "from the low watermark without a commit")
+        #expect(new(.shift(by: .min), committed: KafkaOffset(10)) == 5)
+        #expect(new(.shift(by: .max), committed: KafkaOffset(10)) == 20)
         let tp = KafkaTopicPartition(topic: "t", partition: 0)
-        #expect(ClusterReports.LagRow(partition: tp, committed: .invalid, watermarks: marks).lag == 15)
-        #expect(ClusterReports.LagRow(partition: tp, committed: KafkaOffset(18), watermarks: marks).lag == 2)
+        func row(_ committed: KafkaOffset) -> KafkaPartitionLag {
+            KafkaPartitionLag(partition: tp, committed: committed, watermarks: marks, member: nil)
+        }
+        #expect(row(.invalid).lag == 15)
+        #expect(row(KafkaOffset(18)).lag == 2)
+        #expect(row(KafkaOffset(2)).lag == 15, "a commit below the low watermark counts from it")
         #expect(
-            ClusterReports.lagTable(
-                [ClusterReports.LagRow(partition: tp, committed: KafkaOffset(18), watermarks: marks)],
-                group: "g"
-            )
+            ClusterReports.lagTable([row(KafkaOffset(18))], group: "g")
                 == "GROUP  TOPIC  PARTITION  COMMITTED  HIGH  LAG\ng      t      0          18         20    2\ntotal lag: 2\n"
         )
     }

@@ -10,7 +10,7 @@ extension KafkaAdminClient {
         try Self.checkUnique(resources, "resource")
         guard !resources.isEmpty else { return KafkaAdminResults([]) }
         let options = RDKafkaClient.AdminRequestOptions(operation: "DescribeConfigs", timeout: timeout)
-        let answers = try await withClient { client throws(KafkaError) in
+        let answers = try await withClient(timeout) { client throws(KafkaError) in
             // librdkafka takes at most one broker resource per request.
             var answers: [KafkaConfigResource: Result<[KafkaConfigEntry], KafkaError>] = [:]
             for batch in Self.batchesOfOneBroker(resources) {
@@ -68,7 +68,7 @@ extension KafkaAdminClient {
             validateOnly: validateOnly
         )
         let describe = RDKafkaClient.AdminRequestOptions(operation: "DescribeConfigs", timeout: timeout)
-        let answers = try await withClient { client throws(KafkaError) in
+        let answers = try await withClient(timeout) { client throws(KafkaError) in
             var answers: [KafkaConfigResource: Result<[KafkaConfigEntry], KafkaError>] = [:]
             for batch in Self.batchesOfOneBroker(resources) {
                 if incremental {

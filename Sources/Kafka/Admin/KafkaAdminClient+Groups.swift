@@ -9,7 +9,7 @@ extension KafkaAdminClient {
         var options = RDKafkaClient.AdminRequestOptions(operation: "ListConsumerGroups", timeout: timeout)
         options.matchStates = states.sorted { $0.raw < $1.raw }
         let request = options
-        return try await withClient { client throws(KafkaError) in
+        return try await withClient(timeout) { client throws(KafkaError) in
             try client.listConsumerGroups(options: request)
         }
     }
@@ -24,7 +24,7 @@ extension KafkaAdminClient {
         try Self.validateGroups(groups)
         guard !groups.isEmpty else { return KafkaAdminResults([]) }
         let options = RDKafkaClient.AdminRequestOptions(operation: "DescribeConsumerGroups", timeout: timeout)
-        let answers = try await withClient { client throws(KafkaError) in
+        let answers = try await withClient(timeout) { client throws(KafkaError) in
             try client.describeConsumerGroups(groups, options: options)
         }
         return Self.results(groups, operation: "DescribeConsumerGroups", answers)
@@ -40,7 +40,7 @@ extension KafkaAdminClient {
         try Self.validateGroups(groups)
         guard !groups.isEmpty else { return KafkaAdminResults([]) }
         let options = RDKafkaClient.AdminRequestOptions(operation: "DeleteGroups", timeout: timeout)
-        let answers = try await withClient { client throws(KafkaError) in
+        let answers = try await withClient(timeout) { client throws(KafkaError) in
             try client.deleteConsumerGroups(groups, options: options)
         }
         return Self.results(groups, operation: "DeleteGroups", answers.mapValues(Self.voidResult))
@@ -62,7 +62,7 @@ extension KafkaAdminClient {
         var options = RDKafkaClient.AdminRequestOptions(operation: "ListConsumerGroupOffsets", timeout: timeout)
         options.requireStableOffsets = requireStable
         let request = options
-        let answers = try await withClient { client throws(KafkaError) in
+        let answers = try await withClient(timeout) { client throws(KafkaError) in
             try client.listConsumerGroupOffsets(group, partitions: partitions, options: request)
         }
         let items = partitions ?? answers.keys.sorted(by: Self.partitionOrder)
@@ -85,7 +85,7 @@ extension KafkaAdminClient {
         }
         guard !items.isEmpty else { return KafkaAdminResults([]) }
         let options = RDKafkaClient.AdminRequestOptions(operation: "AlterConsumerGroupOffsets", timeout: timeout)
-        let answers = try await withClient { client throws(KafkaError) in
+        let answers = try await withClient(timeout) { client throws(KafkaError) in
             try client.alterConsumerGroupOffsets(
                 group,
                 offsets: items.map { ($0, offsets[$0] ?? .invalid) },
@@ -107,7 +107,7 @@ extension KafkaAdminClient {
         try Self.validatePartitions(partitions)
         guard !partitions.isEmpty else { return KafkaAdminResults([]) }
         let options = RDKafkaClient.AdminRequestOptions(operation: "DeleteConsumerGroupOffsets", timeout: timeout)
-        let answers = try await withClient { client throws(KafkaError) in
+        let answers = try await withClient(timeout) { client throws(KafkaError) in
             try client.deleteConsumerGroupOffsets(group, partitions: partitions, options: options)
         }
         return Self.results(
@@ -142,7 +142,12 @@ extension KafkaAdminClient {
         guard !names.isEmpty else { return [] }
         let ms = Int32(clamping: timeout.kafkaMilliseconds)
         let lookupNames = names
-        return try await RDKafkaClient.withTemporaryConsumer(properties: properties(group: group), logger: logger) {
+        return try await RDKafkaClient.withTemporaryConsumer(
+            properties: properties(group: group),
+            logger: logger,
+            operation: "consumerGroupLag",
+            timeout: timeout
+        ) {
             client throws(KafkaError) in
             let partitions = try Self.partitions(of: lookupNames, client: client, timeoutMilliseconds: ms)
             let committed = try client.committed(partitions, timeoutMilliseconds: ms)
@@ -171,16 +176,67 @@ extension KafkaAdminClient {
         execute: Bool,
         timeout: Duration = .seconds(30)
     ) async throws -> KafkaOffsetResetPlan {
-        try Self.validateGroups([group])
         for topic in topics { try KafkaNewTopic.validateName(topic) }
         if topics.isEmpty { throw KafkaError.invalidAdminRequest("an offset reset needs at least one topic") }
+        return try await resetConsumerGroupOffsets(
+            group,
+            .topics(topics),
+            to: target,
+            execute: execute,
+            timeout: timeout
+        )
+    }
+
+    /// ``resetConsumerGroupOffsets(_:topics:to:execute:timeout:)`` for the given partitions only.
+    public func resetConsumerGroupOffsets(
+        _ group: String,
+        partitions: [KafkaTopicPartition],
+        to target: KafkaOffsetResetTarget,
+        execute: Bool,
+        timeout: Duration = .seconds(30)
+    ) async throws -> KafkaOffsetResetPlan {
+        try Self.validatePartitions(partitions)
+        if partitions.isEmpty { throw KafkaError.invalidAdminRequest("an offset reset needs at least one partition") }
+        return try await resetConsumerGroupOffsets(
+            group,
+            .partitions(partitions),
+            to: target,
+            execute: execute,
+            timeout: timeout
+        )
+    }
+
+    enum PartitionSelection: Sendable {
+        case topics([String])
+        case partitions([KafkaTopicPartition])
+    }
+
+    private func resetConsumerGroupOffsets(
+        _ group: String,
+        _ selection: PartitionSelection,
+        to target: KafkaOffsetResetTarget,
+        execute: Bool,
+        timeout: Duration
+    ) async throws -> KafkaOffsetResetPlan {
+        try Self.validateGroups([group])
         if case .offset(let n) = target, n < 0 {
             throw KafkaError.invalidAdminRequest("offset \(n) is not an offset (>= 0)")
         }
         let ms = Int32(clamping: timeout.kafkaMilliseconds)
-        let plan = try await RDKafkaClient.withTemporaryConsumer(properties: properties(group: group), logger: logger) {
+        let plan = try await RDKafkaClient.withTemporaryConsumer(
+            properties: properties(group: group),
+            logger: logger,
+            operation: "resetConsumerGroupOffsets",
+            timeout: timeout
+        ) {
             client throws(KafkaError) in
-            let partitions = try Self.partitions(of: topics, client: client, timeoutMilliseconds: ms)
+            let partitions: [KafkaTopicPartition]
+            switch selection {
+            case .topics(let topics):
+                partitions = try Self.partitions(of: topics, client: client, timeoutMilliseconds: ms)
+            case .partitions(let list):
+                partitions = list
+            }
             let committed = try client.committed(partitions, timeoutMilliseconds: ms)
             var times: [KafkaTopicPartition: KafkaOffset] = [:]
             if case .timestamp(let ts) = target {

@@ -16,7 +16,7 @@ extension KafkaAdminClient {
         }
         guard !items.isEmpty else { return KafkaAdminResults([]) }
         let options = RDKafkaClient.AdminRequestOptions(operation: "DeleteRecords", timeout: timeout)
-        let answers = try await withClient { client throws(KafkaError) in
+        let answers = try await withClient(timeout) { client throws(KafkaError) in
             try client.deleteRecords(items.map { ($0, offsets[$0] ?? .end) }, options: options)
         }
         return Self.results(items, operation: "DeleteRecords", answers)
@@ -25,7 +25,7 @@ extension KafkaAdminClient {
     /// The cluster's id, controller and brokers, as the running librdkafka reports them (from metadata).
     public func describeCluster(timeout: Duration = .seconds(30)) async throws -> KafkaClusterDescription {
         let ms = Int32(clamping: timeout.kafkaMilliseconds)
-        return try await withClient { client throws(KafkaError) in
+        return try await withClient(timeout) { client throws(KafkaError) in
             let metadata = try client.metadata(topics: [], timeoutMilliseconds: ms)
             let identity = client.clusterIdentity(timeoutMilliseconds: ms)
             return KafkaClusterDescription(
@@ -47,8 +47,12 @@ extension KafkaAdminClient {
         for binding in bindings { try binding.validate() }
         try Self.checkUnique(bindings, "ACL")
         guard !bindings.isEmpty else { return KafkaAdminResults([]) }
-        let options = RDKafkaClient.AdminRequestOptions(operation: "CreateAcls", timeout: timeout)
-        let answers = try await withClient { client throws(KafkaError) in
+        let options = RDKafkaClient.AdminRequestOptions(
+            operation: "CreateAcls",
+            timeout: timeout,
+            needsController: true
+        )
+        let answers = try await withClient(timeout) { client throws(KafkaError) in
             try client.createACLs(bindings, options: options)
         }
         return KafkaAdminResults(
@@ -62,8 +66,12 @@ extension KafkaAdminClient {
         timeout: Duration = .seconds(30)
     ) async throws -> [KafkaACLBinding] {
         try filter.validate()
-        let options = RDKafkaClient.AdminRequestOptions(operation: "DescribeAcls", timeout: timeout)
-        return try await withClient { client throws(KafkaError) in
+        let options = RDKafkaClient.AdminRequestOptions(
+            operation: "DescribeAcls",
+            timeout: timeout,
+            needsController: true
+        )
+        return try await withClient(timeout) { client throws(KafkaError) in
             try client.describeACLs(filter, options: options)
         }
     }
@@ -77,8 +85,12 @@ extension KafkaAdminClient {
         for filter in filters { try filter.validate() }
         try Self.checkUnique(filters, "ACL filter")
         guard !filters.isEmpty else { return KafkaAdminResults([]) }
-        let options = RDKafkaClient.AdminRequestOptions(operation: "DeleteAcls", timeout: timeout)
-        let answers = try await withClient { client throws(KafkaError) in
+        let options = RDKafkaClient.AdminRequestOptions(
+            operation: "DeleteAcls",
+            timeout: timeout,
+            needsController: true
+        )
+        let answers = try await withClient(timeout) { client throws(KafkaError) in
             try client.deleteACLs(filters, options: options)
         }
         return KafkaAdminResults(zip(filters, answers).map { KafkaAdminResults.Entry(item: $0, result: $1) })

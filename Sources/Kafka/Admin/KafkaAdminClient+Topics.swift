@@ -1,9 +1,17 @@
 extension KafkaAdminClient {
     /// Runs `body` with a short-lived handle on a thread of the library's own (see the type's threads note).
     func withClient<T: Sendable>(
+        _ timeout: Duration,
+        operation: String = #function,
         _ body: @escaping @Sendable (RDKafkaClient) throws(KafkaError) -> T
     ) async throws -> T {
-        try await RDKafkaClient.withTemporaryConsumer(properties: properties(group: nil), logger: logger, body)
+        try await RDKafkaClient.withTemporaryConsumer(
+            properties: properties(group: nil),
+            logger: logger,
+            operation: String(operation.prefix(while: { $0 != "(" })),
+            timeout: timeout,
+            body
+        )
     }
 
     /// Builds per-item results in request order; an item the cluster did not answer for is a failure saying so.
@@ -60,9 +68,10 @@ extension KafkaAdminClient {
         let options = RDKafkaClient.AdminRequestOptions(
             operation: "CreateTopics",
             timeout: timeout,
-            validateOnly: validateOnly
+            validateOnly: validateOnly,
+            needsController: true
         )
-        let answers = try await withClient { client throws(KafkaError) in
+        let answers = try await withClient(timeout) { client throws(KafkaError) in
             try client.createTopics(topics, options: options)
         }
         return Self.results(topics.map(\.name), operation: "CreateTopics", answers.mapValues(Self.voidResult))
@@ -87,8 +96,12 @@ extension KafkaAdminClient {
         for name in names { try KafkaNewTopic.validateName(name) }
         try Self.checkUnique(names, "topic")
         guard !names.isEmpty else { return KafkaAdminResults([]) }
-        let options = RDKafkaClient.AdminRequestOptions(operation: "DeleteTopics", timeout: timeout)
-        let answers = try await withClient { client throws(KafkaError) in
+        let options = RDKafkaClient.AdminRequestOptions(
+            operation: "DeleteTopics",
+            timeout: timeout,
+            needsController: true
+        )
+        let answers = try await withClient(timeout) { client throws(KafkaError) in
             try client.deleteTopics(names, options: options)
         }
         return Self.results(names, operation: "DeleteTopics", answers.mapValues(Self.voidResult))
@@ -108,9 +121,10 @@ extension KafkaAdminClient {
         let options = RDKafkaClient.AdminRequestOptions(
             operation: "CreatePartitions",
             timeout: timeout,
-            validateOnly: validateOnly
+            validateOnly: validateOnly,
+            needsController: true
         )
-        let answers = try await withClient { client throws(KafkaError) in
+        let answers = try await withClient(timeout) { client throws(KafkaError) in
             try client.createPartitions(increases, options: options)
         }
         return Self.results(increases.map(\.topic), operation: "CreatePartitions", answers.mapValues(Self.voidResult))
@@ -146,7 +160,7 @@ extension KafkaAdminClient {
         guard !names.isEmpty else { return KafkaAdminResults([]) }
         let ms = Int32(clamping: timeout.kafkaMilliseconds)
         let options = RDKafkaClient.AdminRequestOptions(operation: "DescribeConfigs", timeout: timeout)
-        let answers = try await withClient { client throws(KafkaError) in
+        let answers = try await withClient(timeout) { client throws(KafkaError) in
             let metadata = try client.metadata(topics: names, timeoutMilliseconds: ms)
             var answers: [String: Result<KafkaTopicDescription, KafkaError>] = [:]
             var found: [String] = []

@@ -67,7 +67,12 @@ public struct KafkaAdminClient: Sendable {
     public func metadata(topics: [String]? = nil, timeout: Duration = .seconds(10)) async throws -> KafkaClusterMetadata
     {
         let ms = Int32(clamping: timeout.kafkaMilliseconds)
-        return try await RDKafkaClient.withTemporaryConsumer(properties: properties(group: nil), logger: logger) {
+        return try await RDKafkaClient.withTemporaryConsumer(
+            properties: properties(group: nil),
+            logger: logger,
+            operation: "Metadata",
+            timeout: timeout
+        ) {
             client throws(KafkaError) in
             try client.metadata(topics: topics, timeoutMilliseconds: ms)
         }
@@ -80,7 +85,12 @@ public struct KafkaAdminClient: Sendable {
         timeout: Duration = .seconds(10)
     ) async throws -> [KafkaTopicPartition: KafkaWatermarks] {
         let ms = Int32(clamping: timeout.kafkaMilliseconds)
-        return try await RDKafkaClient.withTemporaryConsumer(properties: properties(group: nil), logger: logger) {
+        return try await RDKafkaClient.withTemporaryConsumer(
+            properties: properties(group: nil),
+            logger: logger,
+            operation: "watermarks",
+            timeout: timeout
+        ) {
             client throws(KafkaError) in
             var result: [KafkaTopicPartition: KafkaWatermarks] = [:]
             for partition in partitions {
@@ -99,7 +109,12 @@ public struct KafkaAdminClient: Sendable {
         timeout: Duration = .seconds(10)
     ) async throws -> [KafkaTopicPartition: KafkaOffset] {
         let ms = Int32(clamping: timeout.kafkaMilliseconds)
-        return try await RDKafkaClient.withTemporaryConsumer(properties: properties(group: nil), logger: logger) {
+        return try await RDKafkaClient.withTemporaryConsumer(
+            properties: properties(group: nil),
+            logger: logger,
+            operation: "ListOffsets",
+            timeout: timeout
+        ) {
             client throws(KafkaError) in
             try client.offsets(
                 forTimes: partitions.map { ($0, timestamp.millisecondsSinceEpoch) },
@@ -116,7 +131,12 @@ public struct KafkaAdminClient: Sendable {
         timeout: Duration = .seconds(10)
     ) async throws -> [KafkaTopicPartition: KafkaOffset] {
         let ms = Int32(clamping: timeout.kafkaMilliseconds)
-        return try await RDKafkaClient.withTemporaryConsumer(properties: properties(group: group), logger: logger) {
+        return try await RDKafkaClient.withTemporaryConsumer(
+            properties: properties(group: group),
+            logger: logger,
+            operation: "OffsetFetch",
+            timeout: timeout
+        ) {
             client throws(KafkaError) in
             try client.committed(partitions, timeoutMilliseconds: ms)
         }
@@ -132,7 +152,12 @@ public struct KafkaAdminClient: Sendable {
         timeout: Duration = .seconds(30)
     ) async throws {
         let list = offsets.map { ($0.key, $0.value) }
-        try await RDKafkaClient.withTemporaryConsumer(properties: properties(group: group), logger: logger) {
+        try await RDKafkaClient.withTemporaryConsumer(
+            properties: properties(group: group),
+            logger: logger,
+            operation: "OffsetCommit",
+            timeout: timeout
+        ) {
             client throws(KafkaError) in
             try client.commit(list, deadline: .now.advanced(by: timeout))
         }

@@ -21,6 +21,35 @@ extension RDKafkaClient {
         var validateOnly = false
         var requireStableOffsets = false
         var matchStates: [KafkaConsumerGroupState] = []
+        /// librdkafka sends the request to the controller only (topics, topic configs, ACLs).
+        var needsController = false
+    }
+
+    /// Fails fast when the cluster names no controller among its brokers, where librdkafka would wait for one
+    /// until the request's timeout (librdkafka's embedded cluster reports controller 0, which is none of its
+    /// brokers, and answers no admin request).
+    func requireController(_ operation: String, timeoutMilliseconds: Int32) throws(KafkaError) {
+        var metadata: UnsafePointer<rd_kafka_metadata>? = nil
+        let err = rd_kafka_metadata(pointer, 0, nil, &metadata, timeoutMilliseconds)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            throw Self.adminError(
+                err,
+                operation: operation,
+                text: "no metadata: \(String(cString: rd_kafka_err2str(err)))"
+            )
+        }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        let brokers = (0..<Int(metadata.pointee.broker_cnt)).compactMap { metadata.pointee.brokers?[$0].id }
+        let controller = rd_kafka_controllerid(pointer, 0)
+        guard brokers.contains(controller) else {
+            throw KafkaError(
+                code: .unsupported,
+                message: "\(operation): the cluster names no controller among its brokers (controller \(controller), "
+                    + "brokers \(brokers.sorted().map(String.init).joined(separator: ", "))), and librdkafka sends "
+                    + "\(operation) only to the controller. librdkafka's embedded cluster has none and answers no "
+                    + "admin request"
+            )
+        }
     }
 
     /// Sends one admin request, waits for its result event (within the timeout plus a grace period in which
@@ -40,6 +69,7 @@ extension RDKafkaClient {
         }
         defer { rd_kafka_AdminOptions_destroy(adminOptions) }
         let milliseconds = Int32(clamping: max(options.timeout.kafkaMilliseconds, 1))
+        if options.needsController { try requireController(options.operation, timeoutMilliseconds: milliseconds) }
         var errstr = [CChar](repeating: 0, count: 512)
         func check(_ err: rd_kafka_resp_err_t, _ what: String) throws(KafkaError) {
             if err != RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -239,6 +269,8 @@ extension RDKafkaClient {
         _ resources: [KafkaConfigResource],
         options: AdminRequestOptions
     ) throws(KafkaError) -> [KafkaConfigResource: Result<[KafkaConfigEntry], KafkaError>] {
+        var options = options
+        options.needsController = resources.contains { $0.kind == .topic }
         var handles: [OpaquePointer?] = resources.map {
             rd_kafka_ConfigResource_new(Self.resourceType($0.kind), $0.name)
         }
@@ -261,6 +293,8 @@ extension RDKafkaClient {
         _ entries: [KafkaConfigResource: [(String, String)]],
         options: AdminRequestOptions
     ) throws(KafkaError) -> [KafkaConfigResource: Result<[KafkaConfigEntry], KafkaError>] {
+        var options = options
+        options.needsController = entries.keys.contains { $0.kind == .topic }
         var handles: [OpaquePointer?] = []
         defer { for handle in handles { rd_kafka_ConfigResource_destroy(handle) } }
         for (resource, pairs) in entries {
@@ -314,6 +348,8 @@ extension RDKafkaClient {
         else {
             throw KafkaError.unsupported(.incrementalAlterConfigs, "IncrementalAlterConfigs")
         }
+        var options = options
+        options.needsController = changes.keys.contains { $0.kind == .topic }
         var handles: [OpaquePointer?] = []
         defer { for handle in handles { rd_kafka_ConfigResource_destroy(handle) } }
         for (resource, list) in changes {
