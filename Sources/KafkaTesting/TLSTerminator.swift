@@ -132,7 +132,7 @@ public final class TLSTerminator: Sendable {
         var ports: [Int] = []
         var services = ""
         for (index, brokerPort) in brokerPorts.enumerated() {
-            let port = try Self.freePort()
+            let port = try LoopbackPort.free()
             ports.append(port)
             services += """
                 [broker-\(index + 1)]
@@ -165,7 +165,7 @@ public final class TLSTerminator: Sendable {
         self.configuration = configuration
         self.bootstrapServers = ports.map { "localhost:\($0)" }.joined(separator: ",")
         for port in ports {
-            guard Self.waitUntilListening(port: port, isRunning: { process.isRunning }) else {
+            guard LoopbackPort.waitUntilListening(port: port, isRunning: { process.isRunning }) else {
                 stop()
                 throw KafkaError(code: .unsupported, message: "stunnel did not listen on port \(port) within 5 s")
             }
@@ -216,44 +216,5 @@ public final class TLSTerminator: Sendable {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    /// A TCP port nobody listens on now (the kernel's choice for port 0).
-    private static func freePort() throws(KafkaError) -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw KafkaError(code: .invalidUsage, message: "socket() failed: errno \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
-            }
-        }
-        guard bound else { throw KafkaError(code: .invalidUsage, message: "no free port: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    private static func waitUntilListening(port: Int, isRunning: () -> Bool) -> Bool {
-        let deadline = ContinuousClock.now.advanced(by: .seconds(5))
-        while ContinuousClock.now < deadline, isRunning() {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = UInt16(port).bigEndian
-            let connected = withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-                }
-            }
-            close(fd)
-            if connected { return true }
-            usleep(20_000)
-        }
-        return false
     }
 }

@@ -107,7 +107,7 @@ extension KafkaAdminClient {
     }
 
     /// Splits resources so that no batch holds more than one broker (librdkafka's rule for config requests).
-    static func batchesOfOneBroker(_ resources: [KafkaConfigResource]) -> [[KafkaConfigResource]] {
+    package static func batchesOfOneBroker(_ resources: [KafkaConfigResource]) -> [[KafkaConfigResource]] {
         var first: [KafkaConfigResource] = []
         var more: [[KafkaConfigResource]] = []
         var hasBroker = false
@@ -126,9 +126,9 @@ extension KafkaAdminClient {
 }
 
 /// What the non-incremental `AlterConfigs` must send so that only the requested changes change.
-enum ConfigMerge {
+package enum ConfigMerge {
     /// Refuses changes that name no property, or the same property twice.
-    static func validate(_ changes: [KafkaConfigChange], for resource: KafkaConfigResource) throws(KafkaError) {
+    package static func validate(_ changes: [KafkaConfigChange], for resource: KafkaConfigResource) throws(KafkaError) {
         var seen = Set<String>()
         for change in changes {
             if change.name.isEmpty { throw KafkaError.invalidAdminRequest("\(resource): a change names no property") }
@@ -149,7 +149,7 @@ enum ConfigMerge {
     /// Every entry set on the resource itself, with `changes` applied, sorted by name.
     /// - Throws: ``KafkaError`` when an entry set on the resource is sensitive (its value is never returned, so
     ///   writing the merge would lose it) and the changes do not set or delete it.
-    static func replacement(
+    package static func replacement(
         for resource: KafkaConfigResource,
         current: [KafkaConfigEntry],
         changes: [KafkaConfigChange]

@@ -177,7 +177,7 @@ extension RDKafkaClient {
         } read: { event in
             var count = 0
             let results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &count)
-            return Self.topicResults(results, count)
+            return Self.topicResults(results, count, operation: options.operation)
         }
     }
 
@@ -190,7 +190,7 @@ extension RDKafkaClient {
         } read: { event in
             var count = 0
             let results = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(event), &count)
-            return Self.topicResults(results, count)
+            return Self.topicResults(results, count, operation: options.operation)
         }
     }
 
@@ -233,13 +233,15 @@ extension RDKafkaClient {
                 rd_kafka_event_CreatePartitions_result(event),
                 &count
             )
-            return Self.topicResults(results, count)
+            return Self.topicResults(results, count, operation: options.operation)
         }
     }
 
-    private static func topicResults(_ results: UnsafeMutablePointer<OpaquePointer?>?, _ count: Int) -> [String:
-        KafkaError?]
-    {
+    private static func topicResults(
+        _ results: UnsafeMutablePointer<OpaquePointer?>?,
+        _ count: Int,
+        operation: String
+    ) -> [String: KafkaError?] {
         var out: [String: KafkaError?] = [:]
         guard let results else { return out }
         for i in 0..<count {
@@ -249,8 +251,10 @@ extension RDKafkaClient {
             if err == RD_KAFKA_RESP_ERR_NO_ERROR {
                 out[name] = .some(nil)
             } else {
-                let text = rd_kafka_topic_result_error_string(result).map { String(cString: $0) }
-                out[name] = .some(KafkaError.librdkafka(err, message: text, topic: name))
+                let text =
+                    rd_kafka_topic_result_error_string(result).map { String(cString: $0) }
+                    ?? String(cString: rd_kafka_err2str(err))
+                out[name] = .some(KafkaError.librdkafka(err, message: "\(operation): \(name): \(text)", topic: name))
             }
         }
         return out
@@ -284,7 +288,7 @@ extension RDKafkaClient {
                 rd_kafka_event_DescribeConfigs_result(event),
                 &count
             )
-            return Self.configResults(results, count, readEntries: true)
+            return Self.configResults(results, count, readEntries: true, operation: options.operation)
         }
     }
 
@@ -313,7 +317,7 @@ extension RDKafkaClient {
         } read: { event in
             var count = 0
             let results = rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(event), &count)
-            return Self.configResults(results, count, readEntries: false)
+            return Self.configResults(results, count, readEntries: false, operation: options.operation)
         }
     }
 
@@ -377,14 +381,15 @@ extension RDKafkaClient {
         } read: { event in
             var count = 0
             let list = resources(result(event), &count)
-            return Self.configResults(list, count, readEntries: false)
+            return Self.configResults(list, count, readEntries: false, operation: options.operation)
         }
     }
 
     private static func configResults(
         _ results: UnsafeMutablePointer<OpaquePointer?>?,
         _ count: Int,
-        readEntries: Bool
+        readEntries: Bool,
+        operation: String
     ) -> [KafkaConfigResource: Result<[KafkaConfigEntry], KafkaError>] {
         var out: [KafkaConfigResource: Result<[KafkaConfigEntry], KafkaError>] = [:]
         guard let results else { return out }
@@ -396,9 +401,15 @@ extension RDKafkaClient {
             let key = KafkaConfigResource(kind: kind, name: name)
             let err = rd_kafka_ConfigResource_error(resource)
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                let text = rd_kafka_ConfigResource_error_string(resource).map { String(cString: $0) }
+                let text =
+                    rd_kafka_ConfigResource_error_string(resource).map { String(cString: $0) }
+                    ?? String(cString: rd_kafka_err2str(err))
                 out[key] = .failure(
-                    KafkaError.librdkafka(err, message: text, topic: kind == .topic ? name : nil)
+                    KafkaError.librdkafka(
+                        err,
+                        message: "\(operation): \(key): \(text)",
+                        topic: kind == .topic ? name : nil
+                    )
                 )
                 continue
             }
@@ -458,13 +469,14 @@ extension RDKafkaClient {
             rd_kafka_DeleteRecords(rk, &handles, 1, adminOptions, queue)
         } read: { event in
             let result = rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(event))
-            return Self.partitionResults(result)
+            return Self.partitionResults(result, operation: options.operation)
         }
     }
 
     /// Per partition of a result list: its offset, or its error.
     static func partitionResults(
-        _ list: UnsafePointer<rd_kafka_topic_partition_list_t>?
+        _ list: UnsafePointer<rd_kafka_topic_partition_list_t>?,
+        operation: String
     ) -> [KafkaTopicPartition: Result<KafkaOffset, KafkaError>] {
         var out: [KafkaTopicPartition: Result<KafkaOffset, KafkaError>] = [:]
         guard let list, let elems = list.pointee.elems else { return out }
@@ -475,7 +487,14 @@ extension RDKafkaClient {
             if e.err == RD_KAFKA_RESP_ERR_NO_ERROR {
                 out[key] = .success(KafkaOffset(rawValue: e.offset))
             } else {
-                out[key] = .failure(KafkaError.librdkafka(e.err, topic: topic, partition: key.partition))
+                out[key] = .failure(
+                    KafkaError.librdkafka(
+                        e.err,
+                        message: "\(operation): \(String(cString: rd_kafka_err2str(e.err)))",
+                        topic: topic,
+                        partition: key.partition
+                    )
+                )
             }
         }
         return out
@@ -692,7 +711,7 @@ extension RDKafkaClient {
         if let error = rd_kafka_group_result_error(result) {
             throw KafkaError(borrowing: error, operation: operation)
         }
-        return partitionResults(rd_kafka_group_result_partitions(result))
+        return partitionResults(rd_kafka_group_result_partitions(result), operation: operation)
     }
 
     // MARK: - ACLs
