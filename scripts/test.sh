@@ -4,7 +4,8 @@
 #   lint      swift format lint --strict with the checked-in .swift-format
 #   build     the package, its tests, the examples and the benchmarks
 #   system    the test suite on the system's librdkafka (Debian 12: 2.0.2)
-#   2.16      the test suite again on librdkafka 2.16.0 (fetched from PyPI by scripts/fetch-librdkafka.sh)
+#   2.16      the test suite again on librdkafka 2.16.0 (fetched from PyPI by scripts/fetch-librdkafka.sh), with
+#             the admin tests against a Tansu broker (scripts/fetch-tansu.sh)
 #   asan      the test suite built with AddressSanitizer (LeakSanitizer included), on the system's librdkafka
 #   fuzz      each command-line parser under libFuzzer for a bounded time (scripts/fuzz.sh)
 #   docs      the DocC catalogs, with every warning an error (scripts/docs.sh)
@@ -89,7 +90,8 @@ for step in "${steps[@]}"; do
         run_suite system ""
         ;;
     2.16)
-        run_suite 2.16 "$(scripts/fetch-librdkafka.sh 2.16.1)"
+        # Tansu answers the admin requests the embedded cluster does not; librdkafka 2.2 and later only.
+        SWIFT_KAFKA_TANSU="$(scripts/fetch-tansu.sh)" run_suite 2.16 "$(scripts/fetch-librdkafka.sh 2.16.1)"
         ;;
     asan | tsan)
         scripts/sanitize.sh "$step"

@@ -23,7 +23,11 @@ extension KafkaAdminClient {
     ) async throws -> KafkaAdminResults<String, KafkaConsumerGroupDescription> {
         try Self.validateGroups(groups)
         guard !groups.isEmpty else { return KafkaAdminResults([]) }
-        let options = RDKafkaClient.AdminRequestOptions(operation: "DescribeConsumerGroups", timeout: timeout)
+        let options = RDKafkaClient.AdminRequestOptions(
+            operation: "DescribeConsumerGroups",
+            timeout: timeout,
+            needsController: true
+        )
         let answers = try await withClient(timeout) { client throws(KafkaError) in
             try client.describeConsumerGroups(groups, options: options)
         }
@@ -39,7 +43,11 @@ extension KafkaAdminClient {
     ) async throws -> KafkaAdminResults<String, Void> {
         try Self.validateGroups(groups)
         guard !groups.isEmpty else { return KafkaAdminResults([]) }
-        let options = RDKafkaClient.AdminRequestOptions(operation: "DeleteGroups", timeout: timeout)
+        let options = RDKafkaClient.AdminRequestOptions(
+            operation: "DeleteGroups",
+            timeout: timeout,
+            needsController: true
+        )
         let answers = try await withClient(timeout) { client throws(KafkaError) in
             try client.deleteConsumerGroups(groups, options: options)
         }
@@ -59,7 +67,11 @@ extension KafkaAdminClient {
     ) async throws -> KafkaAdminResults<KafkaTopicPartition, KafkaOffset> {
         try Self.validateGroups([group])
         if let partitions { try Self.validatePartitions(partitions) }
-        var options = RDKafkaClient.AdminRequestOptions(operation: "ListConsumerGroupOffsets", timeout: timeout)
+        var options = RDKafkaClient.AdminRequestOptions(
+            operation: "ListConsumerGroupOffsets",
+            timeout: timeout,
+            needsController: true
+        )
         options.requireStableOffsets = requireStable
         let request = options
         let answers = try await withClient(timeout) { client throws(KafkaError) in
@@ -84,7 +96,11 @@ extension KafkaAdminClient {
             throw KafkaError.invalidAdminRequest("\(partition): offset \(offset.rawValue) is not an offset (>= 0)")
         }
         guard !items.isEmpty else { return KafkaAdminResults([]) }
-        let options = RDKafkaClient.AdminRequestOptions(operation: "AlterConsumerGroupOffsets", timeout: timeout)
+        let options = RDKafkaClient.AdminRequestOptions(
+            operation: "AlterConsumerGroupOffsets",
+            timeout: timeout,
+            needsController: true
+        )
         let answers = try await withClient(timeout) { client throws(KafkaError) in
             try client.alterConsumerGroupOffsets(
                 group,
@@ -106,7 +122,11 @@ extension KafkaAdminClient {
         try Self.validateGroups([group])
         try Self.validatePartitions(partitions)
         guard !partitions.isEmpty else { return KafkaAdminResults([]) }
-        let options = RDKafkaClient.AdminRequestOptions(operation: "DeleteConsumerGroupOffsets", timeout: timeout)
+        let options = RDKafkaClient.AdminRequestOptions(
+            operation: "DeleteConsumerGroupOffsets",
+            timeout: timeout,
+            needsController: true
+        )
         let answers = try await withClient(timeout) { client throws(KafkaError) in
             try client.deleteConsumerGroupOffsets(group, partitions: partitions, options: options)
         }

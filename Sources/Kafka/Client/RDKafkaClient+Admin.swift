@@ -21,13 +21,18 @@ extension RDKafkaClient {
         var validateOnly = false
         var requireStableOffsets = false
         var matchStates: [KafkaConsumerGroupState] = []
-        /// librdkafka sends the request to the controller only (topics, topic configs, ACLs).
+        /// Refuse at once, before sending, when the cluster names no controller among its brokers: for requests
+        /// librdkafka sends to the controller only (topics, topic configs, ACLs), which would wait for one until
+        /// the timeout, and for the group requests, whose refusal crashes librdkafka 2.0.2 to 2.16 (an assertion
+        /// on a reference count, `DeleteGroups` and `DeleteConsumerGroupOffsets` against the embedded cluster) or
+        /// deadlocks it (2.0.2's `DescribeConsumerGroups`).
         var needsController = false
     }
 
-    /// Fails fast when the cluster names no controller among its brokers, where librdkafka would wait for one
-    /// until the request's timeout (librdkafka's embedded cluster reports controller 0, which is none of its
-    /// brokers, and answers no admin request).
+    /// Fails fast when the cluster names no controller among its brokers (see
+    /// ``AdminRequestOptions/needsController``). Apache Kafka always names one of its brokers (a KRaft cluster, a
+    /// broker that forwards to the controller quorum); librdkafka's embedded cluster names controller 0, none of
+    /// its brokers, and answers no admin request.
     func requireController(_ operation: String, timeoutMilliseconds: Int32) throws(KafkaError) {
         var metadata: UnsafePointer<rd_kafka_metadata>? = nil
         let err = rd_kafka_metadata(pointer, 0, nil, &metadata, timeoutMilliseconds)
@@ -45,9 +50,8 @@ extension RDKafkaClient {
             throw KafkaError(
                 code: .unsupported,
                 message: "\(operation): the cluster names no controller among its brokers (controller \(controller), "
-                    + "brokers \(brokers.sorted().map(String.init).joined(separator: ", "))), and librdkafka sends "
-                    + "\(operation) only to the controller. librdkafka's embedded cluster has none and answers no "
-                    + "admin request"
+                    + "brokers \(brokers.sorted().map(String.init).joined(separator: ", "))), so it answers no admin "
+                    + "request (librdkafka's embedded cluster is such a cluster)"
             )
         }
     }
