@@ -56,8 +56,12 @@ extension KafkaAdminClient {
 
     /// The offsets consumer group `group` committed (`OffsetFetch`): for `partitions`, or for every partition it
     /// committed when `nil`. A partition it committed nothing for has ``KafkaOffset/invalid``.
-    /// - Parameter requireStable: wait for transactions writing offsets of this group to end first
-    ///   (Apache Kafka 2.5 and later).
+    /// - Parameters:
+    ///   - group: the consumer group.
+    ///   - partitions: the partitions, or `nil` for every partition the group committed.
+    ///   - requireStable: wait for transactions writing offsets of this group to end first (Apache Kafka 2.5 and
+    ///     later).
+    ///   - timeout: how long the request may take.
     /// - Throws: ``KafkaError`` for a group-level failure (e.g. `GROUP_AUTHORIZATION_FAILED`) or the request's.
     public func consumerGroupOffsets(
         _ group: String,
@@ -143,8 +147,11 @@ extension KafkaAdminClient {
     /// The committed offsets are fetched as the group's own consumers fetch them (`OffsetFetch` through a consumer
     /// handle), so this works on every server that serves consumer groups, librdkafka's embedded cluster included.
     /// Members are not included; see ``describeConsumerGroups(_:timeout:)``.
-    /// - Parameter topics: the topics; `nil` for every topic the group committed offsets for (which needs
-    ///   `OffsetFetch` for all partitions: ``consumerGroupOffsets(_:partitions:requireStable:timeout:)``).
+    /// - Parameters:
+    ///   - group: the consumer group.
+    ///   - topics: the topics; `nil` for every topic the group committed offsets for (which needs `OffsetFetch`
+    ///     for all partitions: ``consumerGroupOffsets(_:partitions:requireStable:timeout:)``).
+    ///   - timeout: how long each request may take.
     public func consumerGroupLag(
         _ group: String,
         topics: [String]? = nil,

@@ -131,7 +131,9 @@ extension KafkaAdminClient {
     }
 
     /// The cluster's topics, sorted by name (from its metadata).
-    /// - Parameter includeInternal: also list Kafka's internal topics (`__consumer_offsets`, ...).
+    /// - Parameters:
+    ///   - includeInternal: also list Kafka's internal topics (`__consumer_offsets`, ...).
+    ///   - timeout: how long the metadata request may take.
     public func listTopics(includeInternal: Bool = false, timeout: Duration = .seconds(30)) async throws
         -> [KafkaTopicListing]
     {

@@ -1,17 +1,29 @@
 public import Logging
 
-/// One-off questions to a cluster and a consumer group's offsets, without joining a group: metadata, watermarks,
-/// offsets by timestamp, committed offsets, and committing offsets for a group that has no active member.
+/// Administers a cluster: topics, configurations, consumer groups and their offsets, records, ACLs, and one-off
+/// questions (metadata, watermarks, offsets by timestamp) without joining a group.
 ///
 /// ```swift
 /// let admin = KafkaAdminClient(bootstrapServers: ["localhost:9092"], logger: logger)
-/// let metadata = try await admin.metadata(topics: ["orders"])
-/// let marks = try await admin.watermarks(of: [KafkaTopicPartition(topic: "orders", partition: 0)])
+/// try await admin.createTopic(KafkaNewTopic(name: "orders", partitions: 6, replicationFactor: 3))
+/// let lag = try await admin.consumerGroupLag("billing", topics: ["orders"])
+/// try await admin.alterConfigs([.topic("orders"): [.set("retention.ms", "86400000")]]).throwIfAnyFailed()
 /// ```
 ///
-/// - Important: Threads. Each call creates a short-lived librdkafka consumer handle on a thread of the library's
-///   own, makes its blocking requests there, and destroys the handle; Swift's cooperative thread pool is never
-///   blocked. Calls may run concurrently.
+/// Every request is validated before it is sent (an invalid one throws ``KafkaError/Code/invalidUsage`` naming the
+/// item and the problem). A request naming several items returns ``KafkaAdminResults``, one result per item, so
+/// one failed topic never hides the others' outcome; a failure of the whole request is thrown, its message starting
+/// with Kafka's name of the request (`CreateTopics: ...`).
+///
+/// - Important: Threads and deadlines. Each call creates a short-lived librdkafka handle on a thread of the
+///   library's own, makes its requests there, and destroys the handle; Swift's cooperative thread pool is never
+///   blocked, and the handle's log lines go to the client's `logger`. Each call's `timeout` bounds every request
+///   it makes, and the call returns within it plus 5 s whatever librdkafka does. Calls may run concurrently.
+///
+/// - Note: librdkafka's embedded cluster (`EmbeddedCluster`) answers no admin request. It names no controller
+///   among its brokers, and requests that need one (topics, configurations, ACLs) or that librdkafka handles
+///   badly when refused (consumer-group requests) are refused at once with ``KafkaError/Code/unsupported``. What
+///   works there: metadata, watermarks, offsets, a group's committed offsets and lag, and offset resets.
 public struct KafkaAdminClient: Sendable {
     /// The bootstrap servers (`bootstrap.servers`).
     public var bootstrapServers: [String]
