@@ -17,13 +17,17 @@ extension RDKafkaClient {
             }
         }
         if let merged { return merged }
-        var empty = try metadataRequest(topic: nil, timeoutMilliseconds: timeoutMilliseconds)
+        // No topic: the brokers only (librdkafka asks for the topics it knows locally, none for a new handle).
+        var empty = try metadataRequest(topic: nil, allTopics: false, timeoutMilliseconds: timeoutMilliseconds)
         empty.topics = []
         return empty
     }
 
-    private func metadataRequest(topic: String?, timeoutMilliseconds: Int32) throws(KafkaError) -> KafkaClusterMetadata
-    {
+    private func metadataRequest(
+        topic: String?,
+        allTopics: Bool = true,
+        timeoutMilliseconds: Int32
+    ) throws(KafkaError) -> KafkaClusterMetadata {
         var rkt: OpaquePointer? = nil
         if let topic {
             guard let handle = rd_kafka_topic_new(pointer, topic, nil) else {
@@ -33,7 +37,7 @@ extension RDKafkaClient {
         }
         defer { if let rkt { rd_kafka_topic_destroy(rkt) } }
         var metadata: UnsafePointer<rd_kafka_metadata>? = nil
-        let err = rd_kafka_metadata(pointer, topic == nil ? 1 : 0, rkt, &metadata, timeoutMilliseconds)
+        let err = rd_kafka_metadata(pointer, topic == nil && allTopics ? 1 : 0, rkt, &metadata, timeoutMilliseconds)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
             throw KafkaError.librdkafka(
                 err,
