@@ -6,7 +6,11 @@ extension KafkaAdminClient {
         states: Set<KafkaConsumerGroupState> = [],
         timeout: Duration = .seconds(30)
     ) async throws -> KafkaConsumerGroupList {
-        var options = RDKafkaClient.AdminRequestOptions(operation: "ListConsumerGroups", timeout: timeout)
+        var options = RDKafkaClient.AdminRequestOptions(
+            operation: "ListConsumerGroups",
+            timeout: timeout,
+            needsController: true
+        )
         options.matchStates = states.sorted { $0.raw < $1.raw }
         let request = options
         return try await withClient(timeout) { client throws(KafkaError) in

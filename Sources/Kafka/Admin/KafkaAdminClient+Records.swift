@@ -15,7 +15,11 @@ extension KafkaAdminClient {
             )
         }
         guard !items.isEmpty else { return KafkaAdminResults([]) }
-        let options = RDKafkaClient.AdminRequestOptions(operation: "DeleteRecords", timeout: timeout)
+        let options = RDKafkaClient.AdminRequestOptions(
+            operation: "DeleteRecords",
+            timeout: timeout,
+            needsController: true
+        )
         let answers = try await withClient(timeout) { client throws(KafkaError) in
             try client.deleteRecords(items.map { ($0, offsets[$0] ?? .end) }, options: options)
         }

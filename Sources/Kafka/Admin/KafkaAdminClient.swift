@@ -21,9 +21,10 @@ public import Logging
 ///   it makes, and the call returns within it plus 5 s whatever librdkafka does. Calls may run concurrently.
 ///
 /// - Note: librdkafka's embedded cluster (`EmbeddedCluster`) answers no admin request. It names no controller
-///   among its brokers, and requests that need one (topics, configurations, ACLs) or that librdkafka handles
-///   badly when refused (consumer-group requests) are refused at once with ``KafkaError/Code/unsupported``. What
-///   works there: metadata, watermarks, offsets, a group's committed offsets and lag, and offset resets.
+///   among its brokers, and every admin request is refused there at once with ``KafkaError/Code/unsupported``,
+///   before sending: those librdkafka sends to the controller would wait for one until the timeout, and librdkafka
+///   crashes, deadlocks or leaks on some of the others when the cluster refuses them. What works there: metadata,
+///   watermarks, offsets, a group's committed offsets and lag, and offset resets.
 public struct KafkaAdminClient: Sendable {
     /// The bootstrap servers (`bootstrap.servers`).
     public var bootstrapServers: [String]

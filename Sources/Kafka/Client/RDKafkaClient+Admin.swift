@@ -24,8 +24,9 @@ extension RDKafkaClient {
         /// Refuse at once, before sending, when the cluster names no controller among its brokers: for requests
         /// librdkafka sends to the controller only (topics, topic configs, ACLs), which would wait for one until
         /// the timeout, and for the group requests, whose refusal crashes librdkafka 2.0.2 to 2.16 (an assertion
-        /// on a reference count, `DeleteGroups` and `DeleteConsumerGroupOffsets` against the embedded cluster) or
-        /// deadlocks it (2.0.2's `DescribeConsumerGroups`).
+        /// on a reference count, `DeleteGroups` and `DeleteConsumerGroupOffsets` against the embedded cluster),
+        /// deadlocks it (2.0.2's `DescribeConsumerGroups`) or leaks a queue of the handle (`ListConsumerGroups`,
+        /// `DeleteRecords`).
         var needsController = false
     }
 

@@ -105,9 +105,8 @@ struct AdminClientTests {
         await expectFailsFast("DescribeConsumerGroups") {
             try await admin.describeConsumerGroups(["g"]).throwIfAnyFailed()
         }
-        let groups = try await admin.listConsumerGroups()
-        #expect(!groups.errors.isEmpty, "an incomplete listing says so")
-        #expect(groups.errors.allSatisfy { $0.message.contains("ListConsumerGroups") }, "\(groups.errors)")
+        // Refused before sending as well: librdkafka leaks a queue of the handle when the brokers refuse these.
+        await expectFailsFast("ListConsumerGroups") { _ = try await admin.listConsumerGroups() }
         await cluster.shutdown()
     }
 
