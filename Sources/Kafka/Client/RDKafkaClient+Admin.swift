@@ -144,7 +144,8 @@ extension RDKafkaClient {
             guard
                 let handle = rd_kafka_NewTopic_new(
                     topic.name,
-                    Int32(topic.partitions.map { topic.replicaAssignment == nil ? $0 : -1 } ?? -1),
+                    // With an assignment, librdkafka wants its partition count here (and sends -1 itself).
+                    Int32(topic.replicaAssignment?.count ?? topic.partitions ?? -1),
                     Int32(topic.replicationFactor ?? -1),
                     &errstr,
                     errstr.count

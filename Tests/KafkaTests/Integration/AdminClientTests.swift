@@ -233,6 +233,13 @@ struct AdminTansuTests {
             described.partitions.allSatisfy { $0.leader == TansuBroker.nodeID && $0.replicas == [TansuBroker.nodeID] }
         )
 
+        let pinned = uniqueName("tpinned")
+        try await admin.createTopic(
+            KafkaNewTopic(name: pinned, replicaAssignment: Array(repeating: [TansuBroker.nodeID], count: 3))
+        )
+        let pinnedDescription = try #require(try await admin.describeTopics([pinned])[pinned]?.get())
+        #expect(pinnedDescription.partitions.map(\.replicas) == Array(repeating: [TansuBroker.nodeID], count: 3))
+
         let missing = uniqueName("tmissing")
         let deleted = try await admin.deleteTopics([b, missing])
         #expect(deleted.failures.map(\.item) == [missing])

@@ -63,6 +63,11 @@ struct AdminRequestTests {
         await expectRefused("partition 0 names a broker twice") {
             _ = try await admin.createTopics([KafkaNewTopic(name: "t", replicaAssignment: [[1, 1]])])
         }
+        await expectRefused("partitions is 3 but the replica assignment lists 2 partitions") {
+            var topic = KafkaNewTopic(name: "t", replicaAssignment: [[1], [2]])
+            topic.partitions = 3
+            _ = try await admin.createTopics([topic])
+        }
         await expectRefused("not both") {
             var topic = KafkaNewTopic(name: "t", replicaAssignment: [[1]])
             topic.replicationFactor = 1

@@ -55,6 +55,12 @@ public struct KafkaNewTopic: Hashable, Sendable {
                 )
             }
             try Self.validateAssignment(replicaAssignment, what: "topic '\(name)'")
+            if let partitions, partitions != replicaAssignment.count {
+                throw KafkaError.invalidAdminRequest(
+                    "topic '\(name)': partitions is \(partitions) but the replica assignment lists "
+                        + "\(replicaAssignment.count) partitions"
+                )
+            }
         }
         for key in configs.keys where key.isEmpty {
             throw KafkaError.invalidAdminRequest("topic '\(name)': a config has an empty name")
