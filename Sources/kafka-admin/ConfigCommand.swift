@@ -67,7 +67,12 @@ struct ConfigCommand: AsyncParsableCommand {
             let target = resource.resources[0]
             guard execute else {
                 let current = try await admin.describeConfigs([target], timeout: options.timeout)
-                let entries = (try? current[target]?.get()) ?? []
+                let entries: [KafkaConfigEntry]
+                switch current[target] {
+                case .success(let described)?: entries = described
+                case .failure(let error)?: throw error
+                case nil: entries = []
+                }
                 dryRun(
                     changes.map { change in
                         let entry = entries.first { $0.name == change.name }
