@@ -3,6 +3,7 @@
 //   kafka-bench produce [--mode enqueue|batch|reports|await|await-tasks] [--in-flight N] BOOTSTRAP TOPIC N SIZE [key=value ...]
 //   kafka-bench consume [--mode loop|batch|slow] [--slow-every N] BOOTSTRAP TOPIC N [key=value ...]
 //   kafka-bench pipeline [--mode transactional|at-least-once] [--batch N] BOOTSTRAP INPUT OUTPUT N [key=value ...]
+//   kafka-bench admin BOOTSTRAP TOPIC N       (N KafkaAdminClient calls, one after the other: the cost of a call)
 //
 // Observability, off unless asked for: --metrics reports to a recording backend (MetricsTestKit's TestMetrics,
 // statistics every 5 s); --tracing noop|minimal|memory traces every send and every consumed message (processing
@@ -293,8 +294,29 @@ case "consume":
     )
     exit(count == n ? 0 : 3)
 
+case "admin":
+    // Each KafkaAdminClient call makes a handle, connects, asks, and destroys the handle: what does that cost?
+    guard args.positional.count == 3, let n = Int(args.positional[2]), n > 0 else {
+        fail("usage: kafka-bench admin BOOTSTRAP TOPIC N")
+    }
+    let admin = KafkaAdminClient(bootstrapServers: [args.positional[0]], logger: logger)
+    let partition = KafkaTopicPartition(topic: args.positional[1], partition: 0)
+    var lines: [String] = []
+    for (name, call) in [
+        ("describeCluster", { _ = try await admin.describeCluster() }),
+        ("metadata(topic)", { _ = try await admin.metadata(topics: [args.positional[1]]) }),
+        ("watermarks(1 partition)", { _ = try await admin.watermarks(of: [partition]) }),
+    ] as [(String, () async throws -> Void)] {
+        try await call()  // warm-up
+        let t0 = now()
+        for _ in 0..<n { try await call() }
+        let secs = now() - t0
+        lines.append("\(name)=\(String(format3: secs * 1000 / Double(n)))ms")
+    }
+    print("admin calls=\(n) per call: " + lines.joined(separator: " "))
+
 default:
-    fail("unknown command \(args.command): produce or consume")
+    fail("unknown command \(args.command): produce, consume, pipeline or admin")
 }
 
 extension String {

@@ -1,17 +1,11 @@
 extension KafkaAdminClient {
-    /// Runs `body` with a short-lived handle on a thread of the library's own (see the type's threads note).
+    /// Runs an admin request's `body` with the handle the client's calls share (see ``withSharedClient(_:timeout:_:)``).
     func withClient<T: Sendable>(
         _ timeout: Duration,
         operation: String = #function,
         _ body: @escaping @Sendable (RDKafkaClient) throws(KafkaError) -> T
     ) async throws -> T {
-        try await RDKafkaClient.withTemporaryConsumer(
-            properties: properties(group: nil),
-            logger: logger,
-            operation: String(operation.prefix(while: { $0 != "(" })),
-            timeout: timeout,
-            body
-        )
+        try await withSharedClient(String(operation.prefix(while: { $0 != "(" })), timeout: timeout, body)
     }
 
     /// Builds per-item results in request order; an item the cluster did not answer for is a failure saying so.

@@ -15,10 +15,14 @@ public import Logging
 /// one failed topic never hides the others' outcome; a failure of the whole request is thrown, its message starting
 /// with Kafka's name of the request (`CreateTopics: ...`).
 ///
-/// - Important: Threads and deadlines. Each call creates a short-lived librdkafka handle on a thread of the
-///   library's own, makes its requests there, and destroys the handle; Swift's cooperative thread pool is never
-///   blocked, and the handle's log lines go to the client's `logger`. Each call's `timeout` bounds every request
-///   it makes, and the call returns within it plus 5 s whatever librdkafka does. Calls may run concurrently.
+/// - Important: Threads, handles and deadlines. Each call runs on a thread of the library's own, so Swift's
+///   cooperative thread pool is never blocked; calls may run concurrently. They share one librdkafka handle,
+///   made by the first call and kept connected (copies of the client share it as well, until a copy changes its
+///   settings); it is destroyed when the last copy is gone. The calls for one consumer group's offsets
+///   (``committedOffsets(group:partitions:timeout:)``, ``commitOffsets(group:_:timeout:)``,
+///   ``consumerGroupLag(_:topics:timeout:)``, ``resetConsumerGroupOffsets(_:topics:to:execute:timeout:)``) make a
+///   handle of that group for the call. Log lines go to the client's `logger`. Each call's `timeout` bounds every
+///   request it makes, and the call returns within it plus 5 s whatever librdkafka does.
 ///
 /// - Note: librdkafka's embedded cluster (`EmbeddedCluster`) answers no admin request. It names no controller
 ///   among its brokers, and every admin request is refused there at once with ``KafkaError/Code/unsupported``,
@@ -27,14 +31,16 @@ public import Logging
 ///   watermarks, offsets, a group's committed offsets and lag, and offset resets.
 public struct KafkaAdminClient: Sendable {
     /// The bootstrap servers (`bootstrap.servers`).
-    public var bootstrapServers: [String]
+    public var bootstrapServers: [String] { didSet { shared = makeShared() } }
     /// How to connect: TLS and SASL, as for producers and consumers (see ``KafkaConfiguration/Security``).
-    /// An OAUTHBEARER token provider is not supported here (each call's short-lived handle would need it served);
-    /// use OIDC, or a producer or consumer. Default: plaintext.
-    public var security: KafkaConfiguration.Security
+    /// An OAUTHBEARER token provider is not supported here (nothing polls the client's handle between calls to
+    /// serve its refreshes); use OIDC, or a producer or consumer. Default: plaintext.
+    public var security: KafkaConfiguration.Security { didSet { shared = makeShared() } }
     /// Any other librdkafka property (timeouts, ...), applied last.
-    public var librdkafkaOverrides: [String: String]
+    public var librdkafkaOverrides: [String: String] { didSet { shared = makeShared() } }
     let logger: Logger
+    /// The handle the calls share (copies of this client share it too, until one changes its settings).
+    private var shared: SharedAdminHandle
 
     /// A client for `bootstrapServers`; no connection is made before the first call.
     public init(
@@ -47,6 +53,50 @@ public struct KafkaAdminClient: Sendable {
         self.security = security
         self.librdkafkaOverrides = librdkafkaOverrides
         self.logger = logger
+        self.shared = Self.makeShared(bootstrapServers, security, librdkafkaOverrides, logger)
+    }
+
+    private func makeShared() -> SharedAdminHandle {
+        Self.makeShared(bootstrapServers, security, librdkafkaOverrides, logger)
+    }
+
+    private static func makeShared(
+        _ bootstrapServers: [String],
+        _ security: KafkaConfiguration.Security,
+        _ librdkafkaOverrides: [String: String],
+        _ logger: Logger
+    ) -> SharedAdminHandle {
+        SharedAdminHandle(
+            kind: .producer,
+            properties: sharedProperties(bootstrapServers, security, librdkafkaOverrides),
+            logger: logger
+        )
+    }
+
+    /// The shared handle's properties: a producer that never produces (no consumer group machinery), and never
+    /// creates a topic by asking for its metadata.
+    private static func sharedProperties(
+        _ bootstrapServers: [String],
+        _ security: KafkaConfiguration.Security,
+        _ librdkafkaOverrides: [String: String]
+    ) -> LibrdkafkaProperties {
+        var p = LibrdkafkaProperties()
+        p.set("bootstrap.servers", bootstrapServers.joined(separator: ","))
+        p.set("client.id", "swift-kafka-admin")
+        p.set("allow.auto.create.topics", false)
+        p.set(contentsOf: security.properties)
+        p.set(contentsOf: librdkafkaOverrides.sorted(by: { $0.key < $1.key }))
+        return p
+    }
+
+    /// Runs `body` with the handle the client's calls share, on a thread of the library's own, by `timeout` plus
+    /// 5 s.
+    func withSharedClient<T: Sendable>(
+        _ operation: String,
+        timeout: Duration,
+        _ body: @escaping @Sendable (RDKafkaClient) throws(KafkaError) -> T
+    ) async throws -> T {
+        try await shared.run(operation: operation, timeout: timeout, body)
     }
 
     func properties(group: String?) -> LibrdkafkaProperties {
@@ -72,6 +122,7 @@ public struct KafkaAdminClient: Sendable {
             )
         }
         try properties(group: nil).validate()
+        try Self.sharedProperties(bootstrapServers, security, librdkafkaOverrides).validate()
     }
 
     /// The cluster's brokers and `topics` (every topic when `nil`). A topic that does not exist is listed with
@@ -80,12 +131,7 @@ public struct KafkaAdminClient: Sendable {
     public func metadata(topics: [String]? = nil, timeout: Duration = .seconds(10)) async throws -> KafkaClusterMetadata
     {
         let ms = Int32(clamping: timeout.kafkaMilliseconds)
-        return try await RDKafkaClient.withTemporaryConsumer(
-            properties: properties(group: nil),
-            logger: logger,
-            operation: "Metadata",
-            timeout: timeout
-        ) {
+        return try await withSharedClient("Metadata", timeout: timeout) {
             client throws(KafkaError) in
             try client.metadata(topics: topics, timeoutMilliseconds: ms)
         }
@@ -98,12 +144,7 @@ public struct KafkaAdminClient: Sendable {
         timeout: Duration = .seconds(10)
     ) async throws -> [KafkaTopicPartition: KafkaWatermarks] {
         let ms = Int32(clamping: timeout.kafkaMilliseconds)
-        return try await RDKafkaClient.withTemporaryConsumer(
-            properties: properties(group: nil),
-            logger: logger,
-            operation: "watermarks",
-            timeout: timeout
-        ) {
+        return try await withSharedClient("watermarks", timeout: timeout) {
             client throws(KafkaError) in
             var result: [KafkaTopicPartition: KafkaWatermarks] = [:]
             for partition in partitions {
@@ -122,12 +163,7 @@ public struct KafkaAdminClient: Sendable {
         timeout: Duration = .seconds(10)
     ) async throws -> [KafkaTopicPartition: KafkaOffset] {
         let ms = Int32(clamping: timeout.kafkaMilliseconds)
-        return try await RDKafkaClient.withTemporaryConsumer(
-            properties: properties(group: nil),
-            logger: logger,
-            operation: "ListOffsets",
-            timeout: timeout
-        ) {
+        return try await withSharedClient("ListOffsets", timeout: timeout) {
             client throws(KafkaError) in
             try client.offsets(
                 forTimes: partitions.map { ($0, timestamp.millisecondsSinceEpoch) },

@@ -40,6 +40,24 @@ extension RDKafkaClient {
         deadline: (operation: String, instant: ContinuousClock.Instant)? = nil,
         _ body: @escaping @Sendable (RDKafkaClient) throws(KafkaError) -> T
     ) async throws -> T {
+        try await onKafkaThread(deadline: deadline, onDeadline: {}) { () throws(KafkaError) -> T in
+            let client = try RDKafkaClient.make(kind: kind, properties: properties, logger: logger)
+            let result = Result { () throws(KafkaError) -> T in try body(client) }
+            client.serveQueuedLogs()
+            client.guard.closeAndWait()
+            client.destroy()
+            return try result.get()
+        }
+    }
+
+    /// Runs `work` on a new thread of the library's own (off Swift's cooperative pool) and returns its result;
+    /// with a `deadline`, returns by then whatever `work` does: at the deadline it throws
+    /// ``KafkaError/Code/timedOut`` and calls `onDeadline`, and `work` finishes on its thread when it can.
+    static func onKafkaThread<T: Sendable>(
+        deadline: (operation: String, instant: ContinuousClock.Instant)?,
+        onDeadline: @escaping @Sendable () -> Void,
+        _ work: @escaping @Sendable () throws(KafkaError) -> T
+    ) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let once = ResumeOnce(continuation)
             var timer: Task<Void, Never>? = nil
@@ -50,31 +68,22 @@ extension RDKafkaClient {
                     } catch {
                         return
                     }
-                    once.resume(
+                    if once.resume(
                         with: .failure(
                             KafkaError(
                                 code: .timedOut,
                                 message: "\(deadline.operation): librdkafka did not answer by the call's deadline"
                             )
                         )
-                    )
+                    ) {
+                        onDeadline()
+                    }
                 }
             }
             let cancelTimer = timer.map { timer in { @Sendable in timer.cancel() } }
             do throws(KafkaError) {
                 try KafkaThread.detach(name: "kafka-admin") {
-                    let client: RDKafkaClient
-                    do throws(KafkaError) {
-                        client = try RDKafkaClient.make(kind: kind, properties: properties, logger: logger)
-                    } catch {
-                        cancelTimer?()
-                        once.resume(with: .failure(error))
-                        return
-                    }
-                    let result = Result { () throws(KafkaError) -> T in try body(client) }
-                    client.serveQueuedLogs()
-                    client.guard.closeAndWait()
-                    client.destroy()
+                    let result = Result { () throws(KafkaError) -> T in try work() }
                     cancelTimer?()
                     once.resume(with: result)
                 }
@@ -86,7 +95,7 @@ extension RDKafkaClient {
     }
 
     /// Serves what is queued without waiting (log lines, errors), dropping messages and delivery reports.
-    private func serveQueuedLogs() {
+    func serveQueuedLogs() {
         switch kind {
         case .consumer:
             while let message = rd_kafka_consumer_poll(pointer, 0) {
@@ -102,18 +111,21 @@ extension RDKafkaClient {
 }
 
 /// A continuation that the first of several resumers resumes; the others are ignored.
-private final class ResumeOnce<T: Sendable>: Sendable {
+final class ResumeOnce<T: Sendable>: Sendable {
     private let continuation: Mutex<CheckedContinuation<T, any Error>?>
 
     init(_ continuation: CheckedContinuation<T, any Error>) {
         self.continuation = Mutex(continuation)
     }
 
-    func resume(with result: Result<T, KafkaError>) {
+    /// Resumes the continuation unless another resumer did; returns whether this call did.
+    @discardableResult
+    func resume(with result: Result<T, KafkaError>) -> Bool {
         let taken = continuation.withLock { value in
             defer { value = nil }
             return value
         }
         taken?.resume(with: result.mapError { $0 as any Error })
+        return taken != nil
     }
 }

@@ -1,4 +1,5 @@
 import Kafka
+import KafkaTesting
 import Logging
 import Synchronization
 import Testing
@@ -55,5 +56,38 @@ struct LoggingTests {
         #expect(connectionLines.allSatisfy { $0.metadata[KafkaLoggingKeys.clientID] == "log-check" })
         #expect(connectionLines.contains { $0.level == .error || $0.level == .warning })
         #expect(entries.contains { $0.metadata[KafkaLoggingKeys.facility] != nil }, "librdkafka's facility is kept")
+    }
+}
+
+@Suite("Admin client handle", .timeLimit(.minutes(1)))
+struct AdminHandleTests {
+    @Test("an admin client's calls share one connected handle, and its copies too, until a copy changes its settings")
+    func callsShareOneHandle() async throws {
+        let cluster = try EmbeddedCluster(brokers: 1)
+        try await cluster.createTopic("t", partitions: 2)
+        let store = RecordingLogHandler.Store()
+        var logger = Logger(label: "capture", factory: { _ in RecordingLogHandler(store: store) })
+        logger.logLevel = .info
+        let admin = KafkaAdminClient(bootstrapServers: [cluster.bootstrapServers], logger: logger)
+        func handlesStarted() -> Int {
+            store.entries.withLock { $0.filter { $0.message.contains("started on librdkafka") }.count }
+        }
+        _ = try await admin.describeCluster()
+        _ = try await admin.listTopics()
+        let partition = KafkaTopicPartition(topic: "t", partition: 0)
+        async let a = admin.watermarks(of: [partition])
+        async let b = admin.metadata(topics: ["t"])
+        _ = try await (a, b)
+        let copy = admin
+        _ = try await copy.describeTopics(["t"])
+        #expect(handlesStarted() == 1, "five calls, two of them at once, and a copy's: one handle")
+
+        var changed = admin
+        changed.librdkafkaOverrides = ["socket.timeout.ms": "10000"]
+        _ = try await changed.listTopics()
+        #expect(handlesStarted() == 2, "a copy with other settings has its own")
+        _ = try await admin.listTopics()
+        #expect(handlesStarted() == 2, "the original still has its own")
+        await cluster.shutdown()
     }
 }
