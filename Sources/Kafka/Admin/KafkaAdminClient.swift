@@ -67,26 +67,10 @@ public struct KafkaAdminClient: Sendable {
         _ logger: Logger
     ) -> SharedAdminHandle {
         SharedAdminHandle(
-            kind: .producer,
-            properties: sharedProperties(bootstrapServers, security, librdkafkaOverrides),
+            kind: .consumer,
+            properties: properties(bootstrapServers, security, librdkafkaOverrides, group: nil),
             logger: logger
         )
-    }
-
-    /// The shared handle's properties: a producer that never produces (no consumer group machinery), and never
-    /// creates a topic by asking for its metadata.
-    private static func sharedProperties(
-        _ bootstrapServers: [String],
-        _ security: KafkaConfiguration.Security,
-        _ librdkafkaOverrides: [String: String]
-    ) -> LibrdkafkaProperties {
-        var p = LibrdkafkaProperties()
-        p.set("bootstrap.servers", bootstrapServers.joined(separator: ","))
-        p.set("client.id", "swift-kafka-admin")
-        p.set("allow.auto.create.topics", false)
-        p.set(contentsOf: security.properties)
-        p.set(contentsOf: librdkafkaOverrides.sorted(by: { $0.key < $1.key }))
-        return p
     }
 
     /// Runs `body` with the handle the client's calls share, on a thread of the library's own, by `timeout` plus
@@ -100,6 +84,18 @@ public struct KafkaAdminClient: Sendable {
     }
 
     func properties(group: String?) -> LibrdkafkaProperties {
+        Self.properties(bootstrapServers, security, librdkafkaOverrides, group: group)
+    }
+
+    /// A consumer's properties that never joins a group (the shared handle, one-off queries), or one of `group`
+    /// (its committed offsets): consumer properties given to a command-line tool apply without librdkafka's warnings,
+    /// and asking for a topic's metadata never creates it.
+    private static func properties(
+        _ bootstrapServers: [String],
+        _ security: KafkaConfiguration.Security,
+        _ librdkafkaOverrides: [String: String],
+        group: String?
+    ) -> LibrdkafkaProperties {
         var p = LibrdkafkaProperties()
         p.set("bootstrap.servers", bootstrapServers.joined(separator: ","))
         p.set("client.id", "swift-kafka-admin")
@@ -122,7 +118,6 @@ public struct KafkaAdminClient: Sendable {
             )
         }
         try properties(group: nil).validate()
-        try Self.sharedProperties(bootstrapServers, security, librdkafkaOverrides).validate()
     }
 
     /// The cluster's brokers and `topics` (every topic when `nil`). A topic that does not exist is listed with
