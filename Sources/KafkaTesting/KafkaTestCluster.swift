@@ -43,17 +43,33 @@ public struct ExternalCluster: KafkaTestCluster {
     }
 
     public func createTopic(_ name: String, partitions: Int = 1, replicationFactor: Int = 1) async throws {
-        try await admin.createTopic(
-            KafkaNewTopic(name: name, partitions: partitions, replicationFactor: replicationFactor)
-        )
+        try await withAdmin { admin in
+            try await admin.createTopic(
+                KafkaNewTopic(name: name, partitions: partitions, replicationFactor: replicationFactor)
+            )
+        }
     }
 
     /// Deletes topic `name` and its messages.
     public func deleteTopic(_ name: String) async throws {
-        try await admin.deleteTopics([name]).throwIfAnyFailed()
+        try await withAdmin { admin in try await admin.deleteTopics([name]).throwIfAnyFailed() }
     }
 
-    /// An admin client for the cluster, with its security settings; its log lines at error level only.
+    /// Runs `body` with a new ``admin`` client and disconnects it after.
+    private func withAdmin(_ body: (KafkaAdminClient) async throws -> Void) async throws {
+        let admin = self.admin
+        let outcome: Result<Void, any Error>
+        do {
+            try await body(admin)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        await admin.close()
+        try outcome.get()
+    }
+
+    /// A new admin client for the cluster, with its security settings; its log lines at error level only.
     public var admin: KafkaAdminClient {
         var logger = Logger(label: "swift-kafka.test-cluster-admin")
         logger.logLevel = .error

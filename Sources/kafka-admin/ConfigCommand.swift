@@ -48,7 +48,7 @@ struct ConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try options.client()
-            try await runAdmin {
+            try await runAdmin(admin) {
                 let results = try await admin.describeConfigs(resource.resources, timeout: options.timeout)
                 try finish(AdminReports.configs(results, onlyOverrides: !all, json: options.json), results)
             }
@@ -63,7 +63,7 @@ struct ConfigCommand: AsyncParsableCommand {
         execute: Bool
     ) async throws {
         let admin = try options.client()
-        try await runAdmin {
+        try await runAdmin(admin) {
             let target = resource.resources[0]
             guard execute else {
                 let current = try await admin.describeConfigs([target], timeout: options.timeout)

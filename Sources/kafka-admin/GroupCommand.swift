@@ -41,7 +41,7 @@ struct GroupCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try options.client()
-            try await runAdmin {
+            try await runAdmin(admin) {
                 let list = try await admin.listConsumerGroups(states: try parsedStates(), timeout: options.timeout)
                 writeStandardOutput(AdminReports.groupList(list, json: options.json))
                 for error in list.errors { printError("kafka-admin: incomplete listing: \(error.message)") }
@@ -62,7 +62,7 @@ struct GroupCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try options.client()
-            try await runAdmin {
+            try await runAdmin(admin) {
                 let results = try await admin.describeConsumerGroups(groups, timeout: options.timeout)
                 try finish(AdminReports.groupDescriptions(results, json: options.json), results)
             }
@@ -83,7 +83,7 @@ struct GroupCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try options.client()
-            try await runAdmin {
+            try await runAdmin(admin) {
                 guard execute else {
                     dryRun(groups.map { "delete consumer group \($0) and its committed offsets" })
                     return
@@ -117,7 +117,7 @@ struct GroupCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try options.client()
-            try await runAdmin {
+            try await runAdmin(admin) {
                 let rows = try await admin.consumerGroupLag(
                     group,
                     topics: topics.isEmpty ? nil : topics,
@@ -169,7 +169,7 @@ struct GroupCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try options.client()
-            try await runAdmin {
+            try await runAdmin(admin) {
                 let target = try parseResetTarget(to, flag: "--to")
                 let parsed = try topics.map { try parseTopicPartition($0, flag: "-t") }
                 var partitions: [KafkaTopicPartition] = []
@@ -235,7 +235,7 @@ struct GroupCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try options.client()
-            try await runAdmin {
+            try await runAdmin(admin) {
                 var partitions: [KafkaTopicPartition] = []
                 for (topic, partition) in try topics.map({ try parseTopicPartition($0, flag: "-t") }) {
                     if let partition {

@@ -102,17 +102,26 @@ struct AdminOptions: ParsableArguments {
     }
 }
 
-/// Runs `body`; a thrown error is printed as `kafka-admin: ...` and ends the process with status 1 (2 for a
-/// request refused before sending).
-func runAdmin(_ body: () async throws -> Void) async throws {
+/// Runs `body`, then disconnects `admin`; a thrown error is printed as `kafka-admin: ...` and ends the process with
+/// status 1 (2 for a request refused before sending).
+func runAdmin(_ admin: KafkaAdminClient, _ body: () async throws -> Void) async throws {
+    let outcome: Result<Void, any Error>
     do {
         try await body()
-    } catch let exit as ExitCode {
+        outcome = .success(())
+    } catch {
+        outcome = .failure(error)
+    }
+    await admin.close()
+    switch outcome {
+    case .success:
+        return
+    case .failure(let exit as ExitCode):
         throw exit
-    } catch let error as KafkaError {
+    case .failure(let error as KafkaError):
         printError("kafka-admin: \(error.message)")
         throw ExitCode(error.code == .invalidUsage ? 2 : 1)
-    } catch {
+    case .failure(let error):
         printError("kafka-admin: \(error)")
         throw ExitCode(1)
     }

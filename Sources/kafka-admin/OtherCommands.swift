@@ -52,7 +52,7 @@ struct RecordsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try options.client()
-            try await runAdmin {
+            try await runAdmin(admin) {
                 var offsets: [KafkaTopicPartition: KafkaOffset] = [:]
                 for (topic, partition, offset) in try parsed() {
                     if let partition {
@@ -189,7 +189,7 @@ struct ACLCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try options.client()
-            try await runAdmin {
+            try await runAdmin(admin) {
                 let results = try await admin.createACLs([try acl.binding()], timeout: options.timeout)
                 try finish(
                     AdminReports.outcomes(results, itemTitle: "ACL", itemKey: "acl", json: options.json),
@@ -212,7 +212,7 @@ struct ACLCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try options.client()
-            try await runAdmin {
+            try await runAdmin(admin) {
                 let bindings = try await admin.describeACLs(try acl.filter(), timeout: options.timeout)
                 writeStandardOutput(AdminReports.acls(bindings, json: options.json))
             }
@@ -241,7 +241,7 @@ struct ACLCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try options.client()
-            try await runAdmin {
+            try await runAdmin(admin) {
                 let filter = try acl.filter()
                 guard execute else {
                     let matches = try await admin.describeACLs(filter, timeout: options.timeout)
@@ -271,7 +271,7 @@ struct ClusterCommand: AsyncParsableCommand {
 
     func run() async throws {
         let admin = try options.client()
-        try await runAdmin {
+        try await runAdmin(admin) {
             writeStandardOutput(
                 AdminReports.cluster(try await admin.describeCluster(timeout: options.timeout), json: options.json)
             )

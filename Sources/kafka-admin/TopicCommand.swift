@@ -73,7 +73,7 @@ struct TopicCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try options.client()
-            try await runAdmin {
+            try await runAdmin(admin) {
                 var results = try await admin.createTopics(
                     try topics(),
                     validateOnly: validateOnly,
@@ -117,7 +117,7 @@ struct TopicCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try options.client()
-            try await runAdmin {
+            try await runAdmin(admin) {
                 guard execute else {
                     let metadata = try await admin.metadata(topics: names, timeout: options.timeout)
                     dryRun(
@@ -154,7 +154,7 @@ struct TopicCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try options.client()
-            try await runAdmin {
+            try await runAdmin(admin) {
                 let topics = try await admin.listTopics(includeInternal: `internal`, timeout: options.timeout)
                 writeStandardOutput(AdminReports.topicList(topics, json: options.json))
             }
@@ -173,7 +173,7 @@ struct TopicCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try options.client()
-            try await runAdmin {
+            try await runAdmin(admin) {
                 var topics = names
                 if topics.isEmpty {
                     topics = try await admin.listTopics(includeInternal: `internal`, timeout: options.timeout).map(
@@ -220,7 +220,7 @@ struct TopicCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try options.client()
-            try await runAdmin {
+            try await runAdmin(admin) {
                 let results = try await admin.createPartitions(
                     try increases(),
                     validateOnly: validateOnly,

@@ -268,6 +268,7 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
             printError("kafka-tail: \(error)")
             throw ExitCode(2)
         }
+        let outcome: Result<Void, any Error>
         do {
             if listMetadata {
                 try await runListMetadata(admin)
@@ -280,9 +281,16 @@ struct KafkaTail: AsyncParsableCommand, Sendable {
             } else {
                 try await TailRun(command: self, admin: admin, properties: properties, logger: logger).run()
             }
-        } catch let exit as ExitCode {
-            throw exit
+            outcome = .success(())
         } catch {
+            outcome = .failure(error)
+        }
+        // The admin client's shared connection (metadata, watermarks), closed before exiting.
+        await admin.close()
+        switch outcome {
+        case .success: return
+        case .failure(let exit as ExitCode): throw exit
+        case .failure(let error):
             printError("kafka-tail: \(error)")
             throw ExitCode(1)
         }

@@ -73,6 +73,13 @@ public struct KafkaAdminClient: Sendable {
         )
     }
 
+    /// Disconnects now: destroys the librdkafka handle the client's calls (and its copies') share, instead of when
+    /// the last copy is gone. A later call connects again. Calls under way finish first (the last of them destroys
+    /// the handle).
+    public func close() async {
+        await shared.close()
+    }
+
     /// Runs `body` with the handle the client's calls share, on a thread of the library's own, by `timeout` plus
     /// 5 s.
     func withSharedClient<T: Sendable>(

@@ -64,6 +64,35 @@ final class SharedAdminHandle: Sendable {
         current.withLock { $0 }?.abandon()
     }
 
+    /// Destroys the handle now (the next call makes a new one), waiting for that off Swift's cooperative pool. A
+    /// handle that calls still use is destroyed by the last of them instead.
+    func close() async {
+        guard
+            let entry = current.withLock({ current -> Entry? in
+                defer { current = nil }
+                return current
+            })
+        else { return }
+        let idle = entry.use.withLock { use in
+            use.abandoned = true
+            return use.users == 0
+        }
+        guard idle else { return }
+        let client = entry.client
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let work: @Sendable () -> Void = {
+                client.guard.closeAndWait()
+                client.destroy()
+                continuation.resume()
+            }
+            do throws(KafkaError) {
+                try KafkaThread.detach(name: "kafka-admin-close", work)
+            } catch {
+                work()
+            }
+        }
+    }
+
     /// Runs `body` with the shared handle on a thread of the library's own; returns by `timeout` plus 5 s
     /// whatever librdkafka does (see ``RDKafkaClient/onKafkaThread(deadline:onDeadline:_:)``).
     func run<T: Sendable>(

@@ -88,6 +88,12 @@ struct AdminHandleTests {
         #expect(handlesStarted() == 2, "a copy with other settings has its own")
         _ = try await admin.listTopics()
         #expect(handlesStarted() == 2, "the original still has its own")
+
+        await admin.close()
+        _ = try await copy.listTopics()
+        #expect(handlesStarted() == 3, "after close(), which the copies share, the next call connects again")
+        await copy.close()
+        await changed.close()
         await cluster.shutdown()
     }
 }
