@@ -16,13 +16,18 @@ final class SharedAdminHandle: Sendable {
 
         init(_ client: RDKafkaClient) { self.client = client }
 
-        /// Marks the handle given up; destroys it at once when no call uses it.
-        func abandon() {
+        /// Marks the handle given up and destroys it when no call uses it, then calls `destroyed`. While calls use it,
+        /// the last of them destroys it, and `destroyed` is called at once.
+        func abandon(destroyed: (@Sendable () -> Void)? = nil) {
             let idle = use.withLock { use in
                 use.abandoned = true
                 return use.users == 0
             }
-            if idle { Entry.destroy(client) }
+            if idle {
+                Entry.destroy(client, then: destroyed)
+            } else {
+                destroyed?()
+            }
         }
 
         /// A call is done with the handle.
@@ -35,11 +40,12 @@ final class SharedAdminHandle: Sendable {
             if destroy { Entry.destroy(client) }
         }
 
-        /// Destroys `client` (blocking: on a thread of its own when called from elsewhere).
-        static func destroy(_ client: RDKafkaClient) {
+        /// Destroys `client` on a thread of its own (it blocks), then calls `then`.
+        static func destroy(_ client: RDKafkaClient, then: (@Sendable () -> Void)? = nil) {
             let work: @Sendable () -> Void = {
                 client.guard.closeAndWait()
                 client.destroy()
+                then?()
             }
             do throws(KafkaError) {
                 try KafkaThread.detach(name: "kafka-admin-close", work)
@@ -73,23 +79,8 @@ final class SharedAdminHandle: Sendable {
                 return current
             })
         else { return }
-        let idle = entry.use.withLock { use in
-            use.abandoned = true
-            return use.users == 0
-        }
-        guard idle else { return }
-        let client = entry.client
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let work: @Sendable () -> Void = {
-                client.guard.closeAndWait()
-                client.destroy()
-                continuation.resume()
-            }
-            do throws(KafkaError) {
-                try KafkaThread.detach(name: "kafka-admin-close", work)
-            } catch {
-                work()
-            }
+            entry.abandon { continuation.resume() }
         }
     }
 
