@@ -105,6 +105,19 @@ struct CLIAdminTests {
         ])
         #expect(latest.stdout.contains("\"partition\":0,\"current\":0,\"new\":3,\"executed\":true"), "\(latest.stdout)")
 
+        let dryGroupDelete = try await admin(["group", "delete", group, "-b", b])
+        #expect(dryGroupDelete.status == 0, "\(dryGroupDelete.stderr)")
+        #expect(
+            dryGroupDelete.stdout == "would delete consumer group \(group) and its committed offsets\n"
+                + "dry run: nothing changed (add --execute to do it)\n",
+            "\(dryGroupDelete.stdout)"
+        )
+        let dryOffsetDelete = try await admin(["group", "delete-offsets", group, "-t", topic, "-b", b])
+        #expect(dryOffsetDelete.stdout.contains("would delete group \(group)'s committed offset of \(topic):0\n"))
+        #expect(dryOffsetDelete.stdout.contains("would delete group \(group)'s committed offset of \(topic):1\n"))
+        let stillCommitted = try await admin(["group", "offsets", group, "-t", topic, "-J", "-b", b])
+        #expect(stillCommitted.stdout.contains("\"partition\":0,\"committed\":3"), "the dry runs changed nothing")
+
         for (arguments, operation) in [
             (["topic", "create", "x", "--partitions", "1"], "CreateTopics"),
             (["topic", "delete", topic, "--execute"], "DeleteTopics"),
@@ -149,6 +162,15 @@ struct CLIAdminTests {
         #expect(set.status == 0, "\(set.stderr)")
         let described = try await admin(["config", "describe", "--topic", topic, "--all", "-J", "-b", b])
         #expect(described.stdout.contains("{\"name\":\"retention.ms\",\"value\":\"1000\""), "\(described.stdout)")
+
+        let dryConfigDelete = try await admin(["config", "delete", "--topic", topic, "retention.ms", "-b", b])
+        #expect(
+            dryConfigDelete.stdout.contains("would delete retention.ms on topic \(topic) (now: 1000)"),
+            "\(dryConfigDelete.stdout)"
+        )
+        let dryACLDelete = try await admin(["acl", "delete", "--topic", topic, "-b", b])
+        #expect(dryACLDelete.status == 0, "\(dryACLDelete.stderr)")
+        #expect(dryACLDelete.stdout == "dry run: nothing changed (add --execute to do it)\n", "no ACL matches")
 
         let dryDelete = try await admin(["topic", "delete", topic, "-b", b])
         #expect(dryDelete.stdout.contains("would delete topic \(topic)"))
