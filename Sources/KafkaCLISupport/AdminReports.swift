@@ -134,14 +134,7 @@ public enum AdminReports {
         for entry in results.entries {
             switch entry.result {
             case .failure(let error):
-                if json {
-                    var line = JSONLine()
-                    line.add("topic", entry.item)
-                    line.add(error: error)
-                    text += line.line
-                } else {
-                    text += "Topic: \(entry.item)\tError: \(error.code.name): \(error.message)\n"
-                }
+                text += failedItem(key: "topic", title: "Topic", item: entry.item, error: error, json: json)
             case .success(let topic):
                 if json {
                     var line = JSONLine()
@@ -273,14 +266,7 @@ public enum AdminReports {
         for entry in results.entries {
             switch entry.result {
             case .failure(let error):
-                if json {
-                    var line = JSONLine()
-                    line.add("group", entry.item)
-                    line.add(error: error)
-                    text += line.line
-                } else {
-                    text += "Group: \(entry.item)\tError: \(error.code.name): \(error.message)\n"
-                }
+                text += failedItem(key: "group", title: "Group", item: entry.item, error: error, json: json)
             case .success(let group):
                 let coordinator = group.coordinator.map { "\($0.id) (\($0.host):\($0.port))" }
                 if json {
@@ -410,6 +396,15 @@ public enum AdminReports {
         for broker in cluster.brokers { table.rows.append(["\(broker.id)", "\(broker.host):\(broker.port)"]) }
         text += table.render()
         return text
+    }
+
+    /// A described item that failed: `{"<key>": item, "error": {...}}`, or `<Title>: item<TAB>Error: CODE: message`.
+    private static func failedItem(key: String, title: String, item: String, error: KafkaError, json: Bool) -> String {
+        guard json else { return "\(title): \(item)\tError: \(error.code.name): \(error.message)\n" }
+        var line = JSONLine()
+        line.add(key, item)
+        line.add(error: error)
+        return line.line
     }
 
     private static func trimTrailingSpaces(_ text: String) -> String {

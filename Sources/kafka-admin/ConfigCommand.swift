@@ -47,8 +47,7 @@ struct ConfigCommand: AsyncParsableCommand {
         @Flag(help: "Every entry, defaults included, with its source.") var all = false
 
         func run() async throws {
-            let admin = try options.client()
-            try await runAdmin(admin) {
+            try await options.run { admin in
                 let results = try await admin.describeConfigs(resource.resources, timeout: options.timeout)
                 try finish(AdminReports.configs(results, onlyOverrides: !all, json: options.json), results)
             }
@@ -62,8 +61,7 @@ struct ConfigCommand: AsyncParsableCommand {
         options: AdminOptions,
         execute: Bool
     ) async throws {
-        let admin = try options.client()
-        try await runAdmin(admin) {
+        try await options.run { admin in
             let target = resource.resources[0]
             guard execute else {
                 let current = try await admin.describeConfigs([target], timeout: options.timeout)

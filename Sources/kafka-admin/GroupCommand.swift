@@ -40,8 +40,7 @@ struct GroupCommand: AsyncParsableCommand {
         func validate() throws { _ = try parsedStates() }
 
         func run() async throws {
-            let admin = try options.client()
-            try await runAdmin(admin) {
+            try await options.run { admin in
                 let list = try await admin.listConsumerGroups(states: try parsedStates(), timeout: options.timeout)
                 writeStandardOutput(AdminReports.groupList(list, json: options.json))
                 for error in list.errors { printError("kafka-admin: incomplete listing: \(error.message)") }
@@ -61,8 +60,7 @@ struct GroupCommand: AsyncParsableCommand {
         func validate() throws { if groups.isEmpty { throw ValidationError("group describe needs a group id") } }
 
         func run() async throws {
-            let admin = try options.client()
-            try await runAdmin(admin) {
+            try await options.run { admin in
                 let results = try await admin.describeConsumerGroups(groups, timeout: options.timeout)
                 try finish(AdminReports.groupDescriptions(results, json: options.json), results)
             }
@@ -82,8 +80,7 @@ struct GroupCommand: AsyncParsableCommand {
         func validate() throws { if groups.isEmpty { throw ValidationError("group delete needs a group id") } }
 
         func run() async throws {
-            let admin = try options.client()
-            try await runAdmin(admin) {
+            try await options.run { admin in
                 guard execute else {
                     dryRun(groups.map { "delete consumer group \($0) and its committed offsets" })
                     return
@@ -116,8 +113,7 @@ struct GroupCommand: AsyncParsableCommand {
         var topics: [String] = []
 
         func run() async throws {
-            let admin = try options.client()
-            try await runAdmin(admin) {
+            try await options.run { admin in
                 let rows = try await admin.consumerGroupLag(
                     group,
                     topics: topics.isEmpty ? nil : topics,
@@ -168,8 +164,7 @@ struct GroupCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let admin = try options.client()
-            try await runAdmin(admin) {
+            try await options.run { admin in
                 let target = try parseResetTarget(to, flag: "--to")
                 let parsed = try topics.map { try parseTopicPartition($0, flag: "-t") }
                 var partitions: [KafkaTopicPartition] = []
@@ -234,8 +229,7 @@ struct GroupCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let admin = try options.client()
-            try await runAdmin(admin) {
+            try await options.run { admin in
                 var partitions: [KafkaTopicPartition] = []
                 for (topic, partition) in try topics.map({ try parseTopicPartition($0, flag: "-t") }) {
                     if let partition {

@@ -102,9 +102,18 @@ struct AdminOptions: ParsableArguments {
     }
 }
 
+extension AdminOptions {
+    /// Runs `body` with the admin client, then disconnects it; a thrown error is printed as `kafka-admin: ...` and
+    /// ends the process with status 1 (2 for a request refused before sending).
+    func run(_ body: (KafkaAdminClient) async throws -> Void) async throws {
+        let admin = try client()
+        try await runAdmin(admin) { try await body(admin) }
+    }
+}
+
 /// Runs `body`, then disconnects `admin`; a thrown error is printed as `kafka-admin: ...` and ends the process with
 /// status 1 (2 for a request refused before sending).
-func runAdmin(_ admin: KafkaAdminClient, _ body: () async throws -> Void) async throws {
+private func runAdmin(_ admin: KafkaAdminClient, _ body: () async throws -> Void) async throws {
     let outcome: Result<Void, any Error>
     do {
         try await body()

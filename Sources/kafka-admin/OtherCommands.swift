@@ -51,8 +51,7 @@ struct RecordsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let admin = try options.client()
-            try await runAdmin(admin) {
+            try await options.run { admin in
                 var offsets: [KafkaTopicPartition: KafkaOffset] = [:]
                 for (topic, partition, offset) in try parsed() {
                     if let partition {
@@ -188,8 +187,7 @@ struct ACLCommand: AsyncParsableCommand {
         func validate() throws { _ = try acl.binding() }
 
         func run() async throws {
-            let admin = try options.client()
-            try await runAdmin(admin) {
+            try await options.run { admin in
                 let results = try await admin.createACLs([try acl.binding()], timeout: options.timeout)
                 try finish(
                     AdminReports.outcomes(results, itemTitle: "ACL", itemKey: "acl", json: options.json),
@@ -211,8 +209,7 @@ struct ACLCommand: AsyncParsableCommand {
         func validate() throws { _ = try acl.filter() }
 
         func run() async throws {
-            let admin = try options.client()
-            try await runAdmin(admin) {
+            try await options.run { admin in
                 let bindings = try await admin.describeACLs(try acl.filter(), timeout: options.timeout)
                 writeStandardOutput(AdminReports.acls(bindings, json: options.json))
             }
@@ -240,8 +237,7 @@ struct ACLCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let admin = try options.client()
-            try await runAdmin(admin) {
+            try await options.run { admin in
                 let filter = try acl.filter()
                 guard execute else {
                     let matches = try await admin.describeACLs(filter, timeout: options.timeout)
@@ -270,8 +266,7 @@ struct ClusterCommand: AsyncParsableCommand {
     @OptionGroup var options: AdminOptions
 
     func run() async throws {
-        let admin = try options.client()
-        try await runAdmin(admin) {
+        try await options.run { admin in
             writeStandardOutput(
                 AdminReports.cluster(try await admin.describeCluster(timeout: options.timeout), json: options.json)
             )

@@ -72,8 +72,7 @@ struct TopicCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let admin = try options.client()
-            try await runAdmin(admin) {
+            try await options.run { admin in
                 var results = try await admin.createTopics(
                     try topics(),
                     validateOnly: validateOnly,
@@ -116,8 +115,7 @@ struct TopicCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let admin = try options.client()
-            try await runAdmin(admin) {
+            try await options.run { admin in
                 guard execute else {
                     let metadata = try await admin.metadata(topics: names, timeout: options.timeout)
                     dryRun(
@@ -153,8 +151,7 @@ struct TopicCommand: AsyncParsableCommand {
         @Flag(help: "Also list internal topics (__consumer_offsets, ...).") var `internal` = false
 
         func run() async throws {
-            let admin = try options.client()
-            try await runAdmin(admin) {
+            try await options.run { admin in
                 let topics = try await admin.listTopics(includeInternal: `internal`, timeout: options.timeout)
                 writeStandardOutput(AdminReports.topicList(topics, json: options.json))
             }
@@ -172,8 +169,7 @@ struct TopicCommand: AsyncParsableCommand {
         @Flag(help: "With no topic named: also internal topics.") var `internal` = false
 
         func run() async throws {
-            let admin = try options.client()
-            try await runAdmin(admin) {
+            try await options.run { admin in
                 var topics = names
                 if topics.isEmpty {
                     topics = try await admin.listTopics(includeInternal: `internal`, timeout: options.timeout).map(
@@ -219,8 +215,7 @@ struct TopicCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let admin = try options.client()
-            try await runAdmin(admin) {
+            try await options.run { admin in
                 let results = try await admin.createPartitions(
                     try increases(),
                     validateOnly: validateOnly,

@@ -640,23 +640,17 @@ extension RDKafkaClient {
         partitions: [KafkaTopicPartition]?,
         options: AdminRequestOptions
     ) throws(KafkaError) -> [KafkaTopicPartition: Result<KafkaOffset, KafkaError>] {
-        let list = partitions.map { RDKafkaTopicPartitionList($0.map { ($0, KafkaOffset.invalid) }) }
-        guard let request = rd_kafka_ListConsumerGroupOffsets_new(group, list?.pointer) else {
-            throw KafkaError.invalidAdminRequest("ListConsumerGroupOffsets: librdkafka refused group '\(group)'")
-        }
-        defer { rd_kafka_ListConsumerGroupOffsets_destroy(request) }
-        var handles: [OpaquePointer?] = [request]
-        let rk = pointer
-        return try adminRequest(options) { queue, adminOptions in
-            rd_kafka_ListConsumerGroupOffsets(rk, &handles, 1, adminOptions, queue)
-        } read: { event throws(KafkaError) in
-            var count = 0
-            let results = rd_kafka_ListConsumerGroupOffsets_result_groups(
-                rd_kafka_event_ListConsumerGroupOffsets_result(event),
-                &count
-            )
-            return try Self.groupPartitionResults(results, count, operation: "ListConsumerGroupOffsets")
-        }
+        try groupOffsetsRequest(
+            group,
+            partitions.map { RDKafkaTopicPartitionList($0.map { ($0, KafkaOffset.invalid) }) },
+            options: options,
+            make: { rd_kafka_ListConsumerGroupOffsets_new($0, $1) },
+            destroy: { rd_kafka_ListConsumerGroupOffsets_destroy($0) },
+            send: { rd_kafka_ListConsumerGroupOffsets($0, $1, 1, $2, $3) },
+            results: {
+                rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result($0), $1)
+            }
+        )
     }
 
     func alterConsumerGroupOffsets(
@@ -664,23 +658,20 @@ extension RDKafkaClient {
         offsets: [(KafkaTopicPartition, KafkaOffset)],
         options: AdminRequestOptions
     ) throws(KafkaError) -> [KafkaTopicPartition: Result<KafkaOffset, KafkaError>] {
-        let list = RDKafkaTopicPartitionList(offsets)
-        guard let request = rd_kafka_AlterConsumerGroupOffsets_new(group, list.pointer) else {
-            throw KafkaError.invalidAdminRequest("AlterConsumerGroupOffsets: librdkafka refused group '\(group)'")
-        }
-        defer { rd_kafka_AlterConsumerGroupOffsets_destroy(request) }
-        var handles: [OpaquePointer?] = [request]
-        let rk = pointer
-        return try adminRequest(options) { queue, adminOptions in
-            rd_kafka_AlterConsumerGroupOffsets(rk, &handles, 1, adminOptions, queue)
-        } read: { event throws(KafkaError) in
-            var count = 0
-            let results = rd_kafka_AlterConsumerGroupOffsets_result_groups(
-                rd_kafka_event_AlterConsumerGroupOffsets_result(event),
-                &count
-            )
-            return try Self.groupPartitionResults(results, count, operation: "AlterConsumerGroupOffsets")
-        }
+        try groupOffsetsRequest(
+            group,
+            RDKafkaTopicPartitionList(offsets),
+            options: options,
+            make: { rd_kafka_AlterConsumerGroupOffsets_new($0, $1) },
+            destroy: { rd_kafka_AlterConsumerGroupOffsets_destroy($0) },
+            send: { rd_kafka_AlterConsumerGroupOffsets($0, $1, 1, $2, $3) },
+            results: {
+                rd_kafka_AlterConsumerGroupOffsets_result_groups(
+                    rd_kafka_event_AlterConsumerGroupOffsets_result($0),
+                    $1
+                )
+            }
+        )
     }
 
     func deleteConsumerGroupOffsets(
@@ -688,22 +679,44 @@ extension RDKafkaClient {
         partitions: [KafkaTopicPartition],
         options: AdminRequestOptions
     ) throws(KafkaError) -> [KafkaTopicPartition: Result<KafkaOffset, KafkaError>] {
-        let list = RDKafkaTopicPartitionList(partitions.map { ($0, KafkaOffset.invalid) })
-        guard let request = rd_kafka_DeleteConsumerGroupOffsets_new(group, list.pointer) else {
-            throw KafkaError.invalidAdminRequest("DeleteConsumerGroupOffsets: librdkafka refused group '\(group)'")
+        try groupOffsetsRequest(
+            group,
+            RDKafkaTopicPartitionList(partitions.map { ($0, KafkaOffset.invalid) }),
+            options: options,
+            make: { rd_kafka_DeleteConsumerGroupOffsets_new($0, $1) },
+            destroy: { rd_kafka_DeleteConsumerGroupOffsets_destroy($0) },
+            send: { rd_kafka_DeleteConsumerGroupOffsets($0, $1, 1, $2, $3) },
+            results: {
+                rd_kafka_DeleteConsumerGroupOffsets_result_groups(
+                    rd_kafka_event_DeleteConsumerGroupOffsets_result($0),
+                    $1
+                )
+            }
+        )
+    }
+
+    /// One of the three group-offsets requests (each names one group): builds the request object from `group` and
+    /// `list`, sends it, and reads the group's one result.
+    private func groupOffsetsRequest(
+        _ group: String,
+        _ list: RDKafkaTopicPartitionList?,
+        options: AdminRequestOptions,
+        make: (String, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> OpaquePointer?,
+        destroy: (OpaquePointer) -> Void,
+        send: (OpaquePointer, UnsafeMutablePointer<OpaquePointer?>, OpaquePointer, OpaquePointer) -> Void,
+        results: (OpaquePointer, UnsafeMutablePointer<Int>) -> UnsafeMutablePointer<OpaquePointer?>?
+    ) throws(KafkaError) -> [KafkaTopicPartition: Result<KafkaOffset, KafkaError>] {
+        guard let request = make(group, list?.pointer) else {
+            throw KafkaError.invalidAdminRequest("\(options.operation): librdkafka refused group '\(group)'")
         }
-        defer { rd_kafka_DeleteConsumerGroupOffsets_destroy(request) }
+        defer { destroy(request) }
         var handles: [OpaquePointer?] = [request]
         let rk = pointer
         return try adminRequest(options) { queue, adminOptions in
-            rd_kafka_DeleteConsumerGroupOffsets(rk, &handles, 1, adminOptions, queue)
+            send(rk, &handles, adminOptions, queue)
         } read: { event throws(KafkaError) in
             var count = 0
-            let results = rd_kafka_DeleteConsumerGroupOffsets_result_groups(
-                rd_kafka_event_DeleteConsumerGroupOffsets_result(event),
-                &count
-            )
-            return try Self.groupPartitionResults(results, count, operation: "DeleteConsumerGroupOffsets")
+            return try Self.groupPartitionResults(results(event, &count), count, operation: options.operation)
         }
     }
 
@@ -723,42 +736,47 @@ extension RDKafkaClient {
     // MARK: - ACLs
 
     private func aclBinding(_ binding: KafkaACLBinding) throws(KafkaError) -> OpaquePointer {
-        var errstr = [CChar](repeating: 0, count: 512)
-        guard
-            let handle = rd_kafka_AclBinding_new(
-                rd_kafka_ResourceType_t(rawValue: binding.resourceType.raw),
-                binding.resourceName,
-                rd_kafka_ResourcePatternType_t(rawValue: binding.patternType.raw),
-                binding.principal,
-                binding.host,
-                rd_kafka_AclOperation_t(rawValue: binding.operation.raw),
-                rd_kafka_AclPermissionType_t(rawValue: binding.permission.raw),
-                &errstr,
-                errstr.count
-            )
-        else {
-            throw KafkaError.invalidAdminRequest("ACL \(binding): \(String(nulTerminated: errstr))")
+        try aclHandle(KafkaACLFilter(binding), what: "ACL \(binding)") {
+            rd_kafka_AclBinding_new($0, $1, $2, $3, $4, $5, $6, $7, $8)
         }
-        return handle
     }
 
     private func aclFilter(_ filter: KafkaACLFilter) throws(KafkaError) -> OpaquePointer {
-        var errstr = [CChar](repeating: 0, count: 512)
-        guard
-            let handle = rd_kafka_AclBindingFilter_new(
-                rd_kafka_ResourceType_t(rawValue: filter.resourceType.raw),
-                filter.resourceName,
-                rd_kafka_ResourcePatternType_t(rawValue: filter.patternType.raw),
-                filter.principal,
-                filter.host,
-                rd_kafka_AclOperation_t(rawValue: filter.operation.raw),
-                rd_kafka_AclPermissionType_t(rawValue: filter.permission.raw),
-                &errstr,
-                errstr.count
-            )
-        else {
-            throw KafkaError.invalidAdminRequest("ACL filter \(filter): \(String(nulTerminated: errstr))")
+        try aclHandle(filter, what: "ACL filter \(filter)") {
+            rd_kafka_AclBindingFilter_new($0, $1, $2, $3, $4, $5, $6, $7, $8)
         }
+    }
+
+    /// A binding (`rd_kafka_AclBinding_new`, every field given) or a filter (`rd_kafka_AclBindingFilter_new`,
+    /// `nil` names match any): the two take the same arguments.
+    private func aclHandle(
+        _ filter: KafkaACLFilter,
+        what: String,
+        new: (
+            rd_kafka_ResourceType_t, UnsafePointer<CChar>?, rd_kafka_ResourcePatternType_t, UnsafePointer<CChar>?,
+            UnsafePointer<CChar>?, rd_kafka_AclOperation_t, rd_kafka_AclPermissionType_t,
+            UnsafeMutablePointer<CChar>?, Int
+        ) -> OpaquePointer?
+    ) throws(KafkaError) -> OpaquePointer {
+        var errstr = [CChar](repeating: 0, count: 512)
+        let handle = withOptionalCString(filter.resourceName) { name in
+            withOptionalCString(filter.principal) { principal in
+                withOptionalCString(filter.host) { host in
+                    new(
+                        rd_kafka_ResourceType_t(rawValue: filter.resourceType.raw),
+                        name,
+                        rd_kafka_ResourcePatternType_t(rawValue: filter.patternType.raw),
+                        principal,
+                        host,
+                        rd_kafka_AclOperation_t(rawValue: filter.operation.raw),
+                        rd_kafka_AclPermissionType_t(rawValue: filter.permission.raw),
+                        &errstr,
+                        errstr.count
+                    )
+                }
+            }
+        }
+        guard let handle else { throw KafkaError.invalidAdminRequest("\(what): \(String(nulTerminated: errstr))") }
         return handle
     }
 
@@ -855,6 +873,12 @@ extension RDKafkaClient {
         let controller = rd_kafka_controllerid(pointer, timeoutMilliseconds)
         return (clusterID, controller >= 0 ? controller : nil)
     }
+}
+
+/// Runs `body` with `string` as a C string, or with `nil`.
+private func withOptionalCString<T>(_ string: String?, _ body: (UnsafePointer<CChar>?) -> T) -> T {
+    guard let string else { return body(nil) }
+    return string.withCString { body($0) }
 }
 
 /// Runs `body` with an array of C strings (`const char *`) that live for its duration.

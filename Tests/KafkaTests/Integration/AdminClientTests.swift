@@ -38,11 +38,13 @@ func adminClient(_ bootstrapServers: String) -> KafkaAdminClient {
 }
 
 /// Runs `body`, expecting a ``KafkaError`` (thrown, or as the only item's failure) whose message names
-/// `operation`, within `bound`: half the calls' default timeout (30 s), which a call waiting for an answer would
-/// reach (alone they take milliseconds; a loaded machine connecting to the brokers takes seconds).
+/// `operation` (and whose code is `code`, when given), within `bound`: by default half the calls' default timeout
+/// (30 s), which a call waiting for an answer would reach (alone they take milliseconds; a loaded machine
+/// connecting to the brokers takes seconds).
 func expectFailsFast(
     _ operation: String,
     within bound: Duration = .seconds(15),
+    code: KafkaError.Code? = nil,
     sourceLocation: SourceLocation = #_sourceLocation,
     _ body: () async throws -> Void
 ) async {
@@ -52,6 +54,7 @@ func expectFailsFast(
         Issue.record("\(operation) succeeded", sourceLocation: sourceLocation)
     } catch let error as KafkaError {
         #expect(error.message.contains(operation), "\(error)", sourceLocation: sourceLocation)
+        if let code { #expect(error.code == code, "\(error)", sourceLocation: sourceLocation) }
     } catch {
         Issue.record("\(operation): unexpected \(error)", sourceLocation: sourceLocation)
     }

@@ -144,7 +144,7 @@ public struct KafkaACLFilter: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The kind of resource an ACL protects.
-public enum KafkaACLResourceType: Hashable, Sendable, CaseIterable, CustomStringConvertible {
+public enum KafkaACLResourceType: Hashable, Sendable, CaseIterable, CustomStringConvertible, LibrdkafkaACLCode {
     /// Any kind (filters only).
     case any
     /// A topic.
@@ -163,11 +163,6 @@ public enum KafkaACLResourceType: Hashable, Sendable, CaseIterable, CustomString
         }
     }
 
-    init?(raw: UInt32) {
-        guard let value = Self.allCases.first(where: { $0.raw == raw }) else { return nil }
-        self = value
-    }
-
     public var description: String {
         switch self {
         case .any: return "any"
@@ -179,7 +174,7 @@ public enum KafkaACLResourceType: Hashable, Sendable, CaseIterable, CustomString
 }
 
 /// How an ACL's resource name matches resource names.
-public enum KafkaACLPatternType: Hashable, Sendable, CaseIterable, CustomStringConvertible {
+public enum KafkaACLPatternType: Hashable, Sendable, CaseIterable, CustomStringConvertible, LibrdkafkaACLCode {
     /// Any pattern type (filters only).
     case any
     /// Every binding that applies to the filter's name: literal, the `*` wildcard, and prefixes of it (filters
@@ -199,11 +194,6 @@ public enum KafkaACLPatternType: Hashable, Sendable, CaseIterable, CustomStringC
         }
     }
 
-    init?(raw: UInt32) {
-        guard let value = Self.allCases.first(where: { $0.raw == raw }) else { return nil }
-        self = value
-    }
-
     public var description: String {
         switch self {
         case .any: return "any"
@@ -215,7 +205,7 @@ public enum KafkaACLPatternType: Hashable, Sendable, CaseIterable, CustomStringC
 }
 
 /// An operation an ACL allows or denies.
-public enum KafkaACLOperation: Hashable, Sendable, CaseIterable, CustomStringConvertible {
+public enum KafkaACLOperation: Hashable, Sendable, CaseIterable, CustomStringConvertible, LibrdkafkaACLCode {
     /// Any operation (filters only).
     case any
     /// Every operation.
@@ -258,11 +248,6 @@ public enum KafkaACLOperation: Hashable, Sendable, CaseIterable, CustomStringCon
         }
     }
 
-    init?(raw: UInt32) {
-        guard let value = Self.allCases.first(where: { $0.raw == raw }) else { return nil }
-        self = value
-    }
-
     /// Kafka's name for it (`Read`, `DescribeConfigs`, ...), as `kafka-acls.sh` takes it.
     public var description: String {
         switch self {
@@ -290,7 +275,7 @@ public enum KafkaACLOperation: Hashable, Sendable, CaseIterable, CustomStringCon
 }
 
 /// Whether an ACL allows or denies.
-public enum KafkaACLPermission: Hashable, Sendable, CaseIterable, CustomStringConvertible {
+public enum KafkaACLPermission: Hashable, Sendable, CaseIterable, CustomStringConvertible, LibrdkafkaACLCode {
     /// Either (filters only).
     case any
     /// Denies the operation (wins over any allow).
@@ -306,16 +291,24 @@ public enum KafkaACLPermission: Hashable, Sendable, CaseIterable, CustomStringCo
         }
     }
 
-    init?(raw: UInt32) {
-        guard let value = Self.allCases.first(where: { $0.raw == raw }) else { return nil }
-        self = value
-    }
-
     public var description: String {
         switch self {
         case .any: return "any"
         case .deny: return "Deny"
         case .allow: return "Allow"
         }
+    }
+}
+
+/// An ACL enum's number in librdkafka's C enum (`rd_kafka_ResourceType_t`, `rd_kafka_AclOperation_t`, ...).
+protocol LibrdkafkaACLCode: CaseIterable {
+    var raw: UInt32 { get }
+}
+
+extension LibrdkafkaACLCode {
+    /// The case librdkafka's number stands for, or `nil` for one this library does not know.
+    init?(raw: UInt32) {
+        guard let value = Self.allCases.first(where: { $0.raw == raw }) else { return nil }
+        self = value
     }
 }
