@@ -134,6 +134,7 @@ case "produce":
 
     var failed = 0
     var t1 = 0.0
+    var tEnqueued = 0.0
     let t0 = now()
     switch args.mode {
     case "await":
@@ -190,6 +191,7 @@ case "produce":
         } else {
             for _ in 0..<n { _ = try await producer.enqueue(message) }
         }
+        tEnqueued = now()
         try await producer.flush(timeout: .seconds(120))
         t1 = now()
         await producer.close()
@@ -202,6 +204,7 @@ case "produce":
     let secs = t1 - t0
     print(
         "produce mode=\(args.mode) msgs=\(n) bytes=\(size) secs=\(String(format3: secs)) msgs_per_s=\(Int(Double(n) / secs)) failed=\(failed)"
+            + (tEnqueued > 0 ? " enqueue_secs=\(String(format3: tEnqueued - t0))" : "")
     )
     exit(failed == 0 ? 0 : 3)
 

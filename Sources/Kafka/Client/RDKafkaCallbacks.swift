@@ -29,6 +29,10 @@ final class RDKafkaCallbacks: Sendable {
     private let tokenRefresh = Mutex<(@Sendable () -> Void)?>(nil)
     /// Why connections fail (see ``ConnectionFailures``).
     let connectionFailures = Mutex(ConnectionFailures())
+    /// Where a producer's `dr_msg_cb` puts reports: set by the thread serving the main queue for the length of
+    /// its `rd_kafka_poll`, the only call that runs that callback (see `RDKafkaClient.serveDeliveryReports`).
+    /// nonisolated(unsafe): written and read by that thread only, while it holds the producer's serving flag.
+    nonisolated(unsafe) var deliveryReportCollector: UnsafeMutablePointer<DeliveryReportCollector>? = nil
 
     /// Where statistics documents go, and what to call once the handle is gone.
     struct StatisticsHandler: Sendable {
