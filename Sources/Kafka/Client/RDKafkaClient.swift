@@ -366,15 +366,20 @@ extension RDKafkaClient {
     /// awaiting sends go to `body`'s second array (reused between calls); the others to its first (a new array per
     /// call, for the caller to keep), where a success is built only when `streamSuccesses` (building one costs a
     /// topic string and room; a producer that reads only failures skips it). Report ids are the messages' ids.
+    ///
+    /// `flushing` (callback mode): serve through `rd_kafka_flush` instead, which makes librdkafka send the batches
+    /// still lingering (`linger.ms`) at once, and returns when everything is delivered or the timeout passed.
     @discardableResult
     func serveDeliveryReports(
         timeoutMilliseconds: Int32,
+        flushing: Bool = false,
         streamSuccesses: () -> Bool,
         _ body: (_ streamed: [KafkaDeliveryReport], _ awaited: [KafkaDeliveryReport]) -> Void
     ) -> Int {
         if reportsByCallback {
             return serveReportCallbacks(
                 timeoutMilliseconds: timeoutMilliseconds,
+                flushing: flushing,
                 streamSuccesses: streamSuccesses,
                 body
             )
@@ -422,6 +427,7 @@ extension RDKafkaClient {
     /// holding the producer's serving flag polls, so the collector has one user.
     private func serveReportCallbacks(
         timeoutMilliseconds: Int32,
+        flushing: Bool,
         streamSuccesses: () -> Bool,
         _ body: (_ streamed: [KafkaDeliveryReport], _ awaited: [KafkaDeliveryReport]) -> Void
     ) -> Int {
@@ -430,7 +436,12 @@ extension RDKafkaClient {
             withUnsafeMutablePointer(to: &collector) { collector in
                 callbacks.deliveryReportCollector = collector
                 defer { callbacks.deliveryReportCollector = nil }
-                _ = rd_kafka_poll(pointer, timeoutMilliseconds)
+                if flushing {
+                    // In callback mode librdkafka's flush serves the queue itself (rd_kafka_poll), on this thread.
+                    _ = rd_kafka_flush(pointer, timeoutMilliseconds)
+                } else {
+                    _ = rd_kafka_poll(pointer, timeoutMilliseconds)
+                }
             }
             if collector.served > 0 { body(collector.streamed, collector.awaited) }
             return collector.served

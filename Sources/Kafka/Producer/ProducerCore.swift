@@ -451,7 +451,8 @@ final class ProducerCore: Sendable {
 
     /// Serves the main queue if no other thread is serving it. Returns the reports served, or -1 when another
     /// thread holds it. The caller keeps the handle alive (guard entered, or the poll thread).
-    func serve(timeoutMilliseconds: Int32) -> Int {
+    /// `flushing`: serve as a flush (see `RDKafkaClient.serveDeliveryReports`); poll thread only.
+    func serve(timeoutMilliseconds: Int32, flushing: Bool = false) -> Int {
         guard serving.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             return -1
         }
@@ -459,6 +460,7 @@ final class ProducerCore: Sendable {
         var failed = 0
         let served = client.serveDeliveryReports(
             timeoutMilliseconds: timeoutMilliseconds,
+            flushing: flushing,
             streamSuccesses: {
                 self.reportMode == .all || (self.tracesSends && self.openSpanCount.load(ordering: .acquiring) > 0)
             }
@@ -529,9 +531,15 @@ final class ProducerCore: Sendable {
         var lastSeenID = nextID.load(ordering: .relaxed)
         var lastSendServes = sendServes.load(ordering: .relaxed)
         var lastWaiterRelease = ContinuousClock.now
+        var flushing = false
         while closeDeadline == nil {
             let currentID = nextID.load(ordering: .relaxed)
-            if currentID != lastSeenID {
+            if flushing {
+                // A flush waits: librdkafka sends what lingers at once and serves reports until all are delivered;
+                // in short slices, so that waiters and a close are still looked after.
+                lastSeenID = currentID
+                _ = serve(timeoutMilliseconds: 10, flushing: true)
+            } else if currentID != lastSeenID {
                 // Sends are coming: they serve reports themselves (every 1,024 messages). Only when they did not
                 // in the last 2 ms (slow sends) does this thread take what is ready: reports served on the thread
                 // that produced the messages free them there, where a second thread's frees contended for
@@ -554,6 +562,7 @@ final class ProducerCore: Sendable {
             let tick = state.withMachine { $0.tick(outQueueLength: client.outQueueLength, now: now) }
             resumeFlushed(tick.flushed)
             closeDeadline = tick.closeDeadline
+            flushing = tick.flushing
         }
         close(deadline: closeDeadline ?? .now)
     }
@@ -586,7 +595,7 @@ final class ProducerCore: Sendable {
         // Sends waiting for room or for the report reader retry, and see the shutdown; none waits from here on.
         for waiter in state.withMachine({ $0.beginDraining() }) { waiter.resume() }
         while client.outQueueLength > 0, ContinuousClock.now < deadline {
-            _ = serve(timeoutMilliseconds: 100)
+            _ = serve(timeoutMilliseconds: 100, flushing: true)
             let tick = state.withMachine { $0.tick(outQueueLength: client.outQueueLength, now: .now) }
             resumeFlushed(tick.flushed)
         }

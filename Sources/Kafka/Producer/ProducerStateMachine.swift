@@ -179,6 +179,8 @@ struct ProducerStateMachine<Waiter> {
         var flushed: [(Waiter, Bool)] = []
         /// Close was requested, and the deadline until which queued messages may still be delivered.
         var closeDeadline: Instant?
+        /// A flush still waits: serve as a flush (librdkafka sends what lingers at once).
+        var flushing = false
     }
 
     mutating func tick(outQueueLength: Int, now: Instant) -> Tick {
@@ -195,6 +197,7 @@ struct ProducerStateMachine<Waiter> {
                 }
             }
             flushWaiters = remaining
+            tick.flushing = !remaining.isEmpty
         }
         switch state {
         case .closing(let deadline), .draining(let deadline): tick.closeDeadline = deadline

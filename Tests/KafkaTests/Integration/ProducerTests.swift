@@ -59,6 +59,42 @@ struct ProducerTests {
         }
     }
 
+    @Test("flush and close send what lingers at once: with linger.ms at 20 s, both end long before it")
+    func flushAndCloseDoNotLinger() async throws {
+        try await withKafkaTestCluster { cluster in
+            let topic = uniqueName("linger")
+            try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
+            var config = KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers])
+            config.linger = .seconds(20)
+            config.deliveryReports = .all
+            let producer = try KafkaProducer(configuration: config, logger: testLogger)
+            let reader = Task {
+                var delivered: [KafkaProducerMessageID] = []
+                for await report in producer.deliveryReports where (try? report.result.get()) != nil {
+                    delivered.append(report.id)
+                }
+                return delivered
+            }
+            let clock = ContinuousClock()
+            var ids: [KafkaProducerMessageID] = []
+            let flushTook = try await clock.measure {
+                for i in 0..<10 {
+                    ids.append(try await producer.enqueue(KafkaProducerMessage(topic: topic, value: "f\(i)")))
+                }
+                try await producer.flush(timeout: .seconds(15))
+            }
+            let closeTook = try await clock.measure {
+                for i in 0..<10 {
+                    ids.append(try await producer.enqueue(KafkaProducerMessage(topic: topic, value: "c\(i)")))
+                }
+                await producer.close(timeout: .seconds(15))
+            }
+            #expect(flushTook < .seconds(10), "flush waited for linger.ms: \(flushTook)")
+            #expect(closeTook < .seconds(10), "close waited for linger.ms: \(closeTook)")
+            #expect(await reader.value == ids, "every message delivered, in order")
+        }
+    }
+
     @Test("messages interleaved over three topics each land in their own topic, in order (one topic handle each)")
     func interleavedTopics() async throws {
         try await withKafkaTestCluster { cluster in

@@ -57,11 +57,13 @@ struct ProducerStateMachineTests {
         guard case .wait = machine.flush("f", deadline: now + .seconds(10)) else {
             Issue.record("expected wait"); return
         }
-        let r1 = machine.tick(outQueueLength: 3, now: now).flushed
-        #expect(r1.isEmpty)
+        let waiting = machine.tick(outQueueLength: 3, now: now)
+        #expect(waiting.flushed.isEmpty)
+        #expect(waiting.flushing, "the poll thread serves as a flush while one waits")
         let tick = machine.tick(outQueueLength: 0, now: now)
         #expect(tick.flushed.map(\.0) == ["f"])
         #expect(tick.flushed.map(\.1) == [true])
+        #expect(!tick.flushing, "nothing waits any more")
         let r2 = machine.tick(outQueueLength: 0, now: now).flushed
         #expect(r2.isEmpty, "resumed once")
     }
@@ -72,6 +74,7 @@ struct ProducerStateMachineTests {
         _ = machine.flush("f", deadline: now + .milliseconds(5))
         let tick = machine.tick(outQueueLength: 1, now: now + .milliseconds(6))
         #expect(tick.flushed.map(\.1) == [false])
+        #expect(!tick.flushing)
     }
 
     @Test("the first close starts it, later ones wait, after closed they resume at once")
