@@ -7,6 +7,10 @@ import Tracing
 struct BenchTracer: Tracer {
     typealias Span = BenchSpan
 
+    /// One span in this many records (the others are sampled out: they record nothing but still propagate, with
+    /// the W3C sampled flag off), like a ratio sampler; 1 records every span.
+    var sampleEvery: UInt64 = 1
+
     static let ended = Atomic<Int>(0)
     private static let nextID = Atomic<UInt64>(1)
 
@@ -22,8 +26,9 @@ struct BenchTracer: Tracer {
         var context = context()
         let parent = context[BenchSpanIDKey.self]
         let id = Self.nextID.wrappingAdd(1, ordering: .relaxed).newValue
-        context[BenchSpanIDKey.self] = BenchSpanID(trace: parent?.trace ?? id, span: id)
-        return BenchSpan(operationName: operationName, context: context)
+        let sampled = parent?.sampled ?? (id % sampleEvery == 0)
+        context[BenchSpanIDKey.self] = BenchSpanID(trace: parent?.trace ?? id, span: id, sampled: sampled)
+        return BenchSpan(operationName: operationName, context: context, isRecording: sampled)
     }
 
     func forceFlush() {}
@@ -39,7 +44,7 @@ struct BenchTracer: Tracer {
         let span = String(id.span, radix: 16)
         let traceparent =
             "00-" + String(repeating: "0", count: 32 - trace.count) + trace + "-"
-            + String(repeating: "0", count: 16 - span.count) + span + "-01"
+            + String(repeating: "0", count: 16 - span.count) + span + (id.sampled ? "-01" : "-00")
         injector.inject(traceparent, forKey: "traceparent", into: &carrier)
     }
 
@@ -54,13 +59,14 @@ struct BenchTracer: Tracer {
         guard parts.count == 4, let trace = UInt64(parts[1].suffix(16), radix: 16),
             let span = UInt64(parts[2], radix: 16)
         else { return }
-        context[BenchSpanIDKey.self] = BenchSpanID(trace: trace, span: span)
+        context[BenchSpanIDKey.self] = BenchSpanID(trace: trace, span: span, sampled: !value.hasSuffix("-00"))
     }
 }
 
 struct BenchSpanID: Sendable {
     var trace: UInt64
     var span: UInt64
+    var sampled = true
 }
 
 enum BenchSpanIDKey: ServiceContextKey {
@@ -72,11 +78,12 @@ final class BenchSpan: Span, @unchecked Sendable {
     let context: ServiceContext
     var operationName: String
     var attributes: SpanAttributes = [:]
-    let isRecording = true
+    let isRecording: Bool
 
-    init(operationName: String, context: ServiceContext) {
+    init(operationName: String, context: ServiceContext, isRecording: Bool = true) {
         self.operationName = operationName
         self.context = context
+        self.isRecording = isRecording
     }
 
     func setStatus(_ status: SpanStatus) {}

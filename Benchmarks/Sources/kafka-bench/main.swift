@@ -9,7 +9,9 @@
 // statistics every 5 s); --tracing noop|minimal|memory traces every send and every consumed message (processing
 // spans) with a no-op tracer (what an unbootstrapped process has: tracing is then skipped), the least a propagating
 // tracer does (BenchTracer.swift: span objects and W3C traceparent headers, no export), or InMemoryTracing's test
-// tracer (which keeps every span).
+// tracer (which keeps every span); --tracing sampled is BenchTracer recording 1 span in 100 (the others propagate
+// the context with the sampled flag off, as a ratio sampler's do). --traceparent-header sends every message with a
+// fixed 55-byte W3C traceparent header and no tracer: what carrying the context costs librdkafka and the broker.
 //
 // Prints one line with msgs_per_s=..., like the C tools. Trailing key=value pairs are librdkafka properties.
 // Unless given, enable.idempotence=false, so that the default run compares like for like with the C tool
@@ -46,6 +48,7 @@ struct Arguments {
     var batch = 10_000
     var metrics = false
     var tracing: String? = nil
+    var traceparentHeader = false
     var positional: [String] = []
     var properties: [String: String] = [:]
 
@@ -64,9 +67,14 @@ struct Arguments {
             } else if arg == "--metrics" {
                 metrics = true
                 i += 1
-            } else if arg == "--tracing", i + 1 < argv.count, ["noop", "minimal", "memory"].contains(argv[i + 1]) {
+            } else if arg == "--tracing", i + 1 < argv.count,
+                ["noop", "minimal", "sampled", "memory"].contains(argv[i + 1])
+            {
                 tracing = argv[i + 1]
                 i += 2
+            } else if arg == "--traceparent-header" {
+                traceparentHeader = true
+                i += 1
             } else if arg == "--slow-every", i + 1 < argv.count, let n = Int(argv[i + 1]), n > 0 {
                 slowEvery = n
                 i += 2
@@ -102,6 +110,7 @@ let tracer: (any Tracer)? =
     switch args.tracing {
     case "noop": NoOpTracer()
     case "minimal": BenchTracer()
+    case "sampled": BenchTracer(sampleEvery: 100)
     case "memory": InMemoryTracer(recordInjections: false, recordExtractions: false)
     default: nil
     }
@@ -128,7 +137,12 @@ case "produce":
         fail("\(error)")
     }
     let payload = [UInt8]((0..<size).map { UInt8(ascii: "a") + UInt8($0 % 26) })
-    let message = KafkaProducerMessage(topic: topic, value: payload)
+    let message = KafkaProducerMessage(
+        topic: topic,
+        value: payload,
+        headers: args.traceparentHeader
+            ? [KafkaHeader(key: "traceparent", value: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")] : []
+    )
     // Warm-up: one message connects to the cluster and fetches the topic's metadata.
     _ = try await producer.send(KafkaProducerMessage(topic: topic, value: [UInt8(ascii: "w")]))
 
