@@ -13,6 +13,7 @@ struct BenchTracer: Tracer {
 
     static let ended = Atomic<Int>(0)
     private static let nextID = Atomic<UInt64>(1)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     func startSpan<Instant: TracerInstant>(
         _ operationName: String,
@@ -40,11 +41,25 @@ struct BenchTracer: Tracer {
     )
     where Inject.Carrier == Carrier {
         guard let id = context[BenchSpanIDKey.self] else { return }
-        let trace = String(id.trace, radix: 16)
-        let span = String(id.span, radix: 16)
-        let traceparent =
-            "00-" + String(repeating: "0", count: 32 - trace.count) + trace + "-"
-            + String(repeating: "0", count: 16 - span.count) + span + (id.sampled ? "-01" : "-00")
+        // 00-<32 hex trace id>-<16 hex span id>-<flags>, written into one 55-byte string.
+        let traceparent = String(unsafeUninitializedCapacity: 55) { buffer in
+            let hex = Self.hexDigits
+            func put(_ value: UInt64, digits: Int, at start: Int) {
+                var value = value
+                for i in stride(from: start + digits - 1, through: start, by: -1) {
+                    buffer[i] = hex[Int(value & 15)]
+                    value >>= 4
+                }
+            }
+            for i in 0..<55 { buffer[i] = UInt8(ascii: "0") }
+            buffer[2] = UInt8(ascii: "-")
+            put(id.trace, digits: 16, at: 19)
+            buffer[35] = UInt8(ascii: "-")
+            put(id.span, digits: 16, at: 36)
+            buffer[52] = UInt8(ascii: "-")
+            buffer[54] = UInt8(ascii: id.sampled ? "1" : "0")
+            return 55
+        }
         injector.inject(traceparent, forKey: "traceparent", into: &carrier)
     }
 
