@@ -358,14 +358,13 @@ extension RDKafkaClient {
     }
 
     /// Serves the main queue for up to `timeoutMilliseconds` (0: only what is ready), handing delivery reports to
-    /// `body`: in chunks of up to 1,024 reports in callback mode, one event (one produce request's batch) at a time in event mode.
-    /// Returns how many messages were reported. Timeout 0 from any thread; otherwise poll thread. One thread at a
-    /// time (the producer's serving flag).
+    /// `body`: in chunks of up to ``DeliveryReportBatch/chunk`` reports in callback mode, one event (one produce
+    /// request's batch) at a time in event mode. Returns how many messages were reported. Timeout 0 from any thread;
+    /// otherwise poll thread. One thread at a time (the producer's serving flag).
     ///
-    /// A message's opaque is its id shifted left by one, with the low bit set for an awaiting send. Reports of
-    /// awaiting sends go to `body`'s second array (reused between calls); the others to its first (a new array per
-    /// call, for the caller to keep), where a success is built only when `streamSuccesses` (building one costs a
-    /// topic string and room; a producer that reads only failures skips it). Report ids are the messages' ids.
+    /// A message's opaque says where its report goes (``ReportRoute``). A success for the report stream is built
+    /// only when `streamSuccesses` (building one costs a topic string and room; a producer that reads only failures
+    /// skips it). Report ids are the messages' ids.
     ///
     /// `flushing` (callback mode): serve through `rd_kafka_flush` instead, which makes librdkafka send the batches
     /// still lingering (`linger.ms`) at once, and returns when everything is delivered or the timeout passed.
@@ -373,34 +372,33 @@ extension RDKafkaClient {
     func serveDeliveryReports(
         timeoutMilliseconds: Int32,
         flushing: Bool = false,
-        streamSuccesses: () -> Bool,
-        _ body: (_ streamed: [KafkaDeliveryReport], _ awaited: [KafkaDeliveryReport]) -> Void
+        streamSuccesses: Bool,
+        _ body: (DeliveryReportBatch) -> Void
     ) -> Int {
         if reportsByCallback {
-            return serveReportCallbacks(
-                timeoutMilliseconds: timeoutMilliseconds,
-                flushing: flushing,
-                streamSuccesses: streamSuccesses,
-                body
-            )
+            return withoutActuallyEscaping(body) { body in
+                serveReportCallbacks(
+                    timeoutMilliseconds: timeoutMilliseconds,
+                    flushing: flushing,
+                    streamSuccesses: streamSuccesses,
+                    body
+                )
+            }
         }
         var served = 0
         var timeout = timeoutMilliseconds
-        var awaited: [KafkaDeliveryReport] = []
         while let event = rd_kafka_queue_poll(queue, timeout) {
             timeout = 0
-            // Per event: the event's messages keep their topic alive, so a cached pointer cannot be reused.
-            var topicCache: (OpaquePointer, String)? = nil
             defer { rd_kafka_event_destroy(event) }
             guard rd_kafka_event_type(event) == RD_KAFKA_EVENT_DR else {
                 _ = callbacks.serveLogOrError(event, rk: pointer)
                 continue
             }
-            // Asked per event, once its messages were produced: what they need is decided by then.
-            let streamSuccesses = streamSuccesses()
-            var streamed: [KafkaDeliveryReport] = []
-            if streamSuccesses { streamed.reserveCapacity(rd_kafka_event_message_count(event)) }
-            awaited.removeAll(keepingCapacity: true)
+            // Per event: the event's messages keep their topic alive, so a cached pointer cannot be reused.
+            var batch = DeliveryReportBatch(
+                streamSuccesses: streamSuccesses,
+                initialCapacity: rd_kafka_event_message_count(event)
+            )
             withUnsafeTemporaryAllocation(of: UnsafePointer<rd_kafka_message_t>?.self, capacity: 256) { buffer in
                 while true {
                     let count = rd_kafka_event_message_array(event, buffer.baseAddress, buffer.count)
@@ -408,48 +406,29 @@ extension RDKafkaClient {
                     served += count
                     for i in 0..<count {
                         guard let message = buffer[i] else { continue }
-                        let opaque = UInt64(UInt(bitPattern: message.pointee._private))
-                        if opaque & 1 == 1 {
-                            awaited.append(deliveryReport(message, id: opaque >> 1, topicCache: &topicCache))
-                        } else if streamSuccesses || message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                            streamed.append(deliveryReport(message, id: opaque >> 1, topicCache: &topicCache))
-                        }
+                        batch.add(message, from: self)
                     }
                 }
             }
-            body(streamed, awaited)
+            if !batch.isEmpty { body(batch) }
         }
         return served
     }
 
-    /// ``serveDeliveryReports(timeoutMilliseconds:streamSuccesses:_:)`` in callback mode: one `rd_kafka_poll`,
-    /// whose `dr_msg_cb` calls fill a collector that lives on this thread's stack for the call. Only the thread
-    /// holding the producer's serving flag polls, so the collector has one user.
+    /// ``serveDeliveryReports(timeoutMilliseconds:flushing:streamSuccesses:_:)`` in callback mode: one
+    /// `rd_kafka_poll` (or `rd_kafka_flush`), whose `dr_msg_cb` calls fill a collector that lives on this thread's
+    /// stack for the call. Only the thread holding the producer's serving flag polls, so the collector has one user.
     private func serveReportCallbacks(
         timeoutMilliseconds: Int32,
         flushing: Bool,
-        streamSuccesses: () -> Bool,
-        _ body: (_ streamed: [KafkaDeliveryReport], _ awaited: [KafkaDeliveryReport]) -> Void
+        streamSuccesses: Bool,
+        _ body: @escaping (DeliveryReportBatch) -> Void
     ) -> Int {
-        withoutActuallyEscaping(streamSuccesses) { streamSuccesses in
-            withoutActuallyEscaping(body) { body in
-                serveReportCallbacks(
-                    timeoutMilliseconds: timeoutMilliseconds,
-                    flushing: flushing,
-                    streamSuccesses,
-                    body
-                )
-            }
-        }
-    }
-
-    private func serveReportCallbacks(
-        timeoutMilliseconds: Int32,
-        flushing: Bool,
-        _ streamSuccesses: @escaping () -> Bool,
-        _ body: @escaping (_ streamed: [KafkaDeliveryReport], _ awaited: [KafkaDeliveryReport]) -> Void
-    ) -> Int {
-        var collector = DeliveryReportCollector(client: self, decideStreamSuccesses: streamSuccesses, emit: body)
+        var collector = DeliveryReportCollector(
+            client: self,
+            batch: DeliveryReportBatch(streamSuccesses: streamSuccesses, initialCapacity: 128),
+            emit: body
+        )
         withUnsafeMutablePointer(to: &collector) { collector in
             callbacks.deliveryReportCollector = collector
             defer { callbacks.deliveryReportCollector = nil }
@@ -465,7 +444,7 @@ extension RDKafkaClient {
     }
 
     @inline(__always)
-    fileprivate func deliveryReport(
+    func deliveryReport(
         _ message: UnsafePointer<rd_kafka_message_t>,
         id: UInt64,
         topicCache: inout (OpaquePointer, String)?
@@ -515,74 +494,112 @@ extension RDKafkaClient {
     }
 }
 
+/// Where a produced message's delivery report goes, kept in the two low bits of its librdkafka opaque, with the
+/// message's id above them.
+@usableFromInline
+enum ReportRoute {
+    /// The report stream (a fire-and-forget message).
+    @inlinable
+    static func stream(_ id: UInt64) -> UInt64 { id << 2 }
+
+    /// The send awaiting it.
+    @inlinable
+    static func awaiting(_ id: UInt64) -> UInt64 { id << 2 | 1 }
+
+    /// The report stream, and the open span of a traced fire-and-forget message, which the report ends.
+    @inlinable
+    static func spanned(_ id: UInt64) -> UInt64 { id << 2 | 2 }
+}
+
+/// Delivery reports sorted by where they go (``ReportRoute``).
+struct DeliveryReportBatch {
+    /// For the report stream: failures, and successes when ``streamSuccesses``.
+    var streamed: [KafkaDeliveryReport] = []
+    /// For awaiting sends.
+    var awaited: [KafkaDeliveryReport] = []
+    /// The reports of messages whose spans they end (successes and failures; a failure is in ``streamed`` too).
+    var spanned: [KafkaDeliveryReport] = []
+    let streamSuccesses: Bool
+    /// The room an array is given when its first report comes (then it grows as arrays do, up to ``chunk`` in
+    /// callback mode).
+    let initialCapacity: Int
+    /// Within one event or poll, a topic pointer names one topic: every reported message holds its topic from
+    /// before the batch was taken, so no address is freed and reused for another topic among them.
+    private var topicCache: (OpaquePointer, String)? = nil
+
+    /// Reports handed over at a time in callback mode: a poll can report hundreds of thousands, and one array
+    /// growing to that size made the `reports` benchmark 3-7 % slower than the event API on 2.16.
+    static let chunk = 1_024
+
+    init(streamSuccesses: Bool, initialCapacity: Int) {
+        self.streamSuccesses = streamSuccesses
+        self.initialCapacity = initialCapacity
+    }
+
+    var count: Int { streamed.count + awaited.count + spanned.count }
+    var isEmpty: Bool { count == 0 }
+
+    /// Sorts one message's report in (building it only when someone takes it).
+    @inline(__always)
+    mutating func add(_ message: UnsafePointer<rd_kafka_message_t>, from client: RDKafkaClient) {
+        let opaque = UInt64(UInt(bitPattern: message.pointee._private))
+        let id = opaque >> 2
+        let room = initialCapacity
+        if opaque & 1 != 0 {
+            Self.append(client.deliveryReport(message, id: id, topicCache: &topicCache), to: &awaited, room: room)
+            return
+        }
+        let wanted = streamSuccesses || message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR
+        if opaque & 2 != 0 {
+            let report = client.deliveryReport(message, id: id, topicCache: &topicCache)
+            Self.append(report, to: &spanned, room: room)
+            if wanted { Self.append(report, to: &streamed, room: room) }
+        } else if wanted {
+            Self.append(client.deliveryReport(message, id: id, topicCache: &topicCache), to: &streamed, room: room)
+        }
+    }
+
+    @inline(__always)
+    private static func append(_ report: KafkaDeliveryReport, to reports: inout [KafkaDeliveryReport], room: Int) {
+        if reports.capacity == 0 { reports.reserveCapacity(room) }
+        reports.append(report)
+    }
+
+    /// Empties the batch for the next chunk (the arrays handed over are the taker's).
+    mutating func reset() {
+        streamed = []
+        awaited = []
+        spanned = []
+    }
+}
+
 /// The delivery reports of one `rd_kafka_poll` of a producer in callback mode, filled by its `dr_msg_cb`
 /// trampoline, which reaches it through ``RDKafkaCallbacks/deliveryReportCollector``.
 struct DeliveryReportCollector {
     unowned(unsafe) let client: RDKafkaClient
-    /// Asked at the first report of the poll, once every reported message was produced: what they need is decided
-    /// by then (a traced send registered its span before producing).
-    let decideStreamSuccesses: () -> Bool
-    /// Takes the reports collected so far: every ``chunk`` reports, and at the poll's end.
-    let emit: (_ streamed: [KafkaDeliveryReport], _ awaited: [KafkaDeliveryReport]) -> Void
-    /// Reports handed over at a time: a poll can report hundreds of thousands; each chunk's array is allocated once,
-    /// at its full size, instead of growing by doubling (measured 3-7 % of the `reports` benchmark on 2.16).
-    static let chunk = 1_024
-    private var streamSuccesses: Bool? = nil
+    private var batch: DeliveryReportBatch
+    /// Takes the reports collected so far: every ``DeliveryReportBatch/chunk`` reports, and at the poll's end.
+    let emit: (DeliveryReportBatch) -> Void
     private(set) var served = 0
-    private var streamed: [KafkaDeliveryReport] = []
-    private var awaited: [KafkaDeliveryReport] = []
-    /// Within one poll, a topic pointer names one topic: every reported message holds its topic from before the
-    /// poll took its batch, so no address is freed and reused for another topic among them.
-    private var topicCache: (OpaquePointer, String)? = nil
 
-    init(
-        client: RDKafkaClient,
-        decideStreamSuccesses: @escaping () -> Bool,
-        emit: @escaping (_ streamed: [KafkaDeliveryReport], _ awaited: [KafkaDeliveryReport]) -> Void
-    ) {
+    init(client: RDKafkaClient, batch: DeliveryReportBatch, emit: @escaping (DeliveryReportBatch) -> Void) {
         self.client = client
-        self.decideStreamSuccesses = decideStreamSuccesses
+        self.batch = batch
         self.emit = emit
     }
 
     /// Hands the reports collected so far to ``emit``, if any.
     mutating func emitCollected() {
-        guard !streamed.isEmpty || !awaited.isEmpty else { return }
-        emit(streamed, awaited)
-        streamed = []
-        awaited.removeAll(keepingCapacity: true)
+        guard !batch.isEmpty else { return }
+        emit(batch)
+        batch.reset()
     }
 
-    private mutating func append(_ report: KafkaDeliveryReport, awaiting: Bool) {
-        if awaiting {
-            if awaited.capacity == 0 { awaited.reserveCapacity(Self.chunk) }
-            awaited.append(report)
-        } else {
-            if streamed.capacity == 0 { streamed.reserveCapacity(Self.chunk) }
-            streamed.append(report)
-        }
-        if streamed.count + awaited.count >= Self.chunk { emitCollected() }
-    }
-
-    /// One message's report (see ``RDKafkaClient/serveDeliveryReports(timeoutMilliseconds:streamSuccesses:_:)``
-    /// for the opaque's meaning).
+    /// One message's report.
     @inline(__always)
     mutating func collect(_ message: UnsafePointer<rd_kafka_message_t>) {
         served += 1
-        let opaque = UInt64(UInt(bitPattern: message.pointee._private))
-        if opaque & 1 == 1 {
-            append(client.deliveryReport(message, id: opaque >> 1, topicCache: &topicCache), awaiting: true)
-            return
-        }
-        let wanted: Bool
-        if let streamSuccesses {
-            wanted = streamSuccesses
-        } else {
-            wanted = decideStreamSuccesses()
-            streamSuccesses = wanted
-        }
-        if wanted || message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            append(client.deliveryReport(message, id: opaque >> 1, topicCache: &topicCache), awaiting: false)
-        }
+        batch.add(message, from: client)
+        if batch.count >= DeliveryReportBatch.chunk { emitCollected() }
     }
 }

@@ -52,15 +52,17 @@ extension ProducerCore {
         )
         let id = nextMessageID()
         let registered = register(span, id: id)
+        // A kept span's message says so in its opaque: only its report is built to end it.
+        let opaque = registered ? ReportRoute.spanned(id) : ReportRoute.stream(id)
         do {
             if let headers {
                 var traced = message
                 traced.headers = headers
-                let outcome = produceNow(traced, opaque: id << 1, id: id)
-                if case .queued = outcome {} else { try await produceAfter(outcome, traced, opaque: id << 1, id: id) }
+                let outcome = produceNow(traced, opaque: opaque, id: id)
+                if case .queued = outcome {} else { try await produceAfter(outcome, traced, opaque: opaque, id: id) }
             } else {
-                let outcome = produceNow(message, opaque: id << 1, id: id)
-                if case .queued = outcome {} else { try await produceAfter(outcome, message, opaque: id << 1, id: id) }
+                let outcome = produceNow(message, opaque: opaque, id: id)
+                if case .queued = outcome {} else { try await produceAfter(outcome, message, opaque: opaque, id: id) }
             }
         } catch {
             if registered { unregisterSpan(id: id) }
@@ -80,13 +82,12 @@ extension ProducerCore {
         }
         // Before the message is produced: its report can come at once.
         openSpans.withLock { $0[id] = span }
-        openSpanCount.add(1, ordering: .releasing)
         return true
     }
 
     @usableFromInline
     func unregisterSpan(id: UInt64) {
-        if openSpans.withLock({ $0.removeValue(forKey: id) }) != nil { openSpanCount.subtract(1, ordering: .relaxed) }
+        openSpans.withLock { _ = $0.removeValue(forKey: id) }
     }
 
     /// Ends the spans of these reports' messages (on the thread serving reports).
@@ -96,8 +97,6 @@ extension ProducerCore {
             if spans.isEmpty { return [] }
             return reports.map { spans.removeValue(forKey: $0.id.rawValue) }
         }
-        let ended = spans.count { $0 != nil }
-        if ended > 0 { openSpanCount.subtract(ended, ordering: .relaxed) }
         for (span, report) in zip(spans, reports) {
             guard let span else { continue }
             Self.end(span, with: report.result.mapError { $0 as any Error })

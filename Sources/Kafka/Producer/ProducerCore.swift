@@ -54,10 +54,9 @@ final class ProducerCore: Sendable {
     /// Whether sends are traced: checked once per send, so a producer without tracing does none of its work.
     @usableFromInline
     let tracesSends: Bool
-    /// The spans of traced fire-and-forget messages, ended when their delivery reports come.
+    /// The spans of traced fire-and-forget messages (sent with ``ReportRoute/spanned(_:)``), ended when their
+    /// delivery reports come.
     let openSpans = Mutex<[UInt64: any Span]>([:])
-    /// How many spans wait in ``openSpans``: while none does, reports are served without building successes.
-    let openSpanCount = Atomic<Int>(0)
     let spanNames = SpanNames(operation: "send")
     let clientID: String
     /// Whether `transactional.id` is set.
@@ -122,8 +121,9 @@ final class ProducerCore: Sendable {
         -> KafkaDelivery
     {
         let id = nextMessageID()
-        let outcome = produceNow(message, opaque: id << 1 | 1, id: id)
-        if case .queued = outcome {} else { try await produceAfter(outcome, message, opaque: id << 1 | 1, id: id) }
+        let opaque = ReportRoute.awaiting(id)
+        let outcome = produceNow(message, opaque: opaque, id: id)
+        if case .queued = outcome {} else { try await produceAfter(outcome, message, opaque: opaque, id: id) }
         return try await delivery(of: id)
     }
 
@@ -139,8 +139,11 @@ final class ProducerCore: Sendable {
         if tracesSends { return try await tracedEnqueue(message) }
         if reportsSaturated { await waitForReportReader() }
         let id = nextMessageID()
-        let outcome = produceNow(message, opaque: id << 1, id: id)
-        if case .queued = outcome {} else { try await produceAfter(outcome, message, opaque: id << 1, id: id) }
+        let outcome = produceNow(message, opaque: ReportRoute.stream(id), id: id)
+        if case .queued = outcome {
+        } else {
+            try await produceAfter(outcome, message, opaque: ReportRoute.stream(id), id: id)
+        }
         return KafkaProducerMessageID(rawValue: id)
     }
 
@@ -324,7 +327,7 @@ final class ProducerCore: Sendable {
                 await waitForReportReader()
                 start = index
             case .notQueued(let index, let message, let id, let outcome)?:
-                try await produceAfter(outcome, message, opaque: id << 1, id: id)
+                try await produceAfter(outcome, message, opaque: ReportRoute.stream(id), id: id)
                 ids.append(KafkaProducerMessageID(rawValue: id))
                 start = index + 1
             }
@@ -363,7 +366,7 @@ final class ProducerCore: Sendable {
                     value: value,
                     headers: message.pointee.headers,
                     timestamp: message.pointee.timestamp,
-                    opaque: id << 1,
+                    opaque: ReportRoute.stream(id),
                     id: id
                 )
             }
@@ -461,15 +464,13 @@ final class ProducerCore: Sendable {
         let served = client.serveDeliveryReports(
             timeoutMilliseconds: timeoutMilliseconds,
             flushing: flushing,
-            streamSuccesses: {
-                self.reportMode == .all || (self.tracesSends && self.openSpanCount.load(ordering: .acquiring) > 0)
-            }
-        ) { streamed, awaited in
+            streamSuccesses: reportMode == .all
+        ) { batch in
             if metrics != nil {
-                for report in streamed { if case .failure = report.result { failed += 1 } }
-                for report in awaited { if case .failure = report.result { failed += 1 } }
+                for report in batch.streamed { if case .failure = report.result { failed += 1 } }
+                for report in batch.awaited { if case .failure = report.result { failed += 1 } }
             }
-            deliver(streamed: streamed, awaited: awaited)
+            deliver(batch)
         }
         if served > 0, let metrics { metrics.deliveries(delivered: served - failed, failed: failed) }
         return served
@@ -482,13 +483,9 @@ final class ProducerCore: Sendable {
         return serve(timeoutMilliseconds: 0)
     }
 
-    private func deliver(streamed: [KafkaDeliveryReport], awaited: [KafkaDeliveryReport]) {
-        var streamed = streamed
-        if tracesSends {
-            endSpans(of: streamed)
-            // Successes were built for the spans; the stream gets them only when it asked for all.
-            if reportMode != .all { streamed.removeAll { if case .success = $0.result { true } else { false } } }
-        }
+    private func deliver(_ batch: DeliveryReportBatch) {
+        let (streamed, awaited) = (batch.streamed, batch.awaited)
+        if !batch.spanned.isEmpty { endSpans(of: batch.spanned) }
         if !awaited.isEmpty {
             var resumes: [(SendWaiter, Result<KafkaDelivery, KafkaError>)] = []
             registry.withLock { registry in

@@ -108,6 +108,7 @@ struct TracingTests {
             let tracer = InMemoryTracer()
             var config = KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers])
             config.tracing = KafkaConfiguration.Tracing(tracer: tracer)
+            config.deliveryReports = .failuresOnly
             let producer = try KafkaProducer(configuration: config, logger: testLogger)
             let reports = Task {
                 var count = 0
@@ -126,7 +127,7 @@ struct TracingTests {
             let offsets = tracer.finishedSpans.compactMap { int($0, "messaging.kafka.offset") }.sorted()
             #expect(offsets == (0..<20).map(Int64.init))
             #expect(tracer.activeSpans.isEmpty)
-            // Failures only (the default): tracing needed the successes, the stream still gets none.
+            // Failures only: the spans needed the successes, the stream still gets none.
             #expect(await reports.value == 0)
         }
     }
@@ -146,6 +147,32 @@ struct TracingTests {
         #expect(span.errors.count == 1)
         #expect(span.status?.code == .error)
         #expect(string(span, "error.type") != nil)
+    }
+
+    @Test("a fire-and-forget send that fails ends its span with the error, and the report stream gets the failure")
+    func failedEnqueue() async throws {
+        let tracer = InMemoryTracer()
+        var config = KafkaProducerConfiguration(bootstrapServers: ["127.0.0.1:1"])
+        config.messageTimeout = .milliseconds(300)
+        config.tracing = KafkaConfiguration.Tracing(tracer: tracer)
+        config.deliveryReports = .failuresOnly
+        let producer = try KafkaProducer(configuration: config, logger: quietLogger)
+        let reports = Task {
+            var failures: [KafkaProducerMessageID] = []
+            for await report in producer.deliveryReports {
+                if case .failure = report.result { failures.append(report.id) }
+            }
+            return failures
+        }
+        let id = try await producer.enqueue(KafkaProducerMessage(topic: "nowhere", value: "lost"))
+        try await waitUntil("the span ended") { tracer.finishedSpans.count == 1 }
+        await producer.close()
+        let failures = await reports.value
+        #expect(failures == [id], "failures \(failures), id \(id)")
+        let span = try #require(tracer.finishedSpans.first)
+        #expect(span.errors.count == 1)
+        #expect(span.status?.code == .error)
+        #expect(tracer.activeSpans.isEmpty)
     }
 
     @Test("a trace context another client put in the headers is continued; a batch span links every message")
