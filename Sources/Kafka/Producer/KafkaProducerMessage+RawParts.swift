@@ -1,18 +1,15 @@
 extension KafkaProducerMessage {
     /// Calls `body` with the key's and value's bytes (`nil` when absent).
+    ///
+    /// The parts are borrowed in place (optional chaining on the stored properties): binding them first (`if let`,
+    /// or a `switch` over the pair) copied the value, a retain and a release per message.
     @inlinable
     func withRawParts(
         _ body: (UnsafeRawBufferPointer?, UnsafeRawBufferPointer?) -> ProduceOutcome
     ) -> ProduceOutcome {
-        switch (key, value) {
-        case (let key?, let value?):
-            return key.withUnsafeBytes { k in value.withUnsafeBytes { v in body(k, v) } }
-        case (let key?, nil):
-            return key.withUnsafeBytes { k in body(k, nil) }
-        case (nil, let value?):
-            return value.withUnsafeBytes { v in body(nil, v) }
-        case (nil, nil):
-            return body(nil, nil)
+        if let outcome = key?.withUnsafeBytes({ k in value?.withUnsafeBytes { v in body(k, v) } ?? body(k, nil) }) {
+            return outcome
         }
+        return value?.withUnsafeBytes { v in body(nil, v) } ?? body(nil, nil)
     }
 }
