@@ -139,11 +139,9 @@ final class ProducerCore: Sendable {
         if tracesSends { return try await tracedEnqueue(message) }
         if reportsSaturated { await waitForReportReader() }
         let id = nextMessageID()
-        let outcome = produceNow(message, opaque: ReportRoute.stream(id), id: id)
-        if case .queued = outcome {
-        } else {
-            try await produceAfter(outcome, message, opaque: ReportRoute.stream(id), id: id)
-        }
+        let opaque = ReportRoute.stream(id)
+        let outcome = produceNow(message, opaque: opaque, id: id)
+        if case .queued = outcome {} else { try await produceAfter(outcome, message, opaque: opaque, id: id) }
         return KafkaProducerMessageID(rawValue: id)
     }
 
