@@ -50,10 +50,13 @@ struct ObservabilityTests {
                     )
                 )
             }
+            // A partition counts a message when the broker acknowledges it, the client's queue when its report was
+            // served: a snapshot taken in between shows all 50 sent and one still queued, so wait for both.
             let snapshot = await firstSnapshot(of: producer.statistics) { s in
                 (s.partition(0, of: topic)?.messagesSent ?? 0) + (s.partition(1, of: topic)?.messagesSent ?? 0) >= 50
+                    && s.queuedMessages == 0
             }
-            let s = try #require(snapshot, "no snapshot counted the 50 messages within 30 s")
+            let s = try #require(snapshot, "no snapshot counted the 50 messages with none queued within 30 s")
             #expect(s.type == "producer")
             #expect(s.clientID == "stats-producer")
             #expect(s.messagesSent >= 50)
