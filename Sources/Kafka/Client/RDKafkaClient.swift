@@ -596,9 +596,20 @@ struct DeliveryReportCollector {
     }
 
     /// One message's report.
+    ///
+    /// The common report of a busy fire-and-forget producer (a success nobody streams or awaits) is counted and
+    /// nothing else: the rest, which loads the client (a retain and release per report, measured at ~3 % of the
+    /// sending thread) and builds reports, is apart.
     @inline(__always)
     mutating func collect(_ message: UnsafePointer<rd_kafka_message_t>) {
         served += 1
+        let routeBits = UInt(bitPattern: message.pointee._private) & 3
+        if routeBits == 0, !batch.streamSuccesses, message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
+        collectReport(message)
+    }
+
+    @inline(never)
+    private mutating func collectReport(_ message: UnsafePointer<rd_kafka_message_t>) {
         batch.add(message, from: client)
         if batch.count >= DeliveryReportBatch.chunk { emitCollected() }
     }
