@@ -81,32 +81,11 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
                 reason: "need a name, at least 1 partition, and 1...\(brokerCount) replicas"
             )
         }
-        // The mock call waits for the mock cluster's thread: off the cooperative pool.
-        try await onOwnThread { [self] () throws(KafkaError) in
-            try withCluster { cluster throws(KafkaError) in
-                try check(
-                    rd_kafka_mock_topic_create(cluster, name, Int32(partitions), Int32(replicationFactor)),
-                    "create topic \(name)"
-                )
-            }
-        }
-    }
-
-    /// Runs `body` on a library thread and returns its result.
-    private func onOwnThread(_ body: @escaping @Sendable () throws(KafkaError) -> Void) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            do {
-                try KafkaThread.detach(name: "kafka-mock-call") {
-                    do throws(KafkaError) {
-                        try body()
-                        continuation.resume()
-                    } catch {
-                        continuation.resume(throwing: error)
-                    }
-                }
-            } catch {
-                continuation.resume(throwing: error)
-            }
+        try await mockCall { cluster throws(KafkaError) in
+            try check(
+                rd_kafka_mock_topic_create(cluster, name, Int32(partitions), Int32(replicationFactor)),
+                "create topic \(name)"
+            )
         }
     }
 
@@ -130,30 +109,34 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
     }
 
     // MARK: Fault injection
+    //
+    // Each call waits for the mock cluster's thread to carry it out (librdkafka waits without a deadline): it runs
+    // on a thread of its own, never on the caller's, which is Swift's cooperative pool in async code.
 
     /// Takes broker `id` down: its connections close and it refuses new ones until ``setBrokerUp(_:)``.
-    public func setBrokerDown(_ id: Int) throws(KafkaError) {
+    public func setBrokerDown(_ id: Int) async throws(KafkaError) {
         // The mock closes the broker's listener and binds its port again at once, aborting the process if that
         // fails. It fails when a child process is being started meanwhile: between fork and exec the child holds
-        // a copy of the listening socket. Spawns in this process go through withSpawnsExcluded(_:).
-        try spawnExclusion.withLock { _ throws(KafkaError) in
-            try withCluster { cluster throws(KafkaError) in
+        // a copy of the listening socket. Spawns in this process go through withSpawnsExcluded(_:), so the call's
+        // own thread holds that exclusion for its length.
+        try await mockCall { cluster throws(KafkaError) in
+            try spawnExclusion.withLock { _ throws(KafkaError) in
                 try check(rd_kafka_mock_broker_set_down(cluster, Int32(id)), "take broker \(id) down")
             }
         }
     }
 
     /// Brings broker `id` back up.
-    public func setBrokerUp(_ id: Int) throws(KafkaError) {
+    public func setBrokerUp(_ id: Int) async throws(KafkaError) {
         // The mock kept the port bound while the broker was down (see setBrokerDown(_:)); it listens again now.
-        try withCluster { cluster throws(KafkaError) in
+        try await mockCall { cluster throws(KafkaError) in
             try check(rd_kafka_mock_broker_set_up(cluster, Int32(id)), "bring broker \(id) up")
         }
     }
 
     /// Delays every answer of broker `id` by `rtt`.
-    public func setRoundTripTime(broker id: Int, _ rtt: Duration) throws(KafkaError) {
-        try withCluster { cluster throws(KafkaError) in
+    public func setRoundTripTime(broker id: Int, _ rtt: Duration) async throws(KafkaError) {
+        try await mockCall { cluster throws(KafkaError) in
             try check(
                 rd_kafka_mock_broker_set_rtt(cluster, Int32(id), Int32(clamping: rtt.milliseconds)),
                 "set round-trip time of broker \(id)"
@@ -162,8 +145,8 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
     }
 
     /// Makes broker `id` the leader of `partition` of `topic` (`nil`: no leader).
-    public func setPartitionLeader(topic: String, partition: Int, broker id: Int?) throws(KafkaError) {
-        try withCluster { cluster throws(KafkaError) in
+    public func setPartitionLeader(topic: String, partition: Int, broker id: Int?) async throws(KafkaError) {
+        try await mockCall { cluster throws(KafkaError) in
             try check(
                 rd_kafka_mock_partition_set_leader(cluster, topic, Int32(partition), Int32(id ?? -1)),
                 "move the leader of \(topic)[\(partition)]"
@@ -172,8 +155,8 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
     }
 
     /// Makes broker `id` the coordinator of consumer group `groupID`.
-    public func setGroupCoordinator(groupID: String, broker id: Int) throws(KafkaError) {
-        try withCluster { cluster throws(KafkaError) in
+    public func setGroupCoordinator(groupID: String, broker id: Int) async throws(KafkaError) {
+        try await mockCall { cluster throws(KafkaError) in
             try check(
                 rd_kafka_mock_coordinator_set(cluster, "group", groupID, Int32(id)),
                 "move the coordinator of \(groupID)"
@@ -183,8 +166,8 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
 
     /// Makes broker `id` the transaction coordinator of `transactionalID`: the producer finds it again (a
     /// coordinator move, as after a broker failure).
-    public func setTransactionCoordinator(transactionalID: String, broker id: Int) throws(KafkaError) {
-        try withCluster { cluster throws(KafkaError) in
+    public func setTransactionCoordinator(transactionalID: String, broker id: Int) async throws(KafkaError) {
+        try await mockCall { cluster throws(KafkaError) in
             try check(
                 rd_kafka_mock_coordinator_set(cluster, "transaction", transactionalID, Int32(id)),
                 "move the transaction coordinator of \(transactionalID)"
@@ -195,9 +178,9 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
     /// Makes the next requests of `api` (on any broker) fail with `errors`, one error per request, in order.
     ///
     /// ```swift
-    /// try cluster.pushRequestErrors(.produce, [.notLeaderForPartition, .requestTimedOut])
+    /// try await cluster.pushRequestErrors(.produce, [.notLeaderForPartition, .requestTimedOut])
     /// ```
-    public func pushRequestErrors(_ api: APIKey, _ errors: [KafkaError.Code]) throws(KafkaError) {
+    public func pushRequestErrors(_ api: APIKey, _ errors: [KafkaError.Code]) async throws(KafkaError) {
         var codes: [rd_kafka_resp_err_t] = []
         for code in errors {
             guard let raw = code.rdKafkaCode else {
@@ -209,14 +192,15 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
             }
             codes.append(rd_kafka_resp_err_t(rawValue: raw))
         }
-        try withCluster { cluster throws(KafkaError) in
+        try await mockCall { [codes] cluster in
+            var codes = codes
             rd_kafka_mock_push_request_errors_array(cluster, api.rawValue, codes.count, &codes)
         }
     }
 
     /// Forgets errors pushed with ``pushRequestErrors(_:_:)`` for `api` that were not used yet.
-    public func clearRequestErrors(_ api: APIKey) throws(KafkaError) {
-        try withCluster { cluster throws(KafkaError) in
+    public func clearRequestErrors(_ api: APIKey) async throws(KafkaError) {
+        try await mockCall { cluster in
             rd_kafka_mock_clear_request_errors(cluster, api.rawValue)
         }
     }
@@ -224,9 +208,9 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
     /// Makes broker `id` advertise `host:port` in metadata instead of the address it listens on, so that clients
     /// connect there (to a TLS terminator or a proxy in front of the broker, say).
     /// - Throws: `KafkaError` with code `.unsupported` without ``Capability/advertisedAddresses``.
-    public func setAdvertisedAddress(broker id: Int, host: String, port: Int) throws(KafkaError) {
+    public func setAdvertisedAddress(broker id: Int, host: String, port: Int) async throws(KafkaError) {
         guard let setHostPort = MockFunctions.setHostPort else { throw Self.unsupported(.advertisedAddresses) }
-        try withCluster { cluster throws(KafkaError) in
+        try await mockCall { cluster in
             setHostPort(cluster, Int32(id), host, Int32(clamping: port))
         }
     }
@@ -235,22 +219,22 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
     /// groups (`group.consumer.heartbeat.interval.ms`; librdkafka's default 3 s). A member hears of a rebalance at
     /// its next heartbeat, so a shorter interval makes rebalances quicker.
     /// - Throws: `KafkaError` with code `.unsupported` without ``Capability/consumerGroupProtocol``.
-    public func setConsumerGroupHeartbeatInterval(_ interval: Duration) throws(KafkaError) {
+    public func setConsumerGroupHeartbeatInterval(_ interval: Duration) async throws(KafkaError) {
         guard let set = MockFunctions.setConsumerGroupHeartbeatInterval else {
             throw Self.unsupported(.consumerGroupProtocol)
         }
-        try withCluster { cluster throws(KafkaError) in set(cluster, Int32(clamping: interval.milliseconds)) }
+        try await mockCall { cluster in set(cluster, Int32(clamping: interval.milliseconds)) }
     }
 
     /// Sets the session timeout of `KafkaConsumerConfiguration.GroupProtocol.consumer` groups
     /// (`group.consumer.session.timeout.ms`; librdkafka's default 30 s): how long a silent member stays in its
     /// group.
     /// - Throws: `KafkaError` with code `.unsupported` without ``Capability/consumerGroupProtocol``.
-    public func setConsumerGroupSessionTimeout(_ timeout: Duration) throws(KafkaError) {
+    public func setConsumerGroupSessionTimeout(_ timeout: Duration) async throws(KafkaError) {
         guard let set = MockFunctions.setConsumerGroupSessionTimeout else {
             throw Self.unsupported(.consumerGroupProtocol)
         }
-        try withCluster { cluster throws(KafkaError) in set(cluster, Int32(clamping: timeout.milliseconds)) }
+        try await mockCall { cluster in set(cluster, Int32(clamping: timeout.milliseconds)) }
     }
 
     private static func unsupported(_ capability: Capability) -> KafkaError {
@@ -280,11 +264,28 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
         public static let txnOffsetCommit = APIKey(rawValue: 28)
     }
 
-    /// Runs a mock call; the shutdown waits for it instead of freeing the cluster under it. No lock is held.
-    private func withCluster<R>(_ body: (OpaquePointer) throws(KafkaError) -> R) throws(KafkaError) -> R {
-        guard calls.enter() else { throw KafkaError.shutdown("embedded cluster") }
-        defer { calls.exit() }
-        return try body(handle.cluster)
+    /// Runs a mock call on a thread of its own (the call waits for the mock cluster's thread, without a deadline:
+    /// never on the caller's thread, which in async code is Swift's cooperative pool). The shutdown waits for the
+    /// call instead of freeing the cluster under it. No lock of the cluster is held.
+    private func mockCall(
+        _ body: @escaping @Sendable (OpaquePointer) throws(KafkaError) -> Void
+    ) async throws(KafkaError) {
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<Void, KafkaError>, Never>) in
+            do throws(KafkaError) {
+                try KafkaThread.detach(name: "kafka-mock-call") { [self] in
+                    guard calls.enter() else {
+                        continuation.resume(returning: .failure(KafkaError.shutdown("embedded cluster")))
+                        return
+                    }
+                    defer { calls.exit() }
+                    continuation.resume(returning: Result { () throws(KafkaError) in try body(handle.cluster) })
+                }
+            } catch {
+                continuation.resume(returning: .failure(error))
+            }
+        }
+        try result.get()
     }
 }
 

@@ -21,7 +21,7 @@ import Synchronization
 /// ```swift
 /// let cluster = try EmbeddedCluster(brokers: 1)
 /// let certificates = try TLSTerminator.Certificates.generate()
-/// let tls = try TLSTerminator(cluster: cluster, certificates: certificates)
+/// let tls = try await TLSTerminator(cluster: cluster, certificates: certificates)
 /// var config = KafkaProducerConfiguration(bootstrapServers: [tls.bootstrapServers])
 /// config.security = .tls(.init(caLocation: certificates.ca))
 /// ```
@@ -124,7 +124,7 @@ public final class TLSTerminator: Sendable {
         certificates: Certificates,
         certificate: String? = nil,
         requireClientCertificate: Bool = false
-    ) throws(KafkaError) {
+    ) async throws(KafkaError) {
         if let reason = Self.unavailableReason { throw KafkaError(code: .unsupported, message: reason) }
         guard let stunnel = Self.stunnelPath else { throw KafkaError(code: .unsupported, message: "no stunnel") }
         let brokerPorts = cluster.bootstrapServers.split(separator: ",").compactMap { $0.split(separator: ":").last }
@@ -165,13 +165,13 @@ public final class TLSTerminator: Sendable {
         self.configuration = configuration
         self.bootstrapServers = ports.map { "localhost:\($0)" }.joined(separator: ",")
         for port in ports {
-            guard LoopbackPort.waitUntilListening(port: port, isRunning: { process.isRunning }) else {
+            guard await LoopbackPort.waitUntilListening(port: port, isRunning: { process.isRunning }) else {
                 stop()
                 throw KafkaError(code: .unsupported, message: "stunnel did not listen on port \(port) within 5 s")
             }
         }
         for (index, port) in ports.enumerated() {
-            try cluster.setAdvertisedAddress(broker: index + 1, host: "localhost", port: port)
+            try await cluster.setAdvertisedAddress(broker: index + 1, host: "localhost", port: port)
         }
     }
 

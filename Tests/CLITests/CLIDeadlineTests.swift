@@ -49,7 +49,7 @@ struct CLIDeadlineTests {
                 continuation.resume(returning: text)
             }
         }
-        try cluster.setBrokerDown(1)
+        try await cluster.setBrokerDown(1)
         try await body(process, cluster)
         return (await finish(process, out, err, timeout: .seconds(90)), printed)
     }

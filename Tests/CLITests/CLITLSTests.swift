@@ -20,7 +20,7 @@ struct CLITLSTests {
         let cluster = try EmbeddedCluster(brokers: 1)
         let topic = uniqueName("cli-tls")
         try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
-        let terminator = try TLSTerminator(cluster: cluster, certificates: certificates)
+        let terminator = try await TLSTerminator(cluster: cluster, certificates: certificates)
         defer { terminator.stop() }
         let b = terminator.bootstrapServers
         let tls = ["-X", "security.protocol=ssl", "-X", "ssl.ca.location=\(certificates.ca)"]

@@ -28,7 +28,7 @@ struct EmbeddedClusterTests {
         await #expect(throws: KafkaError.self) {
             try await cluster.createTopic("t", partitions: 1, replicationFactor: 3)
         }
-        #expect(throws: KafkaError.self) { try cluster.setBrokerDown(7) }
+        await #expect(throws: KafkaError.self) { try await cluster.setBrokerDown(7) }
         await cluster.shutdown()
     }
 
@@ -36,7 +36,7 @@ struct EmbeddedClusterTests {
     func producesToExplicitPartition() async throws {
         let cluster = try EmbeddedCluster(brokers: 2)
         try await cluster.createTopic("p", partitions: 3, replicationFactor: 2)
-        try cluster.setPartitionLeader(topic: "p", partition: 2, broker: 2)
+        try await cluster.setPartitionLeader(topic: "p", partition: 2, broker: 2)
         let producer = try KafkaProducer(
             configuration: KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers]),
             logger: logger
@@ -57,7 +57,7 @@ struct EmbeddedClusterTests {
             logger: logger
         )
         _ = try await producer.send(KafkaProducerMessage(topic: "e", value: "warm-up"))
-        try cluster.pushRequestErrors(.produce, [.notLeaderForPartition, .requestTimedOut])
+        try await cluster.pushRequestErrors(.produce, [.notLeaderForPartition, .requestTimedOut])
         let delivery = try await producer.send(KafkaProducerMessage(topic: "e", value: "retried"))
         #expect(delivery.offset == 1)
         await producer.close()
@@ -72,10 +72,10 @@ struct EmbeddedClusterTests {
         config.messageTimeout = .seconds(30)
         let producer = try KafkaProducer(configuration: config, logger: logger)
         _ = try await producer.send(KafkaProducerMessage(topic: "d", value: "first"))
-        try cluster.setBrokerDown(1)
+        try await cluster.setBrokerDown(1)
         async let second = producer.send(KafkaProducerMessage(topic: "d", value: "second"))
         try await Task.sleep(for: .milliseconds(300))
-        try cluster.setBrokerUp(1)
+        try await cluster.setBrokerUp(1)
         let delivery = try await second
         #expect(delivery.offset == 1)
         await producer.close()
@@ -101,9 +101,9 @@ struct EmbeddedClusterCapabilityTests {
         let before = try await admin.metadata(topics: ["adv"])
         let two = try #require(before.brokers.first { $0.id == 2 })
         // Broker 2 advertises the name "localhost" for its own port: reachable, yet visibly another address.
-        try cluster.setAdvertisedAddress(broker: 2, host: "localhost", port: Int(two.port))
+        try await cluster.setAdvertisedAddress(broker: 2, host: "localhost", port: Int(two.port))
         // And broker 1 an address where nothing listens: metadata shows it as given.
-        try cluster.setAdvertisedAddress(broker: 1, host: "broker-one.invalid", port: 19_092)
+        try await cluster.setAdvertisedAddress(broker: 1, host: "broker-one.invalid", port: 19_092)
         let after = try await KafkaAdminClient(bootstrapServers: [cluster.bootstrapServers], logger: logger)
             .metadata(topics: ["adv"])
         let byID = Dictionary(uniqueKeysWithValues: after.brokers.map { ($0.id, "\($0.host):\($0.port)") })
@@ -111,7 +111,7 @@ struct EmbeddedClusterCapabilityTests {
         #expect(byID[1] == "broker-one.invalid:19092")
 
         // A partition led by broker 2 is written through the advertised name.
-        try cluster.setPartitionLeader(topic: "adv", partition: 1, broker: 2)
+        try await cluster.setPartitionLeader(topic: "adv", partition: 1, broker: 2)
         var config = KafkaProducerConfiguration(bootstrapServers: ["localhost:\(two.port)"])
         config.messageTimeout = .seconds(20)
         let producer = try KafkaProducer(configuration: config, logger: logger)
@@ -128,8 +128,8 @@ struct EmbeddedClusterCapabilityTests {
     )
     func advertisedAddressUnsupported() async throws {
         let cluster = try EmbeddedCluster(brokers: 1)
-        let error = try #require(throws: KafkaError.self) {
-            try cluster.setAdvertisedAddress(broker: 1, host: "localhost", port: 9093)
+        let error = try await #require(throws: KafkaError.self) {
+            try await cluster.setAdvertisedAddress(broker: 1, host: "localhost", port: 9093)
         }
         #expect(error.code == .unsupported)
         #expect(error.message.contains("2.10"), "\(error)")

@@ -306,7 +306,7 @@ struct AdminTansuTests {
         await producer.close()
 
         let group = uniqueName("tgroup")
-        var consumerConfig = groupConfig(cluster, group: group, topics: [topic])
+        var consumerConfig = await groupConfig(cluster, group: group, topics: [topic])
         consumerConfig.stopAtEndOfPartitions = true
         let consumer = try KafkaConsumer(configuration: consumerConfig, logger: testLogger)
         var read: [String] = []
@@ -410,7 +410,7 @@ struct AdminRealBrokerTests {
         )
         .throwIfAnyFailed()
         let consumer = try KafkaConsumer(
-            configuration: groupConfig(cluster, group: group, topics: [topic]),
+            configuration: await groupConfig(cluster, group: group, topics: [topic]),
             logger: testLogger
         )
         let reading = Task { for try await _ in consumer.messages {} }

@@ -45,7 +45,7 @@ struct ConsumerGroupTests {
             try await cluster.createTopic(topic, partitions: 4, replicationFactor: 1)
             let group = uniqueName("group")
             let producer = try NumberedProducer(cluster)
-            var config = groupConfig(cluster, group: group, topics: [topic], protocol: groupProtocol)
+            var config = await groupConfig(cluster, group: group, topics: [topic], protocol: groupProtocol)
             configure(&config)
             let log = ReadLog()
 
@@ -149,7 +149,7 @@ struct ConsumerGroupTests {
             let group = uniqueName("group")
             let partition = KafkaTopicPartition(topic: topic, partition: 0)
 
-            var config = groupConfig(cluster, group: group, topics: [topic], protocol: groupProtocol)
+            var config = await groupConfig(cluster, group: group, topics: [topic], protocol: groupProtocol)
             config.enableAutoCommit = false  // only the hook commits
             let seenByHook = Mutex<[HookCall]>([])
             let hooks = KafkaRebalanceHandler(onRevoked: { context in
@@ -178,7 +178,7 @@ struct ConsumerGroupTests {
             let committed = try hook.committed.get()
             #expect(committed == [partition: KafkaOffset(29)])
 
-            var next = groupConfig(cluster, group: group, topics: [topic], protocol: groupProtocol)
+            var next = await groupConfig(cluster, group: group, topics: [topic], protocol: groupProtocol)
             next.stopAtEndOfPartitions = true
             let second = try KafkaConsumer(configuration: next, logger: testLogger)
             var secondOffsets: [Int64] = []
@@ -210,13 +210,13 @@ struct ConsumerGroupTests {
             let topic = uniqueName("group-break")
             try await cluster.createTopic(topic, partitions: 4, replicationFactor: 1)
             let group = uniqueName("group")
-            var config = groupConfig(cluster, group: group, topics: [topic], protocol: groupProtocol)
+            var config = await groupConfig(cluster, group: group, topics: [topic], protocol: groupProtocol)
             // A member that vanished without leaving is evicted after 45 s (librdkafka's and Kafka's default).
             if groupProtocol == .classic {
                 config.sessionTimeout = .seconds(45)
                 config.assignmentStrategies = [.range]  // eager: B's revocation shows when the rebalance begins
             } else if let embedded = cluster as? EmbeddedCluster {
-                try embedded.setConsumerGroupSessionTimeout(.seconds(45))
+                try await embedded.setConsumerGroupSessionTimeout(.seconds(45))
             }
             let classicMock = cluster.isEmbedded && groupProtocol == .classic
             let log = ReadLog()
@@ -310,7 +310,7 @@ struct ConsumerGroupTests {
             try await producer.produce(topic: topic, partitions: 2, range: 0..<200)
             await producer.close()
             let group = uniqueName("group")
-            var config = groupConfig(cluster, group: group, topics: [topic], protocol: groupProtocol)
+            var config = await groupConfig(cluster, group: group, topics: [topic], protocol: groupProtocol)
             if groupProtocol == .classic {
                 // Cooperative: the partition that moves is revoked after the group synced (the classic coordinator
                 // of librdkafka's mock refuses commits while a group is joining, i.e. in an eager revocation).
@@ -396,17 +396,17 @@ struct ConsumerGroupTests {
         let topic = uniqueName("group-coordinator-move")
         try await cluster.createTopic(topic, partitions: 4, replicationFactor: 3)
         for (partition, broker) in [1, 2, 3, 1].enumerated() {
-            try cluster.setPartitionLeader(topic: topic, partition: partition, broker: broker)
+            try await cluster.setPartitionLeader(topic: topic, partition: partition, broker: broker)
         }
         let group = uniqueName("group")
-        try cluster.setGroupCoordinator(groupID: group, broker: 1)
+        try await cluster.setGroupCoordinator(groupID: group, broker: 1)
         let producer = try NumberedProducer(cluster)
         try await producer.produce(topic: topic, partitions: 4, range: 0..<500)
 
         let log = ReadLog()
         let checkpoint = Checkpoint(at: 600)
         let consumer = try KafkaConsumer(
-            configuration: groupConfig(cluster, group: group, topics: [topic]),
+            configuration: await groupConfig(cluster, group: group, topics: [topic]),
             logger: testLogger
         )
         let events = EventLog.start(reading: consumer)
@@ -414,7 +414,7 @@ struct ConsumerGroupTests {
 
         // The loop holds message 600 while the coordinator moves; more messages come after the move.
         try await waitUntil("checkpoint reached") { checkpoint.isReached }
-        try cluster.setGroupCoordinator(groupID: group, broker: 3)
+        try await cluster.setGroupCoordinator(groupID: group, broker: 3)
         checkpoint.release()
         // Commits reach the coordinator (the new one, after a move).
         try await finishAfterFault(
@@ -438,10 +438,10 @@ struct ConsumerGroupTests {
         let topic = uniqueName("group-leader-down")
         try await cluster.createTopic(topic, partitions: 4, replicationFactor: 3)
         for (partition, broker) in [1, 2, 3, 1].enumerated() {
-            try cluster.setPartitionLeader(topic: topic, partition: partition, broker: broker)
+            try await cluster.setPartitionLeader(topic: topic, partition: partition, broker: broker)
         }
         let group = uniqueName("group")
-        try cluster.setGroupCoordinator(groupID: group, broker: 2)  // not the broker that goes down
+        try await cluster.setGroupCoordinator(groupID: group, broker: 2)  // not the broker that goes down
         // Connection errors to the stopped broker are expected here: keep the log quiet.
         let producer = try NumberedProducer(cluster, logger: quietLogger)
         try await producer.produce(topic: topic, partitions: 4, range: 0..<500)
@@ -449,7 +449,7 @@ struct ConsumerGroupTests {
         let log = ReadLog()
         let checkpoint = Checkpoint(at: 600)
         let consumer = try KafkaConsumer(
-            configuration: groupConfig(cluster, group: group, topics: [topic]),
+            configuration: await groupConfig(cluster, group: group, topics: [topic]),
             logger: quietLogger
         )
         let events = EventLog.start(reading: consumer)
@@ -458,9 +458,9 @@ struct ConsumerGroupTests {
         // The loop holds message 600 while broker 1's partitions move to brokers 2 and 3 and broker 1 goes down;
         // the rest of the messages are fetched from the new leaders.
         try await waitUntil("checkpoint reached") { checkpoint.isReached }
-        try cluster.setPartitionLeader(topic: topic, partition: 0, broker: 2)
-        try cluster.setPartitionLeader(topic: topic, partition: 3, broker: 3)
-        try cluster.setBrokerDown(1)
+        try await cluster.setPartitionLeader(topic: topic, partition: 0, broker: 2)
+        try await cluster.setPartitionLeader(topic: topic, partition: 3, broker: 3)
+        try await cluster.setBrokerDown(1)
         checkpoint.release()
         // Commits reach the coordinator (the new one, after a move).
         try await finishAfterFault(

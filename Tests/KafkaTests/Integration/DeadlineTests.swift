@@ -16,14 +16,14 @@ struct DeadlineTests {
         let cluster = try EmbeddedCluster(brokers: 1)
         defer { Task { await cluster.shutdown() } }
         let topic = try await filledTopic(cluster, prefix: "deadline", count: 10)
-        let config = groupConfig(cluster, group: uniqueName("deadline-group"), topics: [topic])
+        let config = await groupConfig(cluster, group: uniqueName("deadline-group"), topics: [topic])
         let consumer = try KafkaConsumer(configuration: config, logger: quietLogger)
         let values = Mutex<[String]>([])
         let reader = Task {
             for try await message in consumer.messages { values.withLock { $0.append(message.valueString ?? "") } }
         }
         try await waitUntil("the messages were read", timeout: .seconds(30)) { values.withLock { $0.count } == 10 }
-        try cluster.setBrokerDown(1)
+        try await cluster.setBrokerDown(1)
         let start = ContinuousClock.now
         // librdkafka 2.0.2's own close waits for the coordinator without end (over 90 s measured); ours gives up at
         // 2 s. (2.16's closes in time here: then no error.)
@@ -65,7 +65,7 @@ struct DeadlineTests {
                 await consumer.close()  // only starts it: must return here, inside the hook
                 outcomes.withLock { $0.append("close() returned") }
             })
-            let config = groupConfig(cluster, group: uniqueName("deadline-hook-close"), topics: [topic])
+            let config = await groupConfig(cluster, group: uniqueName("deadline-hook-close"), topics: [topic])
             let consumer = try KafkaConsumer(configuration: config, rebalanceHandler: handler, logger: testLogger)
             box.withLock { $0 = consumer }
             // The hook closes the consumer before any message is handed out: the loop ends, having read nothing
@@ -95,7 +95,7 @@ struct DeadlineTests {
                     await Task.detached { try? await Task.sleep(for: .milliseconds(20)) }.value
                 }
             })
-            var config = groupConfig(cluster, group: uniqueName("deadline-stuck-hook"), topics: [topic])
+            var config = await groupConfig(cluster, group: uniqueName("deadline-stuck-hook"), topics: [topic])
             config.rebalanceHookTimeout = .seconds(1)
             config.stopAtEndOfPartitions = true
             let consumer = try KafkaConsumer(configuration: config, rebalanceHandler: handler, logger: quietLogger)
@@ -131,7 +131,7 @@ struct DeadlineTests {
             await producer.close()
 
             let group = uniqueName("liveness-group")
-            var config = groupConfig(cluster, group: group, topics: [topic])
+            var config = await groupConfig(cluster, group: group, topics: [topic])
             config.maxPollInterval = .seconds(6)  // librdkafka's minimum here: the session timeout
             let a = try KafkaConsumer(configuration: config, logger: quietLogger)
             let b = try KafkaConsumer(configuration: config, logger: quietLogger)

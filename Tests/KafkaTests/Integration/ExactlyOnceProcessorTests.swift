@@ -47,8 +47,8 @@ private func makeProcessor(
     transactionalID: String? = nil,
     maxPollInterval: Duration? = nil,
     fault: @escaping @Sendable (KafkaExactlyOnceProcessor<String, String>.Batch) async throws -> Void = { _ in }
-) throws -> KafkaExactlyOnceProcessor<String, String> {
-    var consumer = groupConfig(cluster, group: group, topics: [input])
+) async throws -> KafkaExactlyOnceProcessor<String, String> {
+    var consumer = await groupConfig(cluster, group: group, topics: [input])
     if let maxPollInterval { consumer.maxPollInterval = maxPollInterval }
     var producer = KafkaProducerConfiguration(bootstrapServers: [cluster.bootstrapServers])
     producer.transactionalID = transactionalID ?? uniqueName("processor-\(instance)")
@@ -181,7 +181,7 @@ struct ExactlyOnceProcessorTests {
             try await fillNumbered(cluster, input, partitions: 4, count: count)
             let embedded = cluster as? EmbeddedCluster
             let log = ProcessorLog()
-            let processor = try makeProcessor(
+            let processor = try await makeProcessor(
                 cluster,
                 instance: "a",
                 group: uniqueName("eos-group"),
@@ -191,7 +191,7 @@ struct ExactlyOnceProcessorTests {
                 // Transactions 3 and 9 fail to deliver a message: their commits fail, they are aborted, and their
                 // input is read again.
                 if [3, 9].contains(batch.transaction), let embedded {
-                    try embedded.pushRequestErrors(.produce, [.messageTooLarge])
+                    try await embedded.pushRequestErrors(.produce, [.messageTooLarge])
                 }
             }
             let (run, events) = start(processor, instance: "a", log: log)
@@ -228,7 +228,7 @@ struct ExactlyOnceProcessorTests {
             try await cluster.createTopic(output, partitions: 1, replicationFactor: 1)
             try await fillNumbered(cluster, input, partitions: 1, count: 100)
             let log = ProcessorLog()
-            let processor = try makeProcessor(
+            let processor = try await makeProcessor(
                 cluster,
                 instance: "f",
                 group: uniqueName("eos-fail-group"),
@@ -255,7 +255,7 @@ struct ExactlyOnceProcessorTests {
         try await withKafkaTestCluster { cluster in
             let input = uniqueName("eos-idle-in")
             try await cluster.createTopic(input, partitions: 1, replicationFactor: 1)
-            let processor = try makeProcessor(
+            let processor = try await makeProcessor(
                 cluster,
                 instance: "i",
                 group: uniqueName("eos-idle-group"),
@@ -280,7 +280,7 @@ struct ExactlyOnceProcessorTests {
             try await cluster.createTopic(output, partitions: 2, replicationFactor: 1)
             try await fillNumbered(cluster, input, partitions: 2, count: 5_000)
             let log = ProcessorLog()
-            let processor = try makeProcessor(
+            let processor = try await makeProcessor(
                 cluster,
                 instance: "s",
                 group: uniqueName("eos-svc-group"),
@@ -361,14 +361,28 @@ struct ExactlyOnceProcessorTests {
             let slow: @Sendable (KafkaExactlyOnceProcessor<String, String>.Batch) async throws -> Void = { _ in
                 try await Task.sleep(for: .milliseconds(20))
             }
-            let a = try makeProcessor(cluster, instance: "a", group: group, input: input, output: output, fault: slow)
-            let b = try makeProcessor(cluster, instance: "b", group: group, input: input, output: output, fault: slow)
+            let a = try await makeProcessor(
+                cluster,
+                instance: "a",
+                group: group,
+                input: input,
+                output: output,
+                fault: slow
+            )
+            let b = try await makeProcessor(
+                cluster,
+                instance: "b",
+                group: group,
+                input: input,
+                output: output,
+                fault: slow
+            )
             let runA = start(a, instance: "a", log: log)
             let runB = start(b, instance: "b", log: log)
             try await waitUntil("a quarter committed", timeout: .seconds(120)) { log.committedInputs >= count / 4 }
             a.stop()
             try await runA.run.value
-            let c = try makeProcessor(cluster, instance: "c", group: group, input: input, output: output)
+            let c = try await makeProcessor(cluster, instance: "c", group: group, input: input, output: output)
             let runC = start(c, instance: "c", log: log)
             try await waitUntil("all inputs committed", timeout: .seconds(180)) { log.committedInputs >= count }
             b.stop()
@@ -400,7 +414,7 @@ struct ExactlyOnceProcessorTests {
             let release = Atomic<Bool>(false)
             // The zombie: after its third transaction it hangs in the transform, its transaction open, as a
             // process killed mid-batch would leave it.
-            let zombie = try makeProcessor(
+            let zombie = try await makeProcessor(
                 cluster,
                 instance: "z",
                 group: group,
@@ -418,7 +432,7 @@ struct ExactlyOnceProcessorTests {
             }
             let runZombie = start(zombie, instance: "z", log: log)
             try await waitUntil("the zombie hangs", timeout: .seconds(60)) { hang.load(ordering: .acquiring) }
-            let next = try makeProcessor(
+            let next = try await makeProcessor(
                 cluster,
                 instance: "n",
                 group: group,

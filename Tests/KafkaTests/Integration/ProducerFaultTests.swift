@@ -27,8 +27,8 @@ struct ProducerFaultTests {
         // Broker 1 leads partitions 0 and 3; the others stay reachable the whole time. Broker 1 answers 100 ms
         // late, so that when it goes down it almost surely holds Produce requests it appended but did not answer:
         // the case where an idempotent producer must re-send without knowing whether the first copy was stored.
-        try placeLeaders(cluster, topic: topic, leaders: [1, 2, 3, 1])
-        try cluster.setRoundTripTime(broker: 1, .milliseconds(100))
+        try await placeLeaders(cluster, topic: topic, leaders: [1, 2, 3, 1])
+        try await cluster.setRoundTripTime(broker: 1, .milliseconds(100))
 
         // Connection errors to the stopped broker are expected here: keep the log quiet.
         let producer = try KafkaProducer(configuration: producerConfiguration(cluster), logger: quietLogger)
@@ -40,10 +40,10 @@ struct ProducerFaultTests {
         } faults: { progress in
             try await progress.wait(until: count / 3)
             let from = progress.count
-            try cluster.setBrokerDown(1)
+            try await cluster.setBrokerDown(1)
             // Sends to partitions 1 and 2 go on until the window is full of messages waiting for 0 and 3.
             try await Task.sleep(for: .milliseconds(1_500))
-            try cluster.setBrokerUp(1)
+            try await cluster.setBrokerUp(1)
             return [FaultWindow(from: from, to: progress.count)]
         }
         await producer.close()
@@ -68,7 +68,7 @@ struct ProducerFaultTests {
         let cluster = try EmbeddedCluster(brokers: 3)
         let topic = uniqueName("fault-leader-move")
         try await cluster.createTopic(topic, partitions: 4, replicationFactor: 3)
-        try placeLeaders(cluster, topic: topic, leaders: [1, 2, 3, 1])
+        try await placeLeaders(cluster, topic: topic, leaders: [1, 2, 3, 1])
 
         let producer = try KafkaProducer(configuration: producerConfiguration(cluster), logger: testLogger)
         let reports = ReportCollector.start(reading: producer)
@@ -80,11 +80,11 @@ struct ProducerFaultTests {
             var faults: [FaultWindow] = []
             try await progress.wait(until: count / 3)
             var from = progress.count
-            try placeLeaders(cluster, topic: topic, leaders: [2, 3, 1, 2])
+            try await placeLeaders(cluster, topic: topic, leaders: [2, 3, 1, 2])
             faults.append(FaultWindow(from: from, to: progress.count))
             try await progress.wait(until: 2 * count / 3)
             from = progress.count
-            try placeLeaders(cluster, topic: topic, leaders: [3, 1, 2, 3])
+            try await placeLeaders(cluster, topic: topic, leaders: [3, 1, 2, 3])
             faults.append(FaultWindow(from: from, to: progress.count))
             return faults
         }
@@ -125,7 +125,7 @@ struct ProducerFaultTests {
             ] {
                 try await progress.wait(until: at)
                 let from = progress.count
-                try cluster.pushRequestErrors(.produce, errors)
+                try await cluster.pushRequestErrors(.produce, errors)
                 faults.append(FaultWindow(from: from, to: progress.count))
             }
             return faults
@@ -221,8 +221,8 @@ struct ProducerFaultTests {
         let topic = uniqueName("fault-slow-broker")
         try await cluster.createTopic(topic, partitions: 4, replicationFactor: 1)
         // Partition 0 on broker 1, which answers every request 500 ms late; 1, 2 and 3 on the fast brokers.
-        try placeLeaders(cluster, topic: topic, leaders: [1, 2, 3, 2])
-        try cluster.setRoundTripTime(broker: 1, .milliseconds(500))
+        try await placeLeaders(cluster, topic: topic, leaders: [1, 2, 3, 2])
+        try await cluster.setRoundTripTime(broker: 1, .milliseconds(500))
 
         var configuration = producerConfiguration(cluster)
         // Batches of at most 1,000 messages: the slow partition's 5,000 need at least 5 requests, each answered
@@ -272,7 +272,7 @@ struct ProducerFaultTests {
         }
         await producer.close()
         // No point in reading back through the slow broker.
-        try cluster.setRoundTripTime(broker: 1, .zero)
+        try await cluster.setRoundTripTime(broker: 1, .zero)
 
         #expect(slowDeliveredWhenFastDone >= 0)
         #expect(
@@ -434,9 +434,9 @@ extension ProducerFaultTests {
     }
 
     /// Makes broker `leaders[p]` the leader of partition `p`.
-    func placeLeaders(_ cluster: EmbeddedCluster, topic: String, leaders: [Int]) throws {
+    func placeLeaders(_ cluster: EmbeddedCluster, topic: String, leaders: [Int]) async throws {
         for (partition, broker) in leaders.enumerated() {
-            try cluster.setPartitionLeader(topic: topic, partition: partition, broker: broker)
+            try await cluster.setPartitionLeader(topic: topic, partition: partition, broker: broker)
         }
     }
 

@@ -122,7 +122,7 @@ struct PromiseTests {
             let producer = try ConsumerGroupTests.NumberedProducer(cluster)
             try await producer.produce(topic: topic, partitions: 4, range: 0..<25)
             await producer.close()
-            var config = groupConfig(cluster, group: uniqueName("roundrobin-group"), topics: [topic])
+            var config = await groupConfig(cluster, group: uniqueName("roundrobin-group"), topics: [topic])
             config.assignmentStrategies = [.roundRobin]
             let members = try (0..<2).map { _ in try KafkaConsumer(configuration: config, logger: testLogger) }
             final class Seen: Sendable {
@@ -177,7 +177,7 @@ struct PromiseTests {
             onRevoked: { context in revokedInHook.withLock { $0 += context.partitions } },
             onLost: { context in lostInHook.withLock { $0 += context.partitions } }
         )
-        let config = groupConfig(cluster, group: uniqueName("lost-group"), topics: [topic])
+        let config = await groupConfig(cluster, group: uniqueName("lost-group"), topics: [topic])
         let consumer = try KafkaConsumer(configuration: config, rebalanceHandler: handler, logger: quietLogger)
         let events = Task {
             var lost: [KafkaTopicPartition] = []
@@ -190,13 +190,13 @@ struct PromiseTests {
         try await waitUntil("assigned", timeout: .seconds(30)) {
             ((try? await consumer.assignment()) ?? []).count == 2
         }
-        try cluster.setBrokerDown(1)
+        try await cluster.setBrokerDown(1)
         let all = (0..<2).map { KafkaTopicPartition(topic: topic, partition: KafkaPartition($0)) }
         // The session timeout is 6 s (groupConfig): librdkafka gives the assignment up as lost after it.
         try await waitUntil("the partitions were lost", timeout: .seconds(60)) {
             Set(lostInHook.withLock { $0 }) == Set(all)
         }
-        try cluster.setBrokerUp(1)
+        try await cluster.setBrokerUp(1)
         await consumer.close()
         reading.cancel()
         _ = await reading.result
@@ -208,7 +208,7 @@ struct PromiseTests {
     func commitAsync() async throws {
         try await withKafkaTestCluster(brokers: 1) { cluster in
             let topic = try await filledTopic(cluster, prefix: "commit-async", count: 10)
-            var config = groupConfig(cluster, group: uniqueName("commit-async-group"), topics: [topic])
+            var config = await groupConfig(cluster, group: uniqueName("commit-async-group"), topics: [topic])
             config.enableAutoCommit = false
             let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
             let partition = KafkaTopicPartition(topic: topic, partition: 0)

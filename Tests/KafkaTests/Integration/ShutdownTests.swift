@@ -40,7 +40,7 @@ struct ShutdownTests {
 
     /// Reads the group's partition 0 from its committed offset to the end; returns the offsets read.
     func readRest(_ cluster: any KafkaTestCluster, group: String, topic: String) async throws -> [Int64] {
-        var config = groupConfig(cluster, group: group, topics: [topic])
+        var config = await groupConfig(cluster, group: group, topics: [topic])
         config.stopAtEndOfPartitions = true
         let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
         var offsets: [Int64] = []
@@ -104,7 +104,7 @@ struct ShutdownTests {
             let topic = try await numberedTopic(cluster, count: 200)
             let groupID = uniqueName("group")
             let consumer = try KafkaConsumer(
-                configuration: groupConfig(cluster, group: groupID, topics: [topic]),
+                configuration: await groupConfig(cluster, group: groupID, topics: [topic]),
                 logger: testLogger
             )
             let read = Mutex<[Int64]>([])
@@ -152,7 +152,7 @@ struct ShutdownTests {
             let topic = try await numberedTopic(cluster, count: 200)
             let groupID = uniqueName("group")
             let consumer = try KafkaConsumer(
-                configuration: groupConfig(cluster, group: groupID, topics: [topic]),
+                configuration: await groupConfig(cluster, group: groupID, topics: [topic]),
                 logger: testLogger
             )
             let read = Mutex<[Int64]>([])
@@ -181,7 +181,7 @@ struct ShutdownTests {
         try await withKafkaTestCluster(brokers: 1) { cluster in
             let topic = try await numberedTopic(cluster, count: 100)
             let groupID = uniqueName("group")
-            var config = groupConfig(cluster, group: groupID, topics: [topic])
+            var config = await groupConfig(cluster, group: groupID, topics: [topic])
             config.enableAutoCommit = false
             let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
             var read = 0
@@ -220,13 +220,13 @@ struct ShutdownTests {
         try await withKafkaTestCluster(brokers: 1) { cluster in
             let topic = try await numberedTopic(cluster, count: 20, partitions: 2)
             let groupID = uniqueName("group")
-            func member(_ id: String) throws -> KafkaConsumer {
-                var config = groupConfig(cluster, group: groupID, topics: [topic], protocol: groupProtocol)
+            func member(_ id: String) async throws -> KafkaConsumer {
+                var config = await groupConfig(cluster, group: groupID, topics: [topic], protocol: groupProtocol)
                 config.groupInstanceID = "\(groupID)-\(id)"
                 return try KafkaConsumer(configuration: config, logger: testLogger)
             }
-            let a = try member("a")
-            let b = try member("b")
+            let a = try await member("a")
+            let b = try await member("b")
             let bEvents = Mutex<[String]>([])
             let watchB = Task {
                 for await event in b.events {
@@ -254,7 +254,7 @@ struct ShutdownTests {
             // successor takes its place without a rebalance.
             await a.close()
             _ = await readingA.result
-            let restarted = try member("a")
+            let restarted = try await member("a")
             let readingRestarted = Task { for try await _ in restarted.messages {} }
             var restartedPartitions: [KafkaTopicPartition] = []
             while ContinuousClock.now < deadline {

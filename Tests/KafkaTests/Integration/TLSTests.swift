@@ -25,7 +25,7 @@ struct TLSTests {
         let cluster = try EmbeddedCluster(brokers: 1)
         let topic = uniqueName("tls")
         try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
-        let terminator = try TLSTerminator(
+        let terminator = try await TLSTerminator(
             cluster: cluster,
             certificates: certificates,
             certificate: certificate(certificates),

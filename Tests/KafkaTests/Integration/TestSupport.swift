@@ -34,7 +34,7 @@ func groupConfig(
     group: String,
     topics: [String],
     protocol groupProtocol: KafkaConsumerConfiguration.GroupProtocol = .classic
-) -> KafkaConsumerConfiguration {
+) async -> KafkaConsumerConfiguration {
     var config = KafkaConsumerConfiguration(
         bootstrapServers: [cluster.bootstrapServers],
         consumptionStrategy: .group(id: group, topics: topics)
@@ -50,7 +50,7 @@ func groupConfig(
     } else if let embedded = cluster as? EmbeddedCluster {
         // The consumer protocol's heartbeat interval is the broker's (embedded cluster: 3 s; Apache Kafka: 5 s);
         // members hear of a rebalance at their next heartbeat.
-        try? embedded.setConsumerGroupHeartbeatInterval(.milliseconds(500))
+        try? await embedded.setConsumerGroupHeartbeatInterval(.milliseconds(500))
     }
     return config
 }

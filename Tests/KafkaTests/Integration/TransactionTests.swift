@@ -180,7 +180,7 @@ struct TransactionTests {
             let output = uniqueName("txn-out")
             try await cluster.createTopic(output, partitions: 1, replicationFactor: 1)
             let group = uniqueName("txn-group")
-            var config = groupConfig(cluster, group: group, topics: [input])
+            var config = await groupConfig(cluster, group: group, topics: [input])
             config.enableAutoCommit = false
             let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
             let producer = try transactionalProducer(cluster)
@@ -230,7 +230,7 @@ struct TransactionTests {
         try await withKafkaTestCluster { cluster in
             let input = try await filledTopic(cluster, prefix: "txn-meta", count: 5)
             let group = uniqueName("txn-meta-group")
-            var config = groupConfig(cluster, group: group, topics: [input])
+            var config = await groupConfig(cluster, group: group, topics: [input])
             config.enableAutoCommit = false
             let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
             let producer = try transactionalProducer(cluster)
@@ -306,7 +306,7 @@ struct TransactionTests {
         try await withKafkaTestCluster { cluster in
             let input = try await filledTopic(cluster, prefix: "txn-steps-in", count: 6)
             let group = uniqueName("txn-steps-group")
-            var config = groupConfig(cluster, group: group, topics: [input])
+            var config = await groupConfig(cluster, group: group, topics: [input])
             config.enableAutoCommit = false
             let consumer = try KafkaConsumer(configuration: config, logger: testLogger)
             let producer = try transactionalProducer(cluster)
@@ -350,7 +350,7 @@ struct TransactionTests {
         try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
         let producer = try transactionalProducer(cluster)
         try await producer.initializeTransactions()
-        try cluster.pushRequestErrors(.endTxn, [.producerFenced])
+        try await cluster.pushRequestErrors(.endTxn, [.producerFenced])
         var thrown: KafkaError?
         do {
             try await producer.withTransaction { transaction in
@@ -449,8 +449,8 @@ struct TransactionTests {
         try await cluster.createTopic(topic, partitions: 1, replicationFactor: 3)
         let producer = try transactionalProducer(cluster)
         try await producer.initializeTransactions()
-        try cluster.pushRequestErrors(.addPartitionsToTxn, [.coordinatorNotAvailable, .concurrentTransactions])
-        try cluster.pushRequestErrors(.endTxn, [.coordinatorNotAvailable, .notCoordinator])
+        try await cluster.pushRequestErrors(.addPartitionsToTxn, [.coordinatorNotAvailable, .concurrentTransactions])
+        try await cluster.pushRequestErrors(.endTxn, [.coordinatorNotAvailable, .notCoordinator])
         try await producer.withTransaction { transaction in
             for i in 0..<5 {
                 try await transaction.enqueue(KafkaProducerMessage(topic: topic, partition: 0, value: "m\(i)"))
@@ -481,11 +481,11 @@ struct TransactionTests {
             do {
                 try await producer.withTransaction(timeout: .seconds(15)) { transaction in
                     try await transaction.enqueue(KafkaProducerMessage(topic: topic, partition: 0, value: "r\(round)"))
-                    try cluster.pushRequestErrors(
+                    try await cluster.pushRequestErrors(
                         .endTxn,
                         round % 2 == 0 ? [.notCoordinator] : [.coordinatorNotAvailable, .notCoordinator]
                     )
-                    try cluster.pushRequestErrors(.addPartitionsToTxn, [.notCoordinator])
+                    try await cluster.pushRequestErrors(.addPartitionsToTxn, [.notCoordinator])
                 }
                 committed.append(round)
             } catch let error as KafkaError where error.transactionRemedy == .abortAndRetryTransaction {
