@@ -41,10 +41,14 @@ package enum LoopbackPort {
     }
 
     /// ``waitUntilListening(port:isRunning:)`` for async code: sleeps between tries without holding a thread.
+    ///
+    /// A busy cooperative pool can resume the sleeping task late, past the deadline: the port is tried once more
+    /// then, so that a server that came up meanwhile is not taken for one that did not.
     package static func waitUntilListening(port: Int, isRunning: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now.advanced(by: .seconds(5))
-        while ContinuousClock.now < deadline, isRunning() {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        while isRunning() {
             if isListening(port: port) { return true }
+            if ContinuousClock.now >= deadline { return false }
             try? await Task.sleep(for: .milliseconds(20))
         }
         return false

@@ -20,7 +20,7 @@ import Synchronization
 ///
 /// ```swift
 /// let cluster = try EmbeddedCluster(brokers: 1)
-/// let certificates = try TLSTerminator.Certificates.generate()
+/// let certificates = try await TLSTerminator.Certificates.generate()
 /// let tls = try await TLSTerminator(cluster: cluster, certificates: certificates)
 /// var config = KafkaProducerConfiguration(bootstrapServers: [tls.bootstrapServers])
 /// config.security = .tls(.init(caLocation: certificates.ca))
@@ -53,9 +53,10 @@ public final class TLSTerminator: Sendable {
         /// The password of ``clientKey``.
         public let clientKeyPassword = "client-key-password"
 
-        /// Makes a new set in a new temporary directory.
+        /// Makes a new set in a new temporary directory. `openssl` runs (and is waited for) on a thread of its own,
+        /// off Swift's cooperative pool.
         /// - Throws: `KafkaError` naming the `openssl` step that failed.
-        public static func generate() throws(KafkaError) -> Certificates {
+        public static func generate() async throws(KafkaError) -> Certificates {
             let directory = NSTemporaryDirectory() + "kafka-tls-" + UUID().uuidString
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -79,7 +80,7 @@ public final class TLSTerminator: Sendable {
                     -out client.csr -subj /CN=kafka-test-client
                 \(sign) -in client.csr -out client.pem
                 """
-            let result = TLSTerminator.run("/bin/sh", ["-c", script])
+            let result = await TLSTerminator.runOnOwnThread("/bin/sh", ["-c", script])
             guard result.status == 0 else {
                 certificates.remove()
                 throw KafkaError(
@@ -167,7 +168,7 @@ public final class TLSTerminator: Sendable {
         for port in ports {
             guard await LoopbackPort.waitUntilListening(port: port, isRunning: { process.isRunning }) else {
                 stop()
-                throw KafkaError(code: .unsupported, message: "stunnel did not listen on port \(port) within 5 s")
+                throw KafkaError(code: .unsupported, message: "stunnel did not listen on port \(port) within 10 s")
             }
         }
         for (index, port) in ports.enumerated() {
@@ -202,6 +203,21 @@ public final class TLSTerminator: Sendable {
         return nil
     }()
 
+    /// ``run(_:_:)`` on a thread of its own: the wait for the child does not hold a thread of Swift's cooperative
+    /// pool (tests make certificates in parallel, and a pool of two threads blocked on `openssl` stalled them all).
+    static func runOnOwnThread(_ executable: String, _ arguments: [String]) async -> (status: Int32, output: String) {
+        await withCheckedContinuation { (continuation: CheckedContinuation<(status: Int32, output: String), Never>) in
+            do throws(KafkaError) {
+                try KafkaThread.detach(name: "kafka-test-child") {
+                    continuation.resume(returning: run(executable, arguments))
+                }
+            } catch {
+                continuation.resume(returning: (127, "\(error)"))
+            }
+        }
+    }
+
+    /// Runs `executable` and returns its exit status and its output (stdout and stderr). Blocks until it exits.
     static func run(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
         let process: ChildProcess
         let pipe: ChildPipe

@@ -15,7 +15,7 @@ struct CLITLSTests {
         "500 lines round-trip over TLS with -X security.protocol=ssl -X ssl.ca.location=...; an unknown CA fails, saying so"
     )
     func roundTrip() async throws {
-        let certificates = try TLSTerminator.Certificates.generate()
+        let certificates = try await TLSTerminator.Certificates.generate()
         defer { certificates.remove() }
         let cluster = try EmbeddedCluster(brokers: 1)
         let topic = uniqueName("cli-tls")

@@ -20,7 +20,7 @@ struct TLSTests {
         requireClientCertificate: Bool = false,
         _ body: (TLSTerminator.Certificates, String, String) async throws -> Void
     ) async throws {
-        let certificates = try TLSTerminator.Certificates.generate()
+        let certificates = try await TLSTerminator.Certificates.generate()
         defer { certificates.remove() }
         let cluster = try EmbeddedCluster(brokers: 1)
         let topic = uniqueName("tls")
