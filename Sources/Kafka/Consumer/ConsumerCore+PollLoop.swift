@@ -372,7 +372,9 @@ extension ConsumerCore {
             logger.warning("consumer close: \(closeError)")
             if outcome == nil { outcome = closeError }
         }
-        runCommands()
+        // Commands that came while librdkafka closed the consumer are not run: it answers no group request any more,
+        // so a commit run now would wait for its whole deadline. They fail at once (what the loop finished with was
+        // committed by the close).
         for command in state.withLock({ $0.closeCommands() }) { command.fail() }
         reader.releaseBatch()
         let finishWaits = { [self] in

@@ -161,13 +161,20 @@ final class ConsumerCore: Sendable {
         let start = ContinuousClock.now
         let deadline = start.advanced(by: timeout)
         do {
-            try await perform("commit") { client throws(KafkaError) in try client.commit(offsets, deadline: deadline) }
+            try await perform(Self.commitAfterClose) { client throws(KafkaError) in
+                try client.commit(offsets, deadline: deadline)
+            }
             metrics?.commit(duration: .now - start, succeeded: true)
         } catch {
             metrics?.commit(duration: .now - start, succeeded: false)
             throw error
         }
     }
+
+    /// What a commit that comes too late says: the close commits what the loop finished with.
+    static let commitAfterClose =
+        "commit (the consumer closed first: leaving the messages loop or close() closes it, and the close commits what "
+        + "the loop finished with)"
 
     /// Starts a commit without waiting (`rd_kafka_commit` async: non-blocking, any thread); a failure is reported on
     /// the events stream.

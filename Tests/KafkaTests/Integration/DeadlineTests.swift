@@ -38,6 +38,39 @@ struct DeadlineTests {
         #expect(values.withLock { $0 } == (0..<10).map { "\($0)" })
     }
 
+    @Test(
+        "a commit asked for while the close waits is refused when the close ends, not run on the closed consumer",
+        .tags(.mockOnly)
+    )
+    func commitDuringClose() async throws {
+        let cluster = try EmbeddedCluster(brokers: 1)
+        defer { Task { await cluster.shutdown() } }
+        let topic = try await filledTopic(cluster, prefix: "deadline-commit", count: 10)
+        let config = await groupConfig(cluster, group: uniqueName("deadline-commit-group"), topics: [topic])
+        let consumer = try KafkaConsumer(configuration: config, logger: quietLogger)
+        let count = Mutex(0)
+        let reader = Task { for try await _ in consumer.messages { count.withLock { $0 += 1 } } }
+        try await waitUntil("the messages were read", timeout: .seconds(30)) { count.withLock { $0 } == 10 }
+        // With its broker gone, the close waits for the group coordinator until its deadline (2.0.2).
+        try await cluster.setBrokerDown(1)
+        let closing = Task { try? await consumer.close(timeout: .seconds(3)) }
+        try await Task.sleep(for: .milliseconds(300))
+        let start = ContinuousClock.now
+        do {
+            try await consumer.commit(timeout: .seconds(60))
+            // Before: run after librdkafka's close, it did nothing and reported success here; against Tansu it
+            // waited its whole deadline for an answer that never came.
+            Issue.record("a commit run on the closed consumer reported success")
+        } catch let error as KafkaError {
+            #expect(error.code == .shutdown, "\(error)")
+            #expect(error.message.contains("the close commits what the loop finished with"), "\(error)")
+        }
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed < .seconds(15), "the commit took \(elapsed)")
+        await closing.value
+        _ = try? await reader.value
+    }
+
     @Test("a hook that waits for its own consumer's close gets invalidUsage, and the close goes on after the hook")
     func hookAwaitingClose() async throws {
         try await withKafkaTestCluster(brokers: 1) { cluster in
