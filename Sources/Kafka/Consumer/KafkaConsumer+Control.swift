@@ -6,7 +6,9 @@ extension KafkaConsumer {
     /// answer, at most `timeout`. Nothing stored is not an error.
     /// - Throws: ``KafkaError`` from the commit (e.g. the group's `REBALANCE_IN_PROGRESS` while it rebalances),
     ///   ``KafkaError/Code/timedOut`` when the group coordinator did not answer in time (the commit may still
-    ///   land), ``KafkaError/Code/shutdown`` once closed.
+    ///   land), ``KafkaError/Code/shutdown`` once closed, or when it comes while the consumer closes: leaving the
+    ///   ``messages`` loop closes the consumer, and the close commits what the loop finished with, so commit inside
+    ///   the loop, not after it.
     public nonisolated func commit(timeout: Duration = .seconds(30)) async throws {
         try await core.commit(nil, timeout: timeout)
     }
