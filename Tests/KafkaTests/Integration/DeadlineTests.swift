@@ -15,14 +15,7 @@ struct DeadlineTests {
     func closeWithBrokersGone() async throws {
         let cluster = try EmbeddedCluster(brokers: 1)
         defer { Task { await cluster.shutdown() } }
-        let topic = try await filledTopic(cluster, prefix: "deadline", count: 10)
-        let config = await groupConfig(cluster, group: uniqueName("deadline-group"), topics: [topic])
-        let consumer = try KafkaConsumer(configuration: config, logger: quietLogger)
-        let values = Mutex<[String]>([])
-        let reader = Task {
-            for try await message in consumer.messages { values.withLock { $0.append(message.valueString ?? "") } }
-        }
-        try await waitUntil("the messages were read", timeout: .seconds(30)) { values.withLock { $0.count } == 10 }
+        let (consumer, reader) = try await memberThatReadTen(cluster, prefix: "deadline")
         try await cluster.setBrokerDown(1)
         let start = ContinuousClock.now
         // librdkafka 2.0.2's own close waits for the coordinator without end (over 90 s measured); ours gives up at
@@ -34,8 +27,7 @@ struct DeadlineTests {
         }
         let elapsed = ContinuousClock.now - start
         #expect(elapsed < .seconds(10), "close took \(elapsed)")
-        try await reader.value  // the loop ended
-        #expect(values.withLock { $0 } == (0..<10).map { "\($0)" })
+        #expect(try await reader.value == (0..<10).map { "\($0)" })  // the loop ended
     }
 
     @Test(
@@ -45,12 +37,7 @@ struct DeadlineTests {
     func commitDuringClose() async throws {
         let cluster = try EmbeddedCluster(brokers: 1)
         defer { Task { await cluster.shutdown() } }
-        let topic = try await filledTopic(cluster, prefix: "deadline-commit", count: 10)
-        let config = await groupConfig(cluster, group: uniqueName("deadline-commit-group"), topics: [topic])
-        let consumer = try KafkaConsumer(configuration: config, logger: quietLogger)
-        let count = Mutex(0)
-        let reader = Task { for try await _ in consumer.messages { count.withLock { $0 += 1 } } }
-        try await waitUntil("the messages were read", timeout: .seconds(30)) { count.withLock { $0 } == 10 }
+        let (consumer, reader) = try await memberThatReadTen(cluster, prefix: "deadline-commit")
         // With its broker gone, the close waits for the group coordinator until its deadline (2.0.2).
         try await cluster.setBrokerDown(1)
         let closing = Task { try? await consumer.close(timeout: .seconds(3)) }
@@ -69,6 +56,23 @@ struct DeadlineTests {
         #expect(elapsed < .seconds(15), "the commit took \(elapsed)")
         await closing.value
         _ = try? await reader.value
+    }
+
+    /// A group member of `cluster` (one broker), and its loop, which has read the 10 messages of a new topic; the
+    /// loop's task ends with the values it read once the consumer closes.
+    func memberThatReadTen(_ cluster: EmbeddedCluster, prefix: String) async throws
+        -> (KafkaConsumer, reader: Task<[String], any Error>)
+    {
+        let topic = try await filledTopic(cluster, prefix: prefix, count: 10)
+        let config = await groupConfig(cluster, group: uniqueName("\(prefix)-group"), topics: [topic])
+        let consumer = try KafkaConsumer(configuration: config, logger: quietLogger)
+        let values = Mutex<[String]>([])
+        let reader = Task {
+            for try await message in consumer.messages { values.withLock { $0.append(message.valueString ?? "") } }
+            return values.withLock { $0 }
+        }
+        try await waitUntil("the messages were read", timeout: .seconds(30)) { values.withLock { $0.count } == 10 }
+        return (consumer, reader)
     }
 
     @Test("a hook that waits for its own consumer's close gets invalidUsage, and the close goes on after the hook")
