@@ -270,20 +270,10 @@ public final class EmbeddedCluster: KafkaTestCluster, Sendable {
     private func mockCall(
         _ body: @escaping @Sendable (OpaquePointer) throws(KafkaError) -> Void
     ) async throws(KafkaError) {
-        let result = await withCheckedContinuation {
-            (continuation: CheckedContinuation<Result<Void, KafkaError>, Never>) in
-            do throws(KafkaError) {
-                try KafkaThread.detach(name: "kafka-mock-call") { [self] in
-                    guard calls.enter() else {
-                        continuation.resume(returning: .failure(KafkaError.shutdown("embedded cluster")))
-                        return
-                    }
-                    defer { calls.exit() }
-                    continuation.resume(returning: Result { () throws(KafkaError) in try body(handle.cluster) })
-                }
-            } catch {
-                continuation.resume(returning: .failure(error))
-            }
+        let result = try await KafkaThread.run(name: "kafka-mock-call") { [self] () -> Result<Void, KafkaError> in
+            guard calls.enter() else { return .failure(KafkaError.shutdown("embedded cluster")) }
+            defer { calls.exit() }
+            return Result { () throws(KafkaError) in try body(handle.cluster) }
         }
         try result.get()
     }

@@ -206,14 +206,10 @@ public final class TLSTerminator: Sendable {
     /// ``run(_:_:)`` on a thread of its own: the wait for the child does not hold a thread of Swift's cooperative
     /// pool (tests make certificates in parallel, and a pool of two threads blocked on `openssl` stalled them all).
     static func runOnOwnThread(_ executable: String, _ arguments: [String]) async -> (status: Int32, output: String) {
-        await withCheckedContinuation { (continuation: CheckedContinuation<(status: Int32, output: String), Never>) in
-            do throws(KafkaError) {
-                try KafkaThread.detach(name: "kafka-test-child") {
-                    continuation.resume(returning: run(executable, arguments))
-                }
-            } catch {
-                continuation.resume(returning: (127, "\(error)"))
-            }
+        do {
+            return try await KafkaThread.run(name: "kafka-test-child") { run(executable, arguments) }
+        } catch {
+            return (127, "\(error)")
         }
     }
 

@@ -54,4 +54,22 @@ package enum KafkaThread {
             pthread_detach(thread)
         #endif
     }
+
+    /// Runs `body` (a blocking call) on a detached thread named `name`, and returns its result to the awaiting
+    /// task, whose thread (maybe one of Swift's cooperative pool) is not held meanwhile.
+    /// - Throws: ``KafkaError`` when no thread could be started (`body` did not run).
+    package static func run<T: Sendable>(
+        name: String,
+        _ body: @escaping @Sendable () -> T
+    ) async throws(KafkaError) -> T {
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<T, KafkaError>, Never>) in
+            do throws(KafkaError) {
+                try detach(name: name) { continuation.resume(returning: .success(body())) }
+            } catch {
+                continuation.resume(returning: .failure(error))
+            }
+        }
+        return try result.get()
+    }
 }
